@@ -1,0 +1,225 @@
+// Package api is neutrino's generic REST layer, the counterpart of Neutron's
+// api.v2.base.Controller: resources are declared as attribute maps
+// (Resource, Attribute) and one Controller serves every one of them —
+// request body preparation (defaults, conversion, validation), policy,
+// fields, filters, sorting, pagination links, tags and Neutron's error
+// bodies — delegating storage to a Backend.
+package api
+
+import (
+	"context"
+	"strings"
+)
+
+// Object is one resource as the API sees it: attribute name → JSON value
+// (string, bool, int64, float64, nil, []any, map[string]any, []string).
+type Object = map[string]any
+
+// unset is the type of NotSpecified.
+type unset struct{}
+
+// NotSpecified is neutron's ATTR_NOT_SPECIFIED: as a Default it means "leave
+// the attribute out of the request body when the caller did not give it".
+var NotSpecified any = unset{}
+
+// Converter turns a request value into its canonical form (neutron's
+// convert_to). An error must be a *nerr.Error (usually InvalidInput).
+type Converter func(v any) (any, error)
+
+// Validator checks a converted value; it returns "" when valid, else the
+// reason, which the controller reports as
+// "Invalid input for <attr>. Reason: <reason>."
+type Validator func(v any) string
+
+// Attribute is one entry of a resource's attribute map.
+type Attribute struct {
+	Name string
+
+	AllowPost bool
+	AllowPut  bool
+	// Required: allowed in POST without a default (Neutron: no 'default' key).
+	Required bool
+	// Default is filled on POST when the attribute is absent (nil = None);
+	// NotSpecified leaves it absent.
+	Default any
+	// DefaultOverridesNone also replaces an explicit null by Default.
+	DefaultOverridesNone bool
+
+	Convert  Converter
+	Validate Validator
+	// Check runs after Validate for validators that raise a typed error
+	// instead of returning a reason (e.g. "Too many availability_zone_hints").
+	Check func(v any) error
+	// ConvertFilter converts one query-string filter value; when nil,
+	// Convert is used (as neutron's get_filters does), and when both are nil
+	// the string is used as is.
+	ConvertFilter Converter
+	// ConvertFilterList converts all the values of a filter at once
+	// (neutron's convert_list_to), e.g. fixed_ips=ip_address=...
+	ConvertFilterList func(values []string) (any, error)
+
+	// DictKeys are the keys of a type:dict validator's specification, for
+	// sub-attribute policy rules (e.g. external_gateway_info:network_id).
+	DictKeys []string
+
+	Visible          bool
+	IsFilter         bool
+	IsSortKey        bool
+	EnforcePolicy    bool
+	RequiredByPolicy bool
+	PrimaryKey       bool
+}
+
+// Resource is a declared API resource.
+type Resource struct {
+	Name       string // member name in bodies and policies, e.g. "security_group"
+	Collection string // collection key in bodies, e.g. "security_groups"
+	Path       string // URL segment, e.g. "security-groups" (defaults to Collection)
+	// Parent makes this a sub-resource: /<parent path>/{parent_id}/<Path>.
+	Parent *Parent
+	// Extension names the alias that contributes the resource ("" = core).
+	Extension string
+
+	Attrs []*Attribute
+
+	AllowBulk bool
+	// Tags enables /<path>/{id}/tags (standard-attr tagging).
+	Tags bool
+	// NotFound builds the 404 for an unknown id; defaults to a
+	// "<Name>NotFound" error.
+	NotFound func(id string) error
+	// MemberActions are PUT /<path>/{id}/<action> handlers
+	// (e.g. add_router_interface, add_prefixes).
+	MemberActions map[string]MemberAction
+	// CollectionReadOnly disables POST on the collection.
+	NoCreate, NoUpdate, NoDelete bool
+	// ValidateCreate checks each item of a create before the policy check
+	// (the caller is reqctx.From(ctx)), e.g. Neutron's
+	// _validate_network_tenant_ownership for ports and subnets.
+	ValidateCreate func(ctx context.Context, item Object) error
+
+	Backend Backend
+
+	attrs     map[string]*Attribute
+	primary   string
+	policyFor map[string]string // verb → policy action ("get_network")
+}
+
+// Parent describes the owning resource of a sub-resource.
+type Parent struct {
+	Path       string // e.g. "qos/policies"
+	MemberName string // e.g. "policy" → URL param policy_id
+	Resource   *Resource
+}
+
+// MemberAction is a PUT member action. body is the decoded request body.
+type MemberAction func(ctx context.Context, r *Resource, id string, body map[string]any) (any, error)
+
+// Backend stores and retrieves one resource. The caller is in ctx
+// (reqctx.From). Implementations must make every call one transaction.
+type Backend interface {
+	Create(ctx context.Context, items []Object) ([]Object, error)
+	Get(ctx context.Context, id string, fields []string) (Object, error)
+	List(ctx context.Context, q *Query) ([]Object, error)
+	Update(ctx context.Context, id string, changes Object, ifMatch *int64) (Object, error)
+	Delete(ctx context.Context, id string, ifMatch *int64) error
+}
+
+// Tagger is implemented by backends of resources with tags.
+type Tagger interface {
+	GetTags(ctx context.Context, id string) ([]string, error)
+	ReplaceTags(ctx context.Context, id string, tags []string) ([]string, error)
+	AddTag(ctx context.Context, id, tag string) error
+	RemoveTag(ctx context.Context, id, tag string) error
+	RemoveAllTags(ctx context.Context, id string) error
+}
+
+// Finish indexes the attribute map; it must be called once the resource's
+// attributes (including extension ones) are final.
+func (r *Resource) Finish() *Resource {
+	if r.Path == "" {
+		r.Path = r.Collection
+	}
+	r.attrs = make(map[string]*Attribute, len(r.Attrs))
+	r.primary = "id"
+	for _, a := range r.Attrs {
+		r.attrs[a.Name] = a
+		if a.PrimaryKey {
+			r.primary = a.Name
+		}
+	}
+	name := strings.ReplaceAll(r.Name, "-", "_")
+	parent := ""
+	if r.Parent != nil {
+		parent = "_" + r.Parent.MemberName
+	}
+	coll := strings.ReplaceAll(r.Collection, "-", "_")
+	r.policyFor = map[string]string{
+		"list":   "get" + parent + "_" + coll,
+		"show":   "get" + parent + "_" + name,
+		"create": "create" + parent + "_" + name,
+		"update": "update" + parent + "_" + name,
+		"delete": "delete" + parent + "_" + name,
+	}
+	return r
+}
+
+// Attr returns the named attribute, or nil.
+func (r *Resource) Attr(name string) *Attribute { return r.attrs[name] }
+
+// PrimaryKey is the name of the primary key attribute ("id").
+func (r *Resource) PrimaryKey() string { return r.primary }
+
+// PolicyAction is the policy rule name for a verb ("show" → "get_network").
+func (r *Resource) PolicyAction(verb string) string { return r.policyFor[verb] }
+
+// AddAttrs appends extension attributes, replacing any of the same name.
+func (r *Resource) AddAttrs(attrs ...*Attribute) {
+	for _, a := range attrs {
+		replaced := false
+		for i, old := range r.Attrs {
+			if old.Name == a.Name {
+				r.Attrs[i] = a
+				replaced = true
+			}
+		}
+		if !replaced {
+			r.Attrs = append(r.Attrs, a)
+		}
+	}
+	if r.attrs != nil {
+		r.Finish()
+	}
+}
+
+// StdAttrs are the standard attributes every standard-attr resource carries
+// (description, timestamps, revision, tags and the tag filters).
+func StdAttrs() []*Attribute {
+	return []*Attribute{
+		{Name: "description", AllowPost: true, AllowPut: true, Default: "", Validate: String(255), Visible: true, IsFilter: true},
+		{Name: "created_at", Default: nil, Visible: true},
+		{Name: "updated_at", Default: nil, Visible: true},
+		{Name: "revision_number", Default: nil, Visible: true, IsFilter: true},
+		{Name: "tags", Visible: true, IsFilter: true},
+		{Name: "tags-any", IsFilter: true},
+		{Name: "not-tags", IsFilter: true},
+		{Name: "not-tags-any", IsFilter: true},
+	}
+}
+
+// IDAttr is the usual primary key attribute.
+func IDAttr() *Attribute {
+	return &Attribute{Name: "id", Validate: UUID, Visible: true, IsFilter: true, IsSortKey: true, PrimaryKey: true}
+}
+
+// TenantAttr is the usual tenant_id attribute (project_id mirrors it).
+func TenantAttr() *Attribute {
+	return &Attribute{Name: "tenant_id", AllowPost: true, Required: true, Validate: String(255),
+		RequiredByPolicy: true, IsFilter: true, IsSortKey: true, Visible: true}
+}
+
+// NameAttr is the usual name attribute.
+func NameAttr() *Attribute {
+	return &Attribute{Name: "name", AllowPost: true, AllowPut: true, Default: "", Validate: String(255),
+		Visible: true, IsFilter: true, IsSortKey: true}
+}

@@ -1,0 +1,205 @@
+// Package app assembles a neutrino server from its configuration — the
+// equivalent of neutron-server's start-up: open and migrate the database,
+// load the core and service plugins, build the API controller and the
+// request pipeline — and runs it.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/config"
+	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/extensions"
+	"github.com/neutrino-os/neutrino/internal/keystone"
+	"github.com/neutrino-os/neutrino/internal/ml2"
+	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/policy"
+	"github.com/neutrino-os/neutrino/internal/quota"
+	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/server"
+)
+
+// DefaultConnection is the embedded default database.
+const DefaultConnection = "sqlite:///neutrino.db"
+
+// ApplyDefaultProfile sets what the embedded default means when no config
+// file is given: SQLite, noauth, 127.0.0.1:9696, vxlan tenant networks.
+func ApplyDefaultProfile(c *config.Config) error {
+	if c.FromFiles {
+		return nil
+	}
+	set := func(g, n, v string) error {
+		if c.IsSet(g, n) {
+			return nil
+		}
+		return c.Set(g, n, v)
+	}
+	for _, kv := range [][3]string{
+		{"DEFAULT", "bind_host", "127.0.0.1"},
+		{"DEFAULT", "auth_strategy", "noauth"},
+		{"DEFAULT", "allow_overlapping_ips", "true"},
+		{"database", "connection", DefaultConnection},
+	} {
+		if err := set(kv[0], kv[1], kv[2]); err != nil {
+			return err
+		}
+	}
+	return ml2.DefaultProfile(c)
+}
+
+// App is an assembled neutrino.
+type App struct {
+	Config *config.Config
+	DB     *db.DB
+	Env    *plugin.Env
+	API    *api.Controller
+	Server *server.Server
+	Policy *policy.Enforcer
+	Log    *slog.Logger
+}
+
+// OpenDB opens the configured database.
+func OpenDB(c *config.Config) (*db.DB, error) {
+	url := c.String("database", "connection")
+	if url == "" {
+		return nil, fmt.Errorf("[database] connection is not set")
+	}
+	return db.Open(url, db.Options{MaxOpenConns: c.Int("database", "max_pool_size")})
+}
+
+// New builds the application; migrate applies pending schema migrations.
+func New(c *config.Config, log *slog.Logger, migrate bool) (*App, error) {
+	d, err := OpenDB(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if migrate {
+		applied, err := d.Migrate(ctx, db.Schema())
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		if len(applied) > 0 {
+			log.Info("database schema migrated", "versions", applied)
+		}
+	}
+	v, err := d.Version(ctx)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if want := db.Head(); v != want {
+		d.Close()
+		return nil, fmt.Errorf("database schema is at version %d, this neutrino needs %d: run `neutrino db upgrade`", v, want)
+	}
+	a := &App{Config: c, DB: d, Log: log}
+	if err := a.build(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build() error {
+	c := a.Config
+	env := plugin.NewEnv(c, a.DB, a.Log)
+	names := append([]string{c.String("DEFAULT", "core_plugin")}, c.List("DEFAULT", "service_plugins")...)
+	if err := env.Load(names...); err != nil {
+		return err
+	}
+	if err := env.Finish(); err != nil {
+		return err
+	}
+	quotas := quota.New(c, a.DB)
+	for _, t := range env.Tables() {
+		if t.Quota != "" {
+			quotas.Track(t.Quota, t.Name)
+			t.Quotas = quotas
+		}
+	}
+	env.AddExtensions("quotas", "quota_details", "quota-check-limit")
+	exts, err := extensions.List(env.ExtensionAliases())
+	if err != nil {
+		return err
+	}
+	maxLimit := -1
+	if s := strings.ToLower(c.String("DEFAULT", "pagination_max_limit")); s != "infinite" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n == 0 {
+			return fmt.Errorf("invalid value for option [DEFAULT] pagination_max_limit: %q (an integer > 0, or -1/infinite)", s)
+		}
+		maxLimit = n
+	}
+	enforcer, err := NewEnforcer(c)
+	if err != nil {
+		return err
+	}
+	a.Policy = enforcer
+	ctl := &api.Controller{
+		Policy:     newAuthorizer(enforcer, env),
+		Resources:  env.Resources(),
+		Specials:   map[string]api.Special{"quotas": quotas},
+		Extensions: exts,
+		MaxLimit:   maxLimit,
+		LinkPrefix: c.String("DEFAULT", "network_link_prefix"),
+		Log:        a.Log,
+	}
+	ctl.Init()
+	a.Env, a.API = env, ctl
+	a.Server = &server.Server{
+		API:       ctl,
+		Log:       a.Log,
+		AccessLog: true,
+		Ready: func(ctx context.Context) error {
+			return a.DB.SQL.PingContext(ctx)
+		},
+	}
+	if c.String("DEFAULT", "auth_strategy") == "keystone" {
+		kc, ignored, err := keystone.ConfigFromINI(c.Raw)
+		if err != nil {
+			return err
+		}
+		for _, k := range ignored {
+			a.Log.Info("keystone_authtoken option accepted but not used", "option", k)
+		}
+		v, err := keystone.New(kc, keystone.WithLogger(a.Log), keystone.WithDecorate(func(rc *reqctx.Context) {
+			rc.IsAdmin = enforcer.CheckIsAdmin(rc)
+			rc.IsAdvsvc = enforcer.CheckIsAdvsvc(rc)
+		}))
+		if err != nil {
+			return err
+		}
+		a.Server.Auth = v.Middleware
+	}
+	return nil
+}
+
+// Listen opens the API socket.
+func (a *App) Listen() (net.Listener, error) {
+	addr := net.JoinHostPort(a.Config.String("DEFAULT", "bind_host"), strconv.Itoa(a.Config.Int("DEFAULT", "bind_port")))
+	return net.Listen("tcp", addr)
+}
+
+// Run serves until ctx is done, then drains.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	drain := time.Duration(a.Config.Int("DEFAULT", "shutdown_timeout")) * time.Second
+	return a.Server.Serve(ctx, ln, drain)
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Hostname is used in logs.
+func Hostname() string {
+	h, _ := os.Hostname()
+	return h
+}

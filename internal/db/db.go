@@ -1,0 +1,535 @@
+// Package db is neutrino's SQL storage engine layer: it opens SQLite
+// (embedded, pure Go), PostgreSQL (pgx) or MySQL/MariaDB from Neutron's
+// [database] connection URLs, applies the versioned schema migrations, and
+// runs every write as one transaction, retried on the transient conflicts
+// that concurrent writers (goroutines or other neutrino processes on the
+// same database) produce.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect is the SQL engine family.
+type Dialect int
+
+// Engines.
+const (
+	SQLite Dialect = iota
+	Postgres
+	MySQL
+)
+
+func (d Dialect) String() string {
+	return [...]string{"sqlite", "postgresql", "mysql"}[d]
+}
+
+// DB is an open database.
+type DB struct {
+	SQL    *sql.DB
+	engine Dialect
+	// Redacted is the connection URL without its password, for logs.
+	Redacted string
+
+	writeMu sync.Mutex // SQLite: one writer per process, no busy spinning
+	rebound sync.Map   // query → query with $n placeholders (PostgreSQL)
+	stmts   sync.Map   // SQLite: query → *sql.Stmt (parsing is a large share of a query's cost)
+	path    string     // SQLite: database file
+	changes atomic.Pointer[changeWatcher]
+	lastTry atomic.Int64 // unix nanos of the last attempt to open changes
+}
+
+// stmt returns a cached prepared statement (SQLite only; pgx caches
+// statements itself and the MySQL driver interpolates client-side).
+func (d *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if v, ok := d.stmts.Load(q); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := d.SQL.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := d.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// cacheable reports whether q is worth a cached statement: SQLite, and a
+// query text of bounded size (IN lists vary in length).
+func (d *DB) cacheable(q string) bool {
+	return d.engine == SQLite && len(q) < 4096 && strings.Count(q, "?") <= 32
+}
+
+// Querier is what both *DB and *Tx offer for reads.
+type Querier interface {
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Dialect() Dialect
+}
+
+// Options tune the connection pool.
+type Options struct {
+	MaxOpenConns int
+	MaxIdleConns int
+}
+
+// Open connects to the database named by a Neutron-style URL:
+// sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (in memory),
+// mysql+pymysql://user:pw@host[:port]/db, postgresql[+psycopg2]://user:pw@host[:port]/db.
+func Open(rawURL string, opt Options) (*DB, error) {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, fmt.Errorf("invalid database URL %q: no scheme", redact(rawURL))
+	}
+	driver, _, _ := strings.Cut(scheme, "+")
+	d := &DB{Redacted: redact(rawURL)}
+	var err error
+	switch driver {
+	case "sqlite":
+		d.engine = SQLite
+		err = d.openSQLite(rest, opt)
+	case "mysql", "mariadb":
+		d.engine = MySQL
+		err = d.openMySQL(rawURL, opt)
+	case "postgresql", "postgres":
+		d.engine = Postgres
+		err = d.openPostgres(rawURL, opt)
+	default:
+		return nil, fmt.Errorf("unsupported database %q (want sqlite, mysql or postgresql)", scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.SQL.PingContext(ctx); err != nil {
+		d.SQL.Close()
+		return nil, fmt.Errorf("connect to %s: %w", d.Redacted, err)
+	}
+	if d.path != "" {
+		// a read in WAL mode creates and initialises the -shm file
+		var n int
+		d.SQL.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master").Scan(&n)
+		d.changes.Store(openChangeWatcher(d.path))
+	}
+	return d, nil
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "***")
+	}
+	return u.String()
+}
+
+func (d *DB) openSQLite(rest string, opt Options) error {
+	// rest is "/path" (sqlite:///path, relative) or "//abs" (sqlite:////abs)
+	// or "" (sqlite://, in memory).
+	path, query, _ := strings.Cut(rest, "?")
+	_ = query
+	var dsn string
+	if path == "" || path == "/" || path == "/:memory:" {
+		dsn = fmt.Sprintf("file:neutrino-mem-%d?mode=memory&cache=shared", rand.Int64())
+	} else {
+		p := strings.TrimPrefix(path, "/")
+		if strings.HasPrefix(p, "/") {
+			p = filepath.Clean(p)
+		}
+		dsn = "file:" + p
+		d.path = p
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	dsn += sep + "_pragma=busy_timeout(20000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	n := opt.MaxOpenConns
+	if n <= 0 {
+		n = 8
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	d.SQL = db
+	return nil
+}
+
+func (d *DB) openMySQL(raw string, opt Options) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid database URL %q: %v", redact(raw), err)
+	}
+	cfg := mysql.NewConfig()
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	host := u.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if u.Port() == "" {
+		host += ":3306"
+	}
+	cfg.Net = "tcp"
+	cfg.Addr = host
+	if sock := u.Query().Get("unix_socket"); sock != "" {
+		cfg.Net, cfg.Addr = "unix", sock
+	}
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	cfg.ParseTime = false
+	cfg.InterpolateParams = true
+	// group_concat_max_len: child lists are aggregated with GROUP_CONCAT
+	cfg.Params = map[string]string{"charset": "utf8mb4", "group_concat_max_len": "4194304"}
+	cfg.Collation = "utf8mb4_bin"
+	// Every connection works in READ COMMITTED (as on PostgreSQL): a count
+	// taken after acquiring a lock row must see the rows committed by the
+	// previous lock holder, which InnoDB's REPEATABLE READ snapshot would
+	// hide. Set once per connection; the variable's name depends on the
+	// server (MariaDB < 11.1: tx_isolation, MySQL 8: transaction_isolation).
+	probe, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return err
+	}
+	var version string
+	verr := probe.QueryRow("SELECT VERSION()").Scan(&version)
+	probe.Close()
+	if verr != nil {
+		return fmt.Errorf("connect to %s: %w", d.Redacted, verr)
+	}
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		cfg.Params["tx_isolation"] = "'READ-COMMITTED'"
+	} else {
+		cfg.Params["transaction_isolation"] = "'READ-COMMITTED'"
+	}
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return err
+	}
+	n := opt.MaxOpenConns
+	if n <= 0 {
+		n = 32
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(time.Hour)
+	d.SQL = db
+	return nil
+}
+
+func (d *DB) openPostgres(raw string, opt Options) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid database URL %q: %v", redact(raw), err)
+	}
+	u.Scheme = "postgres"
+	q := u.Query()
+	q.Del("client_encoding")
+	if q.Get("sslmode") == "" {
+		q.Set("sslmode", "prefer")
+	}
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		return err
+	}
+	n := opt.MaxOpenConns
+	if n <= 0 {
+		n = 32
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(time.Hour)
+	d.SQL = db
+	return nil
+}
+
+// Close closes the pool.
+func (d *DB) Close() error { return d.SQL.Close() }
+
+// Rebind turns '?' placeholders into the engine's form.
+func (d *DB) Rebind(q string) string {
+	if d.engine != Postgres {
+		return q
+	}
+	if v, ok := d.rebound.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	inStr := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if c == '\'' {
+			inStr = !inStr
+		}
+		if c == '?' && !inStr {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	s := b.String()
+	if len(q) < 4096 {
+		d.rebound.Store(q, s)
+	}
+	return s
+}
+
+// Query runs a read query outside any transaction.
+func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if d.cacheable(q) {
+		st, err := d.stmt(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}
+	return d.SQL.QueryContext(ctx, d.Rebind(q), args...)
+}
+
+// QueryRow runs a single-row read query.
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if d.cacheable(q) {
+		if st, err := d.stmt(ctx, q); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return d.SQL.QueryRowContext(ctx, d.Rebind(q), args...)
+}
+
+// Exec runs a statement outside any transaction.
+func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.SQL.ExecContext(ctx, d.Rebind(q), args...)
+}
+
+// Dialect returns the engine family (Querier).
+func (d *DB) Dialect() Dialect { return d.engine }
+
+// Tx is a write transaction.
+type Tx struct {
+	tx *sql.Tx
+	db *DB
+	// after-commit callbacks
+	onCommit []func()
+}
+
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if !t.db.cacheable(q) {
+		return nil
+	}
+	st, err := t.db.stmt(ctx, q)
+	if err != nil {
+		return nil
+	}
+	return t.tx.StmtContext(ctx, st)
+}
+
+// Query runs a query in the transaction.
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
+}
+
+// QueryRow runs a single-row query in the transaction.
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+}
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
+}
+
+// Dialect returns the engine family.
+func (t *Tx) Dialect() Dialect { return t.db.engine }
+
+// DB returns the database the transaction belongs to.
+func (t *Tx) DB() *DB { return t.db }
+
+// OnCommit registers f to run after a successful commit.
+func (t *Tx) OnCommit(f func()) { t.onCommit = append(t.onCommit, f) }
+
+// ForUpdate is " FOR UPDATE" where the engine has row locks, else "".
+func (t *Tx) ForUpdate() string {
+	if t.db.engine == SQLite {
+		return ""
+	}
+	return " FOR UPDATE"
+}
+
+// ErrRetry asks Write to run the transaction again (e.g. after losing an
+// allocation race).
+var ErrRetry = errors.New("db: retry transaction")
+
+// MaxAttempts bounds Write's retries.
+const MaxAttempts = 20
+
+// Write runs fn in one transaction, committing if it returns nil. It retries
+// the whole function on serialization failures, deadlocks, lock timeouts,
+// SQLITE_BUSY and ErrRetry; fn must therefore be free of side effects
+// outside the transaction (use OnCommit for those).
+func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 0; attempt < MaxAttempts; attempt++ {
+		if attempt > 0 {
+			backoff := time.Duration(1<<min(attempt, 8)) * 200 * time.Microsecond
+			backoff += time.Duration(rand.Int64N(int64(backoff) + 1))
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(backoff):
+			}
+		}
+		var committed *Tx
+		committed, err = d.writeOnce(ctx, fn)
+		if err == nil {
+			for _, f := range committed.onCommit {
+				f()
+			}
+			return nil
+		}
+		if !Retryable(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("giving up after %d attempts: %w", MaxAttempts, err)
+}
+
+func (d *DB) writeOnce(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
+	if d.engine == SQLite {
+		d.writeMu.Lock()
+		defer d.writeMu.Unlock()
+	}
+	stx, err := d.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	tx := &Tx{tx: stx, db: d}
+	if err := fn(tx); err != nil {
+		stx.Rollback()
+		return nil, err
+	}
+	if err := stx.Commit(); err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+// Retryable reports whether err is a transient conflict worth retrying.
+func Retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrRetry) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01", "55P03":
+			return true
+		}
+		return false
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1213, 1205, 1020:
+			return true
+		}
+		return false
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique/primary key violation.
+func IsUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1062
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsForeignKeyViolation reports whether err is a foreign key violation.
+func IsForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1451 || me.Number == 1452
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// InsertIgnore is the engine's "insert unless the key exists" prefix and
+// suffix: INSERT OR IGNORE / INSERT IGNORE / ON CONFLICT DO NOTHING.
+func (d Dialect) InsertIgnore() (prefix, suffix string) {
+	switch d {
+	case SQLite:
+		return "INSERT OR IGNORE", ""
+	case MySQL:
+		return "INSERT IGNORE", ""
+	}
+	return "INSERT", " ON CONFLICT DO NOTHING"
+}

@@ -1,0 +1,344 @@
+package ipam
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/neutrino-os/neutrino/internal/db"
+)
+
+// Allocations live in the ipallocations table (schema version 2):
+//
+//	port_id, ip_address, subnet_id, network_id, ip_offset
+//
+// with the primary key (subnet_id, ip_address): an address is given at most
+// once per subnet whatever the number of concurrent transactions or
+// processes. ip_offset is the address' position in its subnet, shifted by
+// -2^63 so that it sorts as a signed BIGINT, or NULL when the position does
+// not fit in 64 bits; it lets an allocator find free addresses in order
+// without reading every allocation.
+
+// Subnet is what the allocator needs to know of a subnet.
+type Subnet struct {
+	ID        string
+	NetworkID string
+	Prefix    netip.Prefix // network address (host bits cleared)
+	Pools     []Range      // in address order
+}
+
+// Version is 4 or 6.
+func (s *Subnet) Version() int { return Version(s.Prefix.Addr()) }
+
+// InPools reports whether a is in one of the allocation pools.
+func (s *Subnet) InPools(a netip.Addr) bool {
+	for _, r := range s.Pools {
+		if r.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+const offsetBias = uint64(1) << 63
+
+// storedOffset is the ip_offset column value of a in s (nil = NULL).
+func (s *Subnet) storedOffset(a netip.Addr) any {
+	o := Offset(s.Prefix, a)
+	if o.Hi != 0 {
+		return nil
+	}
+	return int64(o.Lo - offsetBias)
+}
+
+// Insert claims address a of s for port; false when it is already taken.
+func Insert(ctx context.Context, tx *db.Tx, s *Subnet, a netip.Addr, portID string) (bool, error) {
+	pre, post := tx.Dialect().InsertIgnore()
+	res, err := tx.Exec(ctx, pre+" INTO ipallocations (port_id, ip_address, subnet_id, network_id, ip_offset) VALUES (?, ?, ?, ?, ?)"+post,
+		portID, Format(a), s.ID, s.NetworkID, s.storedOffset(a))
+	if err != nil {
+		if db.IsForeignKeyViolation(err) {
+			// the subnet (or port) went away under us: start over
+			return false, db.ErrRetry
+		}
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Release frees an address.
+func Release(ctx context.Context, tx *db.Tx, subnetID string, a string) error {
+	_, err := tx.Exec(ctx, "DELETE FROM ipallocations WHERE subnet_id = ? AND ip_address = ?", subnetID, a)
+	return err
+}
+
+// poolIndex maps the i-th address of the concatenated pools to an address.
+func (s *Subnet) poolIndex(i U128) netip.Addr {
+	v := s.Version()
+	for _, r := range s.Pools {
+		sz := r.Size()
+		if i.Cmp(sz) < 0 {
+			return FromAddr(r.First).Add(i).ToAddr(v)
+		}
+		i = i.Sub(sz)
+	}
+	return netip.Addr{}
+}
+
+func (s *Subnet) total() U128 {
+	var t U128
+	for _, r := range s.Pools {
+		t = t.Add(r.Size())
+	}
+	return t
+}
+
+func randBelow(n U128) U128 {
+	if n.Hi == 0 {
+		return U128{Lo: rand.Uint64N(n.Lo)}
+	}
+	for {
+		var hi uint64
+		if n.Hi == ^uint64(0) {
+			hi = rand.Uint64()
+		} else {
+			hi = rand.Uint64N(n.Hi + 1)
+		}
+		u := U128{hi, rand.Uint64()}
+		if u.Cmp(n) < 0 {
+			return u
+		}
+	}
+}
+
+// window sizes of the candidate tiers: like Neutron, which picks at random
+// among the first 1000 free addresses, prefer the beginning of the pools,
+// but look further when it is crowded.
+var tiers = []uint64{1024, 16384, 1 << 20, 0}
+
+const perTier = 8
+
+// AllocateAny gives port a free address of s from its pools: it checks a
+// batch of random candidates in growing windows from the start of the
+// pools with one query and claims a free one (one more statement), and
+// when the pools are crowded scans them in order for the gaps. preferNext
+// takes the first free address (DHCP ports). ok is false when the pools
+// are exhausted.
+func AllocateAny(ctx context.Context, tx *db.Tx, s *Subnet, portID string, preferNext bool) (netip.Addr, bool, error) {
+	total := s.total()
+	if total.IsZero() {
+		return netip.Addr{}, false, nil
+	}
+	if !preferNext {
+		for round := 0; round < 2; round++ {
+			a, ok, err := s.probe(ctx, tx, total, portID)
+			if err != nil || ok {
+				return a, ok, err
+			}
+		}
+	}
+	return s.scan(ctx, tx, portID)
+}
+
+// probe tries one batch of random candidates.
+func (s *Subnet) probe(ctx context.Context, tx *db.Tx, total U128, portID string) (netip.Addr, bool, error) {
+	type cand struct {
+		a    netip.Addr
+		tier int
+	}
+	var cands []cand
+	seen := map[netip.Addr]bool{}
+	for t, w := range tiers {
+		win := total
+		if w != 0 && total.Cmp(U128{Lo: w}) > 0 {
+			win = U128{Lo: w}
+		}
+		n := perTier
+		if win.Hi == 0 && win.Lo < uint64(n) {
+			n = int(win.Lo)
+		}
+		for i := 0; i < n; i++ {
+			a := s.poolIndex(randBelow(win))
+			if !seen[a] {
+				seen[a] = true
+				cands = append(cands, cand{a, t})
+			}
+		}
+		if win == total {
+			break
+		}
+	}
+	args := make([]any, 0, len(cands)+1)
+	args = append(args, s.ID)
+	for _, c := range cands {
+		args = append(args, Format(c.a))
+	}
+	rows, err := tx.Query(ctx, "SELECT ip_address FROM ipallocations WHERE subnet_id = ? AND ip_address IN ("+placeholders(len(cands))+")", args...)
+	if err != nil {
+		return netip.Addr{}, false, err
+	}
+	taken := map[string]bool{}
+	for rows.Next() {
+		var ip string
+		if err := rows.Scan(&ip); err != nil {
+			rows.Close()
+			return netip.Addr{}, false, err
+		}
+		taken[ip] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return netip.Addr{}, false, err
+	}
+	// free candidates, smallest tier first, random within a tier
+	var free []cand
+	for _, c := range cands {
+		if !taken[Format(c.a)] {
+			free = append(free, c)
+		}
+	}
+	rand.Shuffle(len(free), func(i, j int) { free[i], free[j] = free[j], free[i] })
+	sort.SliceStable(free, func(i, j int) bool { return free[i].tier < free[j].tier })
+	for i, c := range free {
+		if i >= 3 {
+			break
+		}
+		ok, err := Insert(ctx, tx, s, c.a, portID)
+		if err != nil || ok {
+			return c.a, ok, err
+		}
+	}
+	return netip.Addr{}, false, nil
+}
+
+// scan walks the pools in order for the first free addresses.
+func (s *Subnet) scan(ctx context.Context, tx *db.Tx, portID string) (netip.Addr, bool, error) {
+	for _, r := range s.Pools {
+		lo, hi := Offset(s.Prefix, r.First), Offset(s.Prefix, r.Last)
+		var a netip.Addr
+		var ok bool
+		var err error
+		if lo.Hi == 0 && hi.Hi == 0 {
+			a, ok, err = s.scanOffsets(ctx, tx, r, lo.Lo, hi.Lo, portID)
+		} else {
+			a, ok, err = s.scanAll(ctx, tx, r, portID)
+		}
+		if err != nil || ok {
+			return a, ok, err
+		}
+	}
+	return netip.Addr{}, false, nil
+}
+
+const scanChunk = 1000
+
+func (s *Subnet) scanOffsets(ctx context.Context, tx *db.Tx, r Range, lo, hi uint64, portID string) (netip.Addr, bool, error) {
+	v := s.Version()
+	base := FromAddr(First(s.Prefix))
+	next := lo
+	claim := func(off uint64) (netip.Addr, bool, error) {
+		a := base.Add64(off).ToAddr(v)
+		ok, err := Insert(ctx, tx, s, a, portID)
+		return a, ok, err
+	}
+	for {
+		rows, err := tx.Query(ctx, "SELECT ip_offset FROM ipallocations WHERE subnet_id = ? AND ip_offset >= ? AND ip_offset <= ? ORDER BY ip_offset LIMIT "+itoa(scanChunk),
+			s.ID, int64(next-offsetBias), int64(hi-offsetBias))
+		if err != nil {
+			return netip.Addr{}, false, err
+		}
+		var used []uint64
+		for rows.Next() {
+			var o int64
+			if err := rows.Scan(&o); err != nil {
+				rows.Close()
+				return netip.Addr{}, false, err
+			}
+			used = append(used, uint64(o)+offsetBias)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return netip.Addr{}, false, err
+		}
+		for _, u := range used {
+			for next < u {
+				a, ok, err := claim(next)
+				if err != nil || ok {
+					return a, ok, err
+				}
+				next++
+			}
+			if u >= next {
+				if u == hi {
+					return netip.Addr{}, false, nil
+				}
+				next = u + 1
+			}
+		}
+		if len(used) < scanChunk {
+			for next <= hi {
+				a, ok, err := claim(next)
+				if err != nil || ok {
+					return a, ok, err
+				}
+				if next == hi {
+					break
+				}
+				next++
+			}
+			return netip.Addr{}, false, nil
+		}
+	}
+}
+
+// scanAll handles pools whose offsets do not fit in 64 bits: it reads the
+// subnet's allocations and walks the pool.
+func (s *Subnet) scanAll(ctx context.Context, tx *db.Tx, r Range, portID string) (netip.Addr, bool, error) {
+	rows, err := tx.Query(ctx, "SELECT ip_address FROM ipallocations WHERE subnet_id = ?", s.ID)
+	if err != nil {
+		return netip.Addr{}, false, err
+	}
+	used := map[netip.Addr]bool{}
+	for rows.Next() {
+		var ip string
+		if err := rows.Scan(&ip); err != nil {
+			rows.Close()
+			return netip.Addr{}, false, err
+		}
+		if a, err := netip.ParseAddr(ip); err == nil {
+			used[a] = true
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return netip.Addr{}, false, err
+	}
+	v := s.Version()
+	a := r.First
+	for i := 0; i <= len(used); i++ {
+		if !used[a] {
+			ok, err := Insert(ctx, tx, s, a, portID)
+			if err != nil || ok {
+				return a, ok, err
+			}
+		}
+		if a == r.Last {
+			break
+		}
+		a = FromAddr(a).Add64(1).ToAddr(v)
+	}
+	return netip.Addr{}, false, nil
+}
+
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,182 @@
+// Package plugin is neutrino's module registry, the counterpart of
+// Neutron's plugin entry points: core and service plugins register
+// themselves by name (ml2, router, segments, ...), the server instantiates
+// those named by core_plugin and service_plugins, and each one declares its
+// resources, the attributes it adds to other plugins' resources, and the API
+// extension aliases it implements.
+package plugin
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/config"
+	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/store"
+)
+
+// Plugin is a core or service plugin.
+type Plugin interface {
+	// Setup declares resources and extensions on env.
+	Setup(env *Env) error
+}
+
+// Factory makes a plugin.
+type Factory func() Plugin
+
+var (
+	mu        sync.Mutex
+	factories = map[string]Factory{}
+	aliases   = map[string]string{} // entry-point class paths → name
+)
+
+// Register adds a plugin under name and optional alternative names (such
+// as Neutron's class paths, e.g. neutron.plugins.ml2.plugin.Ml2Plugin).
+func Register(name string, f Factory, alt ...string) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := factories[name]; dup {
+		panic("plugin registered twice: " + name)
+	}
+	factories[name] = f
+	for _, a := range alt {
+		aliases[a] = name
+	}
+}
+
+// Names lists the registered plugins.
+func Names() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var out []string
+	for n := range factories {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func lookup(name string) (Factory, string, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if n, ok := aliases[name]; ok {
+		name = n
+	}
+	f, ok := factories[name]
+	return f, name, ok
+}
+
+// Env is what plugins build on.
+type Env struct {
+	Config *config.Config
+	DB     *db.DB
+	Log    *slog.Logger
+
+	resources []*api.Resource
+	byColl    map[string]*api.Resource
+	tables    map[string]*store.Table
+	exts      map[string]bool
+	loaded    map[string]Plugin
+	finishers []func() error
+}
+
+// NewEnv makes an empty environment.
+func NewEnv(c *config.Config, d *db.DB, log *slog.Logger) *Env {
+	return &Env{Config: c, DB: d, Log: log,
+		byColl: map[string]*api.Resource{}, tables: map[string]*store.Table{},
+		exts: map[string]bool{}, loaded: map[string]Plugin{}}
+}
+
+// Load instantiates and sets up the named plugins, in order.
+func (e *Env) Load(names ...string) error {
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		f, canonical, ok := lookup(n)
+		if !ok {
+			return fmt.Errorf("plugin %q is not available (have: %s)", n, strings.Join(Names(), ", "))
+		}
+		if _, done := e.loaded[canonical]; done {
+			continue
+		}
+		p := f()
+		e.loaded[canonical] = p
+		if err := p.Setup(e); err != nil {
+			return fmt.Errorf("plugin %s: %w", canonical, err)
+		}
+	}
+	return nil
+}
+
+// Plugin returns a loaded plugin by name.
+func (e *Env) Plugin(name string) Plugin { return e.loaded[name] }
+
+// Loaded reports whether a plugin is loaded.
+func (e *Env) Loaded(name string) bool { _, ok := e.loaded[name]; return ok }
+
+// AddResource declares a resource served by the API, with its table.
+func (e *Env) AddResource(r *api.Resource, t *store.Table) {
+	e.resources = append(e.resources, r)
+	e.byColl[r.Collection] = r
+	if t != nil {
+		e.tables[r.Collection] = t
+	}
+}
+
+// Resource returns a declared resource by collection name, or nil.
+func (e *Env) Resource(collection string) *api.Resource { return e.byColl[collection] }
+
+// Table returns the table of a collection, or nil.
+func (e *Env) Table(collection string) *store.Table { return e.tables[collection] }
+
+// Resources returns every declared resource.
+func (e *Env) Resources() []*api.Resource { return e.resources }
+
+// AddExtensions records implemented API extension aliases.
+func (e *Env) AddExtensions(aliases ...string) {
+	for _, a := range aliases {
+		e.exts[a] = true
+	}
+}
+
+// HasExtension reports whether alias is implemented.
+func (e *Env) HasExtension(alias string) bool { return e.exts[alias] }
+
+// ExtensionAliases returns the implemented aliases, sorted.
+func (e *Env) ExtensionAliases() []string {
+	out := make([]string, 0, len(e.exts))
+	for a := range e.exts {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// OnFinish registers work to run once every plugin is set up (e.g. hooks
+// that depend on another plugin's resources).
+func (e *Env) OnFinish(f func() error) { e.finishers = append(e.finishers, f) }
+
+// Tables returns every table by collection.
+func (e *Env) Tables() map[string]*store.Table { return e.tables }
+
+// Finish runs the OnFinish callbacks and finalizes resources and tables.
+func (e *Env) Finish() error {
+	for _, f := range e.finishers {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	for _, r := range e.resources {
+		r.Finish()
+	}
+	for _, t := range e.tables {
+		t.Init()
+	}
+	return nil
+}

@@ -1,0 +1,10 @@
+// Package plugins links every built-in plugin into the binary; importing it
+// registers them (ml2 and its type drivers, service plugins) by name.
+package plugins
+
+import (
+	_ "github.com/neutrino-os/neutrino/internal/ml2"        // core plugin "ml2"
+	_ "github.com/neutrino-os/neutrino/internal/rbac"       // ml2 component: RBAC policies
+	_ "github.com/neutrino-os/neutrino/internal/secgroup"   // ml2 component: security groups
+	_ "github.com/neutrino-os/neutrino/internal/subnetpool" // ml2 component: address scopes, subnet pools
+)

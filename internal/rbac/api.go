@@ -1,0 +1,266 @@
+package rbac
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/ml2"
+	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/store"
+)
+
+func init() {
+	ml2.RegisterComponent(ml2.Component{Name: "rbac", Order: 50, Setup: setup})
+	registerNetwork()
+}
+
+// Resource is the rbac_policy resource as Neutron Zed declares it
+// (neutron/extensions/rbac.py): no attribute is a sort key, and the
+// collection is not paginated.
+func Resource() *api.Resource {
+	attrs := []*api.Attribute{
+		{Name: "id", Validate: api.UUID, Visible: true, IsFilter: true, PrimaryKey: true},
+		{Name: "object_type", AllowPost: true, Default: nil, Convert: convertObjectType,
+			EnforcePolicy: true, IsFilter: true, Visible: true},
+		{Name: "object_id", AllowPost: true, Required: true, Validate: api.UUID,
+			EnforcePolicy: true, IsFilter: true, Visible: true},
+		{Name: "target_tenant", AllowPost: true, AllowPut: true, Required: true, Validate: api.String(255),
+			EnforcePolicy: true, IsFilter: true, Visible: true},
+		{Name: "tenant_id", AllowPost: true, Required: true, Validate: api.String(255),
+			RequiredByPolicy: true, IsFilter: true, Visible: true},
+		{Name: "action", AllowPost: true, Required: true, Validate: api.String(255),
+			EnforcePolicy: true, IsFilter: true, Visible: true},
+	}
+	return &api.Resource{Name: "rbac_policy", Collection: "rbac_policies", Path: "rbac-policies",
+		Extension: "rbac-policies", Attrs: attrs, AllowBulk: true, NotFound: NotFound}
+}
+
+// convertObjectType is convert_valid_object_type.
+func convertObjectType(v any) (any, error) {
+	s, ok := v.(string)
+	if ok {
+		if n := strings.ToLower(strings.TrimSpace(s)); ValidType(n) {
+			return n, nil
+		}
+	}
+	return nil, nerr.InvalidInput("'" + api.PyStr(v) + "' is not a valid RBAC object type")
+}
+
+// Component is the RBAC component of one server.
+type Component struct {
+	env   *plugin.Env
+	ml2   *ml2.Plugin
+	table *store.Table
+}
+
+func setup(env *plugin.Env, p *ml2.Plugin) error {
+	c := &Component{env: env, ml2: p}
+	res := Resource()
+	// The table gets a stand-in resource (for its 404s): Env.Finish
+	// installs every table as its resource's backend, and this resource's
+	// backend wraps the table. The table is still registered, so that the
+	// application enforces its quota.
+	t := &store.Table{
+		Name: "rbac_policies", Res: &api.Resource{Name: res.Name, NotFound: NotFound}, DB: env.DB, Quota: "rbac_policy",
+		Cols: []store.Column{
+			{Attr: "id"}, {Attr: "project_id"}, {Attr: "object_type"}, {Attr: "object_id"},
+			{Attr: "target_tenant", Name: "target_project"}, {Attr: "action"},
+		},
+	}
+	t.AddHooks(store.Hooks{
+		BeforeCreate: c.beforeCreate,
+		AfterCreate:  c.afterCreate,
+		BeforeUpdate: c.beforeUpdate,
+		AfterUpdate:  c.afterUpdate,
+		BeforeDelete: c.beforeDelete,
+		AfterDelete:  c.afterDelete,
+	})
+	t.Init()
+	res.Backend = backend{t}
+	c.table = t
+	env.AddResource(res, t)
+	env.AddExtensions("rbac-policies")
+	p.OnUnshare(c.checkNetworkUnshare)
+	return nil
+}
+
+// backend is the table with Neutron's answers for duplicates and its
+// unpaginated, per-type listing.
+type backend struct{ *store.Table }
+
+// Create turns a lost race on the unique key into DuplicateRbacPolicy.
+func (b backend) Create(ctx context.Context, items []api.Object) ([]api.Object, error) {
+	out, err := b.Table.Create(ctx, items)
+	if db.IsUniqueViolation(err) {
+		return nil, Duplicate()
+	}
+	return out, err
+}
+
+// Update answers DuplicateRbacPolicy when the new target already has an
+// entry (Neutron Zed fails with a 500 there).
+func (b backend) Update(ctx context.Context, id string, changes api.Object, ifMatch *int64) (api.Object, error) {
+	out, err := b.Table.Update(ctx, id, changes, ifMatch)
+	if db.IsUniqueViolation(err) {
+		return nil, Duplicate()
+	}
+	return out, err
+}
+
+// List ignores limit and marker (the extension disables pagination) and
+// lists one object type after the other, as get_rbac_policies does.
+func (b backend) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
+	q.Limit, q.Marker, q.PageReverse, q.Sorts = 0, "", false, nil
+	objs, err := b.Table.List(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(objs, func(i, j int) bool {
+		return typeOrder(api.PyStr(objs[i]["object_type"])) < typeOrder(api.PyStr(objs[j]["object_type"]))
+	})
+	return objs, nil
+}
+
+func caller(ctx context.Context) *reqctx.Context {
+	if rc := reqctx.From(ctx); rc != nil {
+		return rc
+	}
+	return &reqctx.Context{IsAdmin: true}
+}
+
+func policyOf(obj api.Object) Policy {
+	return Policy{
+		ID: api.PyStr(obj["id"]), ProjectID: api.PyStr(obj["project_id"]),
+		ObjectType: api.PyStr(obj["object_type"]), ObjectID: api.PyStr(obj["object_id"]),
+		Target: api.PyStr(obj["target_tenant"]), Action: api.PyStr(obj["action"]),
+	}
+}
+
+const changeKey = "\x00rbac"
+
+func (c *Component) change(ctx context.Context, op Op, obj api.Object) *Change {
+	return &Change{Op: op, Policy: policyOf(obj), Caller: caller(ctx), Env: c.env}
+}
+
+// beforeCreate is create_rbac_policy up to the insert: the callbacks
+// (ownership, type-specific checks and side effects), then the action's
+// validity, then the duplicate check (the unique key decides races).
+func (c *Component) beforeCreate(ctx context.Context, tx *db.Tx, obj api.Object) error {
+	ch := c.change(ctx, Create, obj)
+	t := typeFor(ch.Policy.ObjectType)
+	fs, err := run(ctx, tx, ch, t)
+	if err != nil {
+		return err
+	}
+	if len(fs) > 0 {
+		return nerr.InvalidInput(fs.String())
+	}
+	if !contains(t.Actions, ch.Policy.Action) {
+		return invalidAction(ch.Policy.Action, t.Name, t.Actions)
+	}
+	// An admin may reach here for an object that does not exist (Neutron
+	// then fails on the foreign key): answer as the generic callback does
+	// for anyone else.
+	if _, found, err := t.owner(ctx, tx, ch.Policy.ObjectID); err != nil {
+		return err
+	} else if !found {
+		return nerr.InvalidInput(failures{"Callback " + t.genericName() + " failed with \"" + noneSubscript.Message + "\""}.String())
+	}
+	n, err := count(ctx, tx, "SELECT COUNT(*) FROM rbac_policies WHERE object_type = ? AND object_id = ? AND target_project = ? AND action = ?",
+		ch.Policy.ObjectType, ch.Policy.ObjectID, ch.Policy.Target, ch.Policy.Action)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return Duplicate()
+	}
+	obj[changeKey] = ch
+	return nil
+}
+
+func (c *Component) afterCreate(ctx context.Context, tx *db.Tx, obj api.Object) error {
+	ch, _ := obj[changeKey].(*Change)
+	delete(obj, changeKey)
+	if ch == nil {
+		return nil
+	}
+	ch.Policy.ID = api.PyStr(obj["id"])
+	if t := typeFor(ch.Policy.ObjectType); t.After != nil {
+		return t.After(ctx, tx, ch)
+	}
+	return nil
+}
+
+// beforeUpdate runs the callbacks; their failures are RbacPolicyInUse.
+func (c *Component) beforeUpdate(ctx context.Context, tx *db.Tx, old, changes api.Object) error {
+	ch := c.change(ctx, Update, old)
+	if v, ok := changes["target_tenant"]; ok {
+		ch.NewTarget, ch.HasNewTarget = api.PyStr(v), true
+	}
+	t := typeFor(ch.Policy.ObjectType)
+	fs, err := run(ctx, tx, ch, t)
+	if err != nil {
+		return err
+	}
+	if len(fs) > 0 {
+		return PolicyInUse(ch.Policy.ObjectID, fs.String())
+	}
+	if ch.HasNewTarget && ch.NewTarget != ch.Policy.Target {
+		n, err := count(ctx, tx, "SELECT COUNT(*) FROM rbac_policies WHERE object_type = ? AND object_id = ? AND target_project = ? AND action = ?",
+			ch.Policy.ObjectType, ch.Policy.ObjectID, ch.NewTarget, ch.Policy.Action)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return Duplicate()
+		}
+	}
+	changes[changeKey] = ch
+	return nil
+}
+
+func (c *Component) afterUpdate(ctx context.Context, tx *db.Tx, old, changes api.Object) error {
+	ch, _ := changes[changeKey].(*Change)
+	if ch == nil {
+		return nil
+	}
+	if t := typeFor(ch.Policy.ObjectType); t.After != nil {
+		return t.After(ctx, tx, ch)
+	}
+	return nil
+}
+
+// beforeDelete runs the callbacks; their failures are RbacPolicyInUse.
+func (c *Component) beforeDelete(ctx context.Context, tx *db.Tx, obj api.Object) error {
+	ch := c.change(ctx, Delete, obj)
+	fs, err := run(ctx, tx, ch, typeFor(ch.Policy.ObjectType))
+	if err != nil {
+		return err
+	}
+	if len(fs) > 0 {
+		return PolicyInUse(ch.Policy.ObjectID, fs.String())
+	}
+	return nil
+}
+
+func (c *Component) afterDelete(ctx context.Context, tx *db.Tx, obj api.Object) error {
+	ch := c.change(ctx, Delete, obj)
+	if t := typeFor(ch.Policy.ObjectType); t.After != nil {
+		return t.After(ctx, tx, ch)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,258 @@
+// Package server is neutrino's HTTP front end: the api-paste pipeline of
+// the Neutron server (request id, proxy headers, error catching,
+// authentication, access log) in front of the version document, the
+// health check and the generic API controller, plus the listening socket's
+// lifecycle (systemd readiness, graceful drain on SIGTERM).
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/google/uuid"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/reqctx"
+)
+
+// Server is the API server.
+type Server struct {
+	// API serves /v2.0.
+	API http.Handler
+	// Auth wraps API (keystone middleware); nil means noauth.
+	Auth func(http.Handler) http.Handler
+	// Ready reports health for /healthcheck (nil: always healthy).
+	Ready func(ctx context.Context) error
+	Log   *slog.Logger
+	// AccessLog enables one log line per request.
+	AccessLog bool
+
+	handler  http.Handler
+	inflight atomic.Int64
+}
+
+// Handler builds the request pipeline:
+//
+//	/            → versions (no auth)
+//	/healthcheck → health (no auth)
+//	/v2.0/...    → request id → catch errors → auth → API
+func (s *Server) Handler() http.Handler {
+	if s.handler != nil {
+		return s.handler
+	}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	var v2 http.Handler = s.API
+	if s.Auth != nil {
+		v2 = s.Auth(v2)
+	} else {
+		v2 = noauth(v2)
+	}
+	v2 = s.catchErrors(v2)
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case p == "/v2.0" || strings.HasPrefix(p, "/v2.0/"):
+			v2.ServeHTTP(w, r)
+		case p == "/" || p == "":
+			s.versions(w, r)
+		case p == "/healthcheck" || strings.HasPrefix(p, "/healthcheck/"):
+			s.health(w, r)
+		default:
+			api.URLMapNotFound(w, r)
+		}
+	})
+	s.handler = s.requestID(mux)
+	return s.handler
+}
+
+// InFlight is the number of requests being served.
+func (s *Server) InFlight() int64 { return s.inflight.Load() }
+
+// requestID gives every request its req-<uuid> (oslo's RequestId) and
+// writes the access log line.
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.inflight.Add(1)
+		defer s.inflight.Add(-1)
+		start := time.Now()
+		id := "req-" + uuid.NewString()
+		w.Header().Set("X-Openstack-Request-Id", id)
+		rc := &reqctx.Context{RequestID: id}
+		r = r.WithContext(reqctx.With(r.Context(), rc))
+		rw := &statusWriter{ResponseWriter: w, status: 200}
+		next.ServeHTTP(rw, r)
+		if s.AccessLog {
+			s.Log.Info(fmt.Sprintf("%s \"%s %s %s\" status: %d  len: %d time: %.7f",
+				clientIP(r), r.Method, r.URL.RequestURI(), r.Proto, rw.status, rw.n, time.Since(start).Seconds()),
+				"request_id", id)
+		}
+	})
+}
+
+func clientIP(r *http.Request) string {
+	if f := r.Header.Get("X-Forwarded-For"); f != "" {
+		ip, _, _ := strings.Cut(f, ",")
+		return strings.TrimSpace(ip)
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status = code
+		w.wrote = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	n, err := w.ResponseWriter.Write(b)
+	w.n += n
+	return n, err
+}
+
+// catchErrors turns a panic anywhere below into a Neutron 500.
+func (s *Server) catchErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.Log.Error("unhandled panic", "panic", p, "path", r.URL.Path)
+				api.WriteError(w, s.Log, nerr.Internal())
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noauth builds the caller as Neutron's noauth pipeline does: without an
+// X-Project-Id header the caller is an admin of "fake_project_id"
+// (NoauthFakeProjectId); with one, Neutron falls back to an admin context
+// without a project.
+func noauth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := reqctx.From(r.Context())
+		c := &reqctx.Context{IsAdmin: true}
+		if rc != nil {
+			c.RequestID = rc.RequestID
+		}
+		if r.Header.Get("X-Project-Id") == "" && r.Header.Get("X-Tenant-Id") == "" {
+			c.ProjectID = "fake_project_id"
+			c.UserID = r.Header.Get("X-User-Id")
+			c.Roles = splitRoles(r.Header.Get("X-Roles"))
+			if !c.HasRole("admin") {
+				c.Roles = append(c.Roles, "admin")
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), c)))
+	})
+}
+
+func splitRoles(s string) []string {
+	var out []string
+	for _, r := range strings.Split(s, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		api.WriteError(w, s.Log, nerr.HTTPMethodNotAllowed())
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+		scheme = p
+	}
+	href := scheme + "://" + r.Host + "/v2.0/"
+	body := `{"versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": ` +
+		string(api.AppendJSON(nil, href)) + `}]}]}`
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(body))
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	status, text := http.StatusOK, "OK"
+	if s.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := s.Ready(ctx); err != nil {
+			status, text = http.StatusServiceUnavailable, "ERROR"
+			s.Log.Warn("health check failed", "error", err)
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write([]byte(text))
+	}
+}
+
+// Serve serves on ln until ctx is cancelled, then drains in-flight
+// requests for up to drain and returns. It notifies systemd once serving.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
+		s.Log.Warn("systemd notification failed", "error", err)
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	daemon.SdNotify(false, daemon.SdNotifyStopping)
+	s.Log.Info("draining in-flight requests", "in_flight", s.InFlight(), "timeout", drain)
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.Log.Warn("drain timed out; closing remaining connections")
+		srv.Close()
+		return nil
+	}
+	if errors.Is(<-errc, http.ErrServerClosed) {
+		return err
+	}
+	return err
+}

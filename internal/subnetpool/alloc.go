@@ -1,0 +1,339 @@
+package subnetpool
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/nerr"
+)
+
+// This file is Neutron's subnet allocation from pools (ipam/subnet_alloc.py
+// and the pool parts of db_base_plugin_v2._create_subnet_precommit and
+// ipam_backend_mixin): ml2.SubnetPools.
+
+func badSubnet(format string, args ...any) error {
+	return nerr.BadRequest("subnets", fmt.Sprintf(format, args...))
+}
+
+func allocationError(reason string) error {
+	// SubnetAllocationError is a bare NeutronException, which Neutron
+	// answers with a 500; neutrino says 409 (no free space is a conflict
+	// with the pool's state, not a server fault), same type and message.
+	return nerr.Conflict("SubnetAllocationError", "Failed to allocate subnet: %s.", reason)
+}
+
+// allocatedSet is the set of the pool's subnets' CIDRs.
+func (c *Component) allocatedSet(ctx context.Context, q db.Querier, poolID string, version int) (*Set, error) {
+	set := NewSet(version)
+	sc := c.subnets
+	if sc == nil {
+		return set, nil
+	}
+	rows, err := q.Query(ctx, "SELECT "+sc.cidr+" FROM "+sc.table+" WHERE "+sc.pool+" = ?"+shareLock(q), poolID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cidr string
+		if err := rows.Scan(&cidr); err != nil {
+			return nil, err
+		}
+		if n, err := ParseNet(cidr); err == nil && n.Version() == version {
+			set.Add(n)
+		}
+	}
+	return set, rows.Err()
+}
+
+// Available returns the free prefixes of a pool, as Neutron orders them for
+// allocation: smallest blocks (longest prefixes) first, then by address.
+func Available(prefixes []Net, allocated *Set, version int) []Net {
+	free := NewSet(version, prefixes...).Difference(allocated).CIDRs()
+	sort.SliceStable(free, func(i, j int) bool { return free[i].Bits > free[j].Bits })
+	return free
+}
+
+// AllocateAny picks the first free network of length prefixlen, as
+// SubnetAllocator._allocate_any_subnet does.
+func AllocateAny(prefixes []Net, allocated *Set, version, prefixlen int) (Net, error) {
+	for _, p := range Available(prefixes, allocated, version) {
+		if prefixlen >= p.Bits {
+			return Net{Addr: p.CIDR().Addr, Bits: prefixlen}, nil
+		}
+	}
+	return Net{}, allocationError(fmt.Sprintf("Insufficient prefix space to allocate subnet size /%d", prefixlen))
+}
+
+// AllocateSpecific checks that cidr is free space of the pool.
+func AllocateSpecific(prefixes []Net, allocated *Set, version int, cidr Net) error {
+	for _, p := range Available(prefixes, allocated, version) {
+		if p.Prefix().Contains(cidr.CIDR().Addr) {
+			if p.Bits <= cidr.Bits {
+				return nil
+			}
+			break
+		}
+	}
+	return allocationError("Cannot allocate requested subnet from the available set of prefixes")
+}
+
+func attr(obj api.Object, k string) (any, bool) {
+	v, ok := obj[k]
+	if !isSet(v, ok) {
+		return nil, false
+	}
+	return v, true
+}
+
+// AllocateSubnet implements ml2.SubnetPools.
+func (c *Component) AllocateSubnet(ctx context.Context, tx *db.Tx, subnet api.Object) error {
+	cidrV, hasCIDR := attr(subnet, "cidr")
+	prefixlenV, hasPrefixlen := attr(subnet, "prefixlen")
+	if hasCIDR && hasPrefixlen {
+		return badSubnet("cidr and prefixlen must not be supplied together")
+	}
+	var cidr Net
+	if hasCIDR {
+		n, err := ParseNet(str(cidrV))
+		if err != nil {
+			return nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP subnet", api.PyStr(cidrV)))
+		}
+		cidr = n.CIDR()
+		subnet["cidr"] = cidr.String()
+	}
+	useDefault := false
+	if v, ok := attr(subnet, "use_default_subnetpool"); ok {
+		useDefault, _ = api.ParseBool(v)
+	}
+	poolID := ""
+	if v, ok := attr(subnet, "subnetpool_id"); ok {
+		poolID = str(v)
+	}
+	if useDefault && poolID != "" {
+		return badSubnet("subnetpool_id and use_default_subnetpool cannot both be specified")
+	}
+	version := 0
+	if v, ok := attr(subnet, "ip_version"); ok {
+		version = int(intOf(v))
+	}
+	if hasCIDR {
+		version = cidr.Version()
+	}
+	if poolID == "" && useDefault {
+		if version == 0 {
+			return badSubnet("ip_version must be specified in the absence of cidr and subnetpool_id")
+		}
+		id, err := c.defaultPoolID(ctx, tx, version)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return badSubnet("No default subnetpool found for IPv%d", version)
+		}
+		poolID = id
+	}
+	if poolID == "" && !hasCIDR {
+		return badSubnet("a subnetpool must be specified in the absence of a cidr")
+	}
+	if poolID == "" {
+		return c.checkNetworkPools(ctx, tx, subnet, nil, version)
+	}
+	if _, ok := attr(subnet, "allocation_pools"); ok && !hasCIDR {
+		return badSubnet("allocation_pools allowed only for specific subnet requests.")
+	}
+	pool, err := c.pools.GetTx(ctx, tx, poolID, true)
+	if err != nil {
+		return err
+	}
+	poolVersion := int(intOf(pool["ip_version"]))
+	if v, ok := attr(subnet, "ip_version"); ok && int(intOf(v)) != poolVersion {
+		return badSubnet("Cannot allocate IPv%d subnet from IPv%d subnet pool", intOf(v), poolVersion)
+	}
+	// SubnetRequestFactory: an "any" request unless a cidr or gateway is given
+	var prefixlen int64
+	gateway, hasGateway := attr(subnet, "gateway_ip")
+	specific := hasCIDR
+	if !hasCIDR && hasGateway {
+		prefixlen = intOf(pool["default_prefixlen"])
+		if hasPrefixlen {
+			prefixlen = intOf(prefixlenV)
+		}
+		n, err := ParseNet(fmt.Sprintf("%s/%d", api.PyStr(gateway), prefixlen))
+		if err != nil {
+			return nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP address", api.PyStr(gateway)))
+		}
+		cidr, specific = n.CIDR(), true
+	}
+	if specific {
+		prefixlen = int64(cidr.Bits)
+	} else {
+		prefixlen = intOf(pool["default_prefixlen"])
+		if hasPrefixlen {
+			prefixlen = intOf(prefixlenV)
+		}
+	}
+	if max := intOf(pool["max_prefixlen"]); prefixlen > max {
+		return nerr.Typed(http.StatusBadRequest, "MaxPrefixSubnetAllocationError",
+			"Unable to allocate subnet with prefix length %d, maximum allowed prefix is %d.", prefixlen, max)
+	}
+	if min := intOf(pool["min_prefixlen"]); prefixlen < min {
+		return nerr.Typed(http.StatusBadRequest, "MinPrefixSubnetAllocationError",
+			"Unable to allocate subnet with prefix length %d, minimum allowed prefix is %d.", prefixlen, min)
+	}
+	if err := c.checkQuota(ctx, tx, pool, poolVersion, prefixlen); err != nil {
+		return err
+	}
+	prefixes, _ := parsePrefixes(pool["prefixes"].([]any))
+	allocated, err := c.allocatedSet(ctx, tx, poolID, poolVersion)
+	if err != nil {
+		return err
+	}
+	if specific {
+		if err := AllocateSpecific(prefixes, allocated, poolVersion, cidr); err != nil {
+			return err
+		}
+	} else {
+		n, err := AllocateAny(prefixes, allocated, poolVersion, int(prefixlen))
+		if err != nil {
+			return err
+		}
+		cidr = n
+	}
+	if err := c.checkNetworkPools(ctx, tx, subnet, pool, poolVersion); err != nil {
+		return err
+	}
+	subnet["cidr"] = cidr.String()
+	subnet["subnetpool_id"] = poolID
+	if _, ok := attr(subnet, "ip_version"); !ok {
+		subnet["ip_version"] = int64(poolVersion)
+	}
+	return nil
+}
+
+// ReleaseSubnet implements ml2.SubnetPools: a pool's allocations are its
+// subnets, so there is nothing to release.
+func (c *Component) ReleaseSubnet(ctx context.Context, tx *db.Tx, subnet api.Object) error {
+	return nil
+}
+
+func (c *Component) defaultPoolID(ctx context.Context, tx *db.Tx, version int) (string, error) {
+	objs, err := c.pools.ListQ(ctx, tx, &api.Query{Filters: []api.Filter{
+		{Attr: "is_default", Values: []any{true}}, {Attr: "ip_version", Values: []any{int64(version)}},
+	}})
+	if err != nil || len(objs) == 0 {
+		return "", err
+	}
+	return objs[0]["id"].(string), nil
+}
+
+// checkQuota is _check_subnetpool_tenant_quota; like Neutron it counts the
+// allocations of the pool owner's project.
+func (c *Component) checkQuota(ctx context.Context, tx *db.Tx, pool api.Object, version int, prefixlen int64) error {
+	if pool["default_quota"] == nil {
+		return nil
+	}
+	quota := intOf(pool["default_quota"])
+	if quota == 0 {
+		return nil
+	}
+	unit := 32.0
+	if version == 6 {
+		unit = 64
+	}
+	used := 0.0
+	if sc := c.subnets; sc != nil {
+		rows, err := tx.Query(ctx, "SELECT "+sc.cidr+" FROM "+sc.table+" WHERE "+sc.pool+" = ? AND "+sc.project+" = ?"+shareLock(tx), pool["id"], pool["project_id"])
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var cidr string
+			if err := rows.Scan(&cidr); err != nil {
+				return err
+			}
+			if n, err := ParseNet(cidr); err == nil {
+				used += math.Pow(2, unit-float64(n.Bits))
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	if used+math.Pow(2, unit-float64(prefixlen)) > float64(quota) {
+		return nerr.Conflict("SubnetPoolQuotaExceeded", "Per-tenant subnet pool prefix quota exceeded.")
+	}
+	return nil
+}
+
+// checkNetworkPools is _validate_network_subnetpools: a network's subnets of
+// one IP version come from one pool, or all from pools of one address
+// scope.
+func (c *Component) checkNetworkPools(ctx context.Context, tx *db.Tx, subnet, pool api.Object, version int) error {
+	sc := c.subnets
+	netID := str(subnet["network_id"])
+	if sc == nil || netID == "" {
+		return nil
+	}
+	rows, err := tx.Query(ctx, "SELECT s."+sc.pool+", s."+sc.version+", p.address_scope_id FROM "+sc.table+" s LEFT JOIN subnetpools p ON p.id = s."+sc.pool+
+		" WHERE s."+sc.network+" = ?"+shareLock(tx), netID)
+	if err != nil {
+		return err
+	}
+	type sub struct {
+		pool    string
+		version int
+	}
+	var subs []sub
+	networkScope := ""
+	for rows.Next() {
+		var poolID, scope *string
+		var v int
+		if err := rows.Scan(&poolID, &v, &scope); err != nil {
+			rows.Close()
+			return err
+		}
+		s := sub{version: v}
+		if poolID != nil {
+			s.pool = *poolID
+		}
+		if scope != nil && v == version {
+			networkScope = *scope
+		}
+		subs = append(subs, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if networkScope != "" && pool != nil && str(pool["address_scope_id"]) != networkScope {
+		return nerr.Typed(http.StatusBadRequest, "NetworkAddressScopeAffinityError", "Subnets of the same address family hosted on the same network must all participate in the same address scope.")
+	}
+	affinity := nerr.Typed(http.StatusBadRequest, "NetworkSubnetPoolAffinityError", "Subnets hosted on the same network must be allocated from the same subnet pool.")
+	for _, s := range subs {
+		if pool != nil {
+			if s.pool != pool["id"] && s.version == version && networkScope == "" {
+				return affinity
+			}
+		} else if s.pool != "" && s.version == version {
+			return affinity
+		}
+	}
+	return nil
+}
+
+// shareLock makes a read inside a MySQL transaction see the latest
+// committed rows (a locking read) rather than the transaction's snapshot,
+// once a row lock (pool, scope) has serialized the writers.
+func shareLock(q db.Querier) string {
+	if _, ok := q.(*db.Tx); ok && q.Dialect() == db.MySQL {
+		return " LOCK IN SHARE MODE"
+	}
+	return ""
+}
