@@ -28,19 +28,36 @@ func requireKeystone(t *testing.T) {
 }
 
 // osAs runs the openstack CLI with password auth against Keystone, sending
-// network requests to neutrino.
+// network requests to neutrino. The endpoint override goes through a
+// clouds.yaml: the CLI ignores OS_NETWORK_ENDPOINT_OVERRIDE and would use the
+// catalog's network endpoint instead.
 func osAs(t *testing.T, p *proc, user, project string, args ...string) (string, error) {
 	t.Helper()
+	clouds := writeFile(t, t.TempDir(), "clouds.yaml", fmt.Sprintf(`clouds:
+  neutrino:
+    auth:
+      auth_url: %s/v3
+      username: %s
+      password: %s
+      project_name: %s
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+    network_endpoint_override: %s
+`, keystoneURL, user, user, project, p.url))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "openstack", args...)
-	cmd.Env = append(os.Environ(),
-		"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "PYTHONPATH=", "PYTHONHOME=",
-		"OS_AUTH_URL="+keystoneURL+"/v3", "OS_IDENTITY_API_VERSION=3",
-		"OS_USERNAME="+user, "OS_PASSWORD="+user, "OS_PROJECT_NAME="+project,
-		"OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default",
-		"OS_REGION_NAME=RegionOne", "OS_INTERFACE=public",
-		"OS_NETWORK_ENDPOINT_OVERRIDE="+p.url)
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OS_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "PYTHONPATH=", "PYTHONHOME=",
+		"OS_CLIENT_CONFIG_FILE="+clouds, "OS_CLOUD=neutrino")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
