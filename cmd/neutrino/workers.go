@@ -77,6 +77,8 @@ func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, a
 		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", workerEnv, i), "NOTIFY_SOCKET=")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		cmd.ExtraFiles = []*os.File{lf}
+		// a worker outlives no parent, even one killed with SIGKILL
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 		if err := cmd.Start(); err != nil {
 			return err
 		}
