@@ -24,9 +24,12 @@ var errTooDeep = errors.New("policy: rule references nested too deeply (cycle?)"
 type state struct {
 	e      *Enforcer
 	target map[string]any
-	c      *reqctx.Context
-	err    error
-	depth  int
+	// resolved holds parent attributes looked up during this evaluation
+	// (neutron caches them into the target; targets here may be shared)
+	resolved map[string]any
+	c        *reqctx.Context
+	err      error
+	depth    int
 }
 
 func (st *state) fail(err error) bool {

@@ -28,7 +28,7 @@ var extParentResources = []string{"floatingip", "router", "local_ip", "policy"}
 // "tenant_id:%(FIELD)s" compares str(target[FIELD]) with the caller's
 // project. When FIELD is missing from the target and reads "parent:attr"
 // (or "parent_attr"), the parent resource's attribute is fetched through
-// the Resolver and cached into the target under FIELD.
+// the Resolver and kept for the rest of the evaluation under FIELD.
 type ownerCheck struct {
 	field string
 }
@@ -43,6 +43,9 @@ func newOwnerCheck(kind, match string) (*ownerCheck, error) {
 
 func (st *state) owner(oc *ownerCheck) bool {
 	v, ok := st.target[oc.field]
+	if !ok {
+		v, ok = st.resolved[oc.field]
+	}
 	if !ok {
 		if v, ok = st.resolveParent(oc); !ok {
 			return false
@@ -86,7 +89,10 @@ func (st *state) resolveParent(oc *ownerCheck) (any, bool) {
 	if err != nil {
 		return nil, st.fail(fmt.Errorf("policy: looking up %s %s of %v: %w", res, field, st.target[fk], err))
 	}
-	st.target[oc.field] = v
+	if st.resolved == nil {
+		st.resolved = map[string]any{}
+	}
+	st.resolved[oc.field] = v
 	return v, true
 }
 

@@ -17,14 +17,14 @@ func TestOwnerCheckResolver(t *testing.T) {
 	if ok, err := e.Check("network_owner", target, ownerCtx); !ok || err != nil {
 		t.Fatalf("owner of n1: %v, %v", ok, err)
 	}
-	if got := target["network:tenant_id"]; got != "p1" {
-		t.Errorf("cached network:tenant_id = %v, want p1", got)
+	if got, ok := target["network:tenant_id"]; ok {
+		t.Errorf("target modified: network:tenant_id = %v (targets may be shared between requests)", got)
 	}
 	if ok, _ := e.Check("network_owner", target, otherCtx); ok {
 		t.Error("p2 passes network_owner on n1")
 	}
-	if calls != 1 {
-		t.Errorf("resolver called %d times, want 1 (value cached in the target)", calls)
+	if calls != 2 {
+		t.Errorf("resolver called %d times, want once per evaluation", calls)
 	}
 
 	// A value already in the target is used as is.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -22,6 +23,63 @@ type readCache struct {
 
 // CacheStats returns the read cache's hits and misses (tests, metrics).
 func (t *Table) CacheStats() (hits, misses int64) { return t.cache.hits.Load(), t.cache.misses.Load() }
+
+// ListCacheStats returns the list cache's hits and misses.
+func (t *Table) ListCacheStats() (hits, misses int64) {
+	return t.lists.hits.Load(), t.lists.misses.Load()
+}
+
+// listCache keeps list results the same way: a result tagged with the
+// change version it was read at is served while that version is current.
+// The objects are shared between callers and never modified; each caller
+// gets its own slice.
+type listCache struct {
+	mu           sync.Mutex
+	entries      map[string]listEntry
+	objects      int
+	hits, misses atomic.Int64
+}
+
+type listEntry struct {
+	ver  uint64
+	objs []api.Object
+}
+
+// maxListObjects bounds the objects held by a table's list cache.
+const maxListObjects = 200000
+
+func listKey(ctx context.Context, q *api.Query) string {
+	return cacheKey(ctx, fmt.Sprintf("%#v", *q))
+}
+
+func (c *listCache) get(key string, ver uint64) []api.Object {
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if !ok || e.ver != ver {
+		c.misses.Add(1)
+		return nil
+	}
+	c.hits.Add(1)
+	return append(make([]api.Object, 0, len(e.objs)), e.objs...)
+}
+
+func (c *listCache) put(key string, ver uint64, objs []api.Object) {
+	if len(objs) > maxListObjects/4 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || c.objects+len(objs) > maxListObjects {
+		c.entries = make(map[string]listEntry, 64)
+		c.objects = 0
+	}
+	if old, ok := c.entries[key]; ok {
+		c.objects -= len(old.objs)
+	}
+	c.entries[key] = listEntry{ver: ver, objs: append([]api.Object(nil), objs...)}
+	c.objects += len(objs)
+}
 
 type cacheEntry struct {
 	ver uint64

@@ -133,6 +133,7 @@ type Table struct {
 	listCols string // without the child lists (lists load them per table)
 	children []*Column
 	cache    readCache
+	lists    listCache
 }
 
 // Init prepares the table and installs it as the resource's backend.
@@ -425,9 +426,24 @@ func (t *Table) Load(ctx context.Context, q db.Querier, objs []api.Object) error
 	return t.load(ctx, q, objs)
 }
 
-// List runs a list query (api.Backend).
+// List runs a list query (api.Backend). On SQLite a result read before is
+// reused while no write has been committed since (by any process); the
+// objects in it are shared and must not be modified.
 func (t *Table) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
-	return t.ListQ(ctx, t.DB, q)
+	ver, ok := t.DB.ChangeVersion()
+	if !ok {
+		return t.ListQ(ctx, t.DB, q)
+	}
+	key := listKey(ctx, q)
+	if objs := t.lists.get(key, ver); objs != nil {
+		return objs, nil
+	}
+	objs, err := t.ListQ(ctx, t.DB, q)
+	if err != nil {
+		return nil, err
+	}
+	t.lists.put(key, ver, objs)
+	return objs, nil
 }
 
 // ListQ runs a list query on q (the database or a transaction).
