@@ -210,7 +210,19 @@ func (c *Component) afterCreateGroup(ctx context.Context, tx *db.Tx, obj api.Obj
 	return c.insertDefaultRules(ctx, tx, obj["id"].(string), obj["project_id"], false)
 }
 
+// insertDefaultRules writes a new group's egress rules (and, for the
+// default group, its ingress rules), reserving them against the project's
+// security_group_rule quota first, as create_security_group does.
 func (c *Component) insertDefaultRules(ctx context.Context, tx *db.Tx, sgID string, project any, isDefault bool) error {
+	if q := c.rules.Quotas; q != nil {
+		n := 2
+		if isDefault {
+			n = 4
+		}
+		if err := q.Check(ctx, tx, "security_group_rule", api.PyStr(project), n); err != nil {
+			return err
+		}
+	}
 	now := store.Now()
 	for _, ether := range []string{"IPv4", "IPv6"} {
 		var rules []any // remote group of each rule
