@@ -10,85 +10,56 @@ import (
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 )
 
-// readCache keeps objects read by Get, each tagged with the database change
-// version it was read at; an entry is only served while that version is
-// still current, so it is never stale. Loaders may compute attributes per
-// caller (e.g. "shared"), so the caller's project and admin flag are part
-// of the key.
-type readCache struct {
+// versionCache keeps values read from the database, each tagged with the
+// database change version it was read at; an entry is only served while that
+// version is still current, so it is never stale. It holds at most max
+// units (an object is one unit, a list one per object) and is emptied when
+// full. Cached values are shared: callers copy before they modify.
+type versionCache[T any] struct {
 	mu           sync.Mutex
-	entries      map[string]cacheEntry
+	entries      map[string]versioned[T]
+	units, max   int
 	hits, misses atomic.Int64
 }
 
-// CacheStats returns the read cache's hits and misses (tests, metrics).
-func (t *Table) CacheStats() (hits, misses int64) { return t.cache.hits.Load(), t.cache.misses.Load() }
-
-// ListCacheStats returns the list cache's hits and misses.
-func (t *Table) ListCacheStats() (hits, misses int64) {
-	return t.lists.hits.Load(), t.lists.misses.Load()
+type versioned[T any] struct {
+	ver   uint64
+	val   T
+	units int
 }
 
-// listCache keeps list results the same way: a result tagged with the
-// change version it was read at is served while that version is current.
-// The objects are shared between callers and never modified; each caller
-// gets its own slice.
-type listCache struct {
-	mu           sync.Mutex
-	entries      map[string]listEntry
-	objects      int
-	hits, misses atomic.Int64
-}
-
-type listEntry struct {
-	ver  uint64
-	objs []api.Object
-}
-
-// maxListObjects bounds the objects held by a table's list cache.
-const maxListObjects = 200000
-
-func listKey(ctx context.Context, q *api.Query) string {
-	return cacheKey(ctx, fmt.Sprintf("%#v", *q))
-}
-
-func (c *listCache) get(key string, ver uint64) []api.Object {
+func (c *versionCache[T]) get(key string, ver uint64) (T, bool) {
 	c.mu.Lock()
 	e, ok := c.entries[key]
 	c.mu.Unlock()
 	if !ok || e.ver != ver {
 		c.misses.Add(1)
-		return nil
+		var zero T
+		return zero, false
 	}
 	c.hits.Add(1)
-	return append(make([]api.Object, 0, len(e.objs)), e.objs...)
+	return e.val, true
 }
 
-func (c *listCache) put(key string, ver uint64, objs []api.Object) {
-	if len(objs) > maxListObjects/4 {
+func (c *versionCache[T]) put(key string, ver uint64, val T, units int) {
+	if units > c.max/4 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.entries == nil || c.objects+len(objs) > maxListObjects {
-		c.entries = make(map[string]listEntry, 64)
-		c.objects = 0
+	if c.entries == nil || c.units+units > c.max {
+		c.entries = make(map[string]versioned[T], 1024)
+		c.units = 0
 	}
 	if old, ok := c.entries[key]; ok {
-		c.objects -= len(old.objs)
+		c.units -= old.units
 	}
-	c.entries[key] = listEntry{ver: ver, objs: append([]api.Object(nil), objs...)}
-	c.objects += len(objs)
+	c.entries[key] = versioned[T]{ver: ver, val: val, units: units}
+	c.units += units
 }
 
-type cacheEntry struct {
-	ver uint64
-	obj api.Object
-}
-
-// maxCacheEntries bounds memory; the cache is emptied when it is full.
-const maxCacheEntries = 50000
-
+// Loaders may compute attributes per caller (e.g. "shared"), so the
+// caller's project and admin flag are part of every key.
 func cacheKey(ctx context.Context, id string) string {
 	rc := reqctx.From(ctx)
 	if rc == nil {
@@ -101,29 +72,26 @@ func cacheKey(ctx context.Context, id string) string {
 	return id + "\x00" + rc.ProjectID + admin
 }
 
-func (c *readCache) get(key string, ver uint64) api.Object {
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	c.mu.Unlock()
-	if !ok || e.ver != ver {
-		c.misses.Add(1)
-		return nil
-	}
-	c.hits.Add(1)
-	return shallowCopy(e.obj)
+func listKey(ctx context.Context, q *api.Query) string {
+	return cacheKey(ctx, fmt.Sprintf("%#v", *q))
 }
 
-func (c *readCache) put(key string, ver uint64, obj api.Object) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= maxCacheEntries {
-		c.entries = make(map[string]cacheEntry, 1024)
-	}
-	c.entries[key] = cacheEntry{ver: ver, obj: obj}
+// Bounds of a table's caches, in objects.
+const (
+	maxCachedObjects = 50000
+	maxListedObjects = 200000
+)
+
+// CacheStats returns the read cache's hits and misses (tests, metrics).
+func (t *Table) CacheStats() (hits, misses int64) { return t.cache.hits.Load(), t.cache.misses.Load() }
+
+// ListCacheStats returns the list cache's hits and misses.
+func (t *Table) ListCacheStats() (hits, misses int64) {
+	return t.lists.hits.Load(), t.lists.misses.Load()
 }
 
-// shallowCopy copies the top level of obj: callers may add keys (policy
-// resolution caches into targets); nested values are never modified.
+// shallowCopy copies the top level of obj: callers may add keys; nested
+// values are never modified.
 func shallowCopy(obj api.Object) api.Object {
 	cp := make(api.Object, len(obj))
 	for k, v := range obj {

@@ -132,8 +132,8 @@ type Table struct {
 	selCols  string // every column, child lists aggregated (single-row reads)
 	listCols string // without the child lists (lists load them per table)
 	children []*Column
-	cache    readCache
-	lists    listCache
+	cache    versionCache[api.Object]   // Get results
+	lists    versionCache[[]api.Object] // List results
 }
 
 // Init prepares the table and installs it as the resource's backend.
@@ -145,6 +145,7 @@ func (t *Table) Init() *Table {
 	// child-list columns go last, so that list scans can leave them out
 	sort.SliceStable(t.Cols, func(i, j int) bool { return t.Cols[i].Child == nil && t.Cols[j].Child != nil })
 	t.byAttr = map[string]*Column{}
+	t.cache.max, t.lists.max = maxCachedObjects, maxListedObjects
 	var names, listNames []string
 	t.children = t.children[:0]
 	for i := range t.Cols {
@@ -363,14 +364,14 @@ func (t *Table) Get(ctx context.Context, id string, fields []string) (api.Object
 		return t.get(ctx, t.DB, id, false)
 	}
 	key := cacheKey(ctx, id)
-	if obj := t.cache.get(key, ver); obj != nil {
-		return obj, nil
+	if obj, ok := t.cache.get(key, ver); ok {
+		return shallowCopy(obj), nil
 	}
 	obj, err := t.get(ctx, t.DB, id, false)
 	if err != nil {
 		return nil, err
 	}
-	t.cache.put(key, ver, obj)
+	t.cache.put(key, ver, obj, 1)
 	return shallowCopy(obj), nil
 }
 
@@ -435,14 +436,14 @@ func (t *Table) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
 		return t.ListQ(ctx, t.DB, q)
 	}
 	key := listKey(ctx, q)
-	if objs := t.lists.get(key, ver); objs != nil {
-		return objs, nil
+	if objs, ok := t.lists.get(key, ver); ok {
+		return append(make([]api.Object, 0, len(objs)), objs...), nil
 	}
 	objs, err := t.ListQ(ctx, t.DB, q)
 	if err != nil {
 		return nil, err
 	}
-	t.lists.put(key, ver, objs)
+	t.lists.put(key, ver, append([]api.Object(nil), objs...), len(objs))
 	return objs, nil
 }
 
