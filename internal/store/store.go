@@ -541,12 +541,13 @@ func (t *Table) ListQ(ctx context.Context, dbq db.Querier, q *api.Query) ([]api.
 // scan runs one SELECT and loads the rows' computed attributes; keyRange
 // is the id range of a partitioned whole-collection read ("" = open).
 func (t *Table) scan(ctx context.Context, dbq db.Querier, conds []string, args []any, order []string, limit int, useLimit bool, whole bool, keyRange ...string) ([]api.Object, error) {
-	query := "SELECT " + t.listCols + " FROM " + t.Name + " t"
+	from := " FROM " + t.Name + " t"
 	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
+		from += " WHERE " + strings.Join(conds, " AND ")
 	}
-	query += " ORDER BY " + strings.Join(order, ", ")
-	if limit > 0 && useLimit {
+	query := "SELECT " + t.listCols + from + " ORDER BY " + strings.Join(order, ", ")
+	limited := limit > 0 && useLimit
+	if limited {
 		query += " LIMIT " + strconv.Itoa(limit)
 	}
 	rows, err := dbq.Query(ctx, query, args...)
@@ -557,7 +558,11 @@ func (t *Table) scan(ctx context.Context, dbq db.Querier, conds []string, args [
 	if err != nil {
 		return nil, err
 	}
-	if err := t.loadChildren(ctx, dbq, objs, whole, keyRange); err != nil {
+	var all *rowSet // objs are every row of this set: children can be joined to it
+	if !limited {
+		all = &rowSet{"SELECT t.id" + from, args}
+	}
+	if err := t.loadChildren(ctx, dbq, objs, whole, keyRange, all); err != nil {
 		return nil, err
 	}
 	if err := t.load(ctx, dbq, objs); err != nil {
@@ -566,10 +571,17 @@ func (t *Table) scan(ctx context.Context, dbq db.Querier, conds []string, args [
 	return objs, nil
 }
 
+// rowSet is a query selecting the ids of a set of rows.
+type rowSet struct {
+	query string
+	args  []any
+}
+
 // loadChildren fills the child-list columns of objs: with one range scan
-// of the child table when objs are every row of an id range (whole), else
-// by chunks of ids.
-func (t *Table) loadChildren(ctx context.Context, q db.Querier, objs []api.Object, whole bool, keyRange []string) error {
+// of the child table when objs are every row of an id range (whole), with
+// one semi-join when they are every row of a query (all), else by chunks
+// of ids.
+func (t *Table) loadChildren(ctx context.Context, q db.Querier, objs []api.Object, whole bool, keyRange []string, all *rowSet) error {
 	if len(t.children) == 0 || len(objs) == 0 {
 		return nil
 	}
@@ -608,6 +620,16 @@ func (t *Table) loadChildren(ctx context.Context, q db.Querier, objs []api.Objec
 				query += " WHERE " + strings.Join(conds, " AND ")
 			}
 			rows, err := q.Query(ctx, query+order, args...)
+			if err != nil {
+				return err
+			}
+			if err := add(rows); err != nil {
+				return err
+			}
+			continue
+		}
+		if all != nil && len(objs) > ChunkSize {
+			rows, err := q.Query(ctx, base+" WHERE "+ch.KeyCol+" IN ("+all.query+")"+order, all.args...)
 			if err != nil {
 				return err
 			}
