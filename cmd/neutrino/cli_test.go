@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -78,4 +81,74 @@ func TestOpenstackCLINetworks(t *testing.T) {
 	if list := openstack(t, p, "network", "list", "-f", "json"); strings.Contains(list, id) {
 		t.Fatalf("network still listed after delete")
 	}
+}
+
+// TestOpenstackCLIL2 grows the smoke test to the core L2 model: subnets
+// (IPv4 and IPv6 SLAAC), a port with --fixed-ip (and its SLAAC address),
+// security groups and rules, and `network show` listing the subnets.
+func TestOpenstackCLIL2(t *testing.T) {
+	requireOpenstackCLI(t)
+	p := start(t, nil)
+	p.waitUp(t, 10*time.Second)
+
+	network := jsonObj(t, openstack(t, p, "network", "create", "cli-l2", "-f", "json"))
+	s4 := jsonObj(t, openstack(t, p, "subnet", "create", "cli-s4", "--network", "cli-l2", "--subnet-range", "10.20.0.0/24", "-f", "json"))
+	if s4["cidr"] != "10.20.0.0/24" || s4["gateway_ip"] != "10.20.0.1" || s4["ip_version"] != float64(4) {
+		t.Fatalf("IPv4 subnet: %v", s4)
+	}
+	s6 := jsonObj(t, openstack(t, p, "subnet", "create", "cli-s6", "--network", "cli-l2", "--ip-version", "6",
+		"--subnet-range", "2001:db8:1::/64", "--ipv6-ra-mode", "slaac", "--ipv6-address-mode", "slaac", "-f", "json"))
+	// an IPv6 gateway defaults to the subnet-router anycast address, as in Neutron
+	if s6["ipv6_address_mode"] != "slaac" || s6["ipv6_ra_mode"] != "slaac" || s6["gateway_ip"] != "2001:db8:1::" {
+		t.Fatalf("IPv6 subnet: %v", s6)
+	}
+	show := jsonObj(t, openstack(t, p, "network", "show", "cli-l2", "-f", "json"))
+	subnets := fmt.Sprint(show["subnets"])
+	if !strings.Contains(subnets, s4["id"].(string)) || !strings.Contains(subnets, s6["id"].(string)) {
+		t.Fatalf("network show subnets %v, want %s and %s", show["subnets"], s4["id"], s6["id"])
+	}
+
+	port := jsonObj(t, openstack(t, p, "port", "create", "cli-p1", "--network", "cli-l2", "--fixed-ip", "subnet=cli-s4,ip-address=10.20.0.10", "-f", "json"))
+	// the SLAAC address is the EUI-64 of the port's MAC in the /64
+	hw, err := net.ParseMAC(port["mac_address"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := netip.MustParseAddr("2001:db8:1::").As16()
+	copy(a[8:], []byte{hw[0] ^ 2, hw[1], hw[2], 0xff, 0xfe, hw[3], hw[4], hw[5]})
+	want := map[string]string{"10.20.0.10": s4["id"].(string), netip.AddrFrom16(a).String(): s6["id"].(string)}
+	got := map[string]string{}
+	for _, f := range port["fixed_ips"].([]any) {
+		m := f.(map[string]any)
+		got[m["ip_address"].(string)] = m["subnet_id"].(string)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("port fixed_ips %v, want %v", got, want)
+	}
+	if sgs, _ := port["security_group_ids"].([]any); len(sgs) != 1 {
+		t.Fatalf("port security groups %v, want the default group", port["security_group_ids"])
+	}
+
+	sg := jsonObj(t, openstack(t, p, "security", "group", "create", "cli-sg", "--description", "ssh", "-f", "json"))
+	sgID := sg["id"].(string)
+	rule := jsonObj(t, openstack(t, p, "security", "group", "rule", "create", sgID, "--protocol", "tcp", "--dst-port", "22", "--remote-ip", "0.0.0.0/0", "-f", "json"))
+	if rule["port_range_min"] != float64(22) || rule["port_range_max"] != float64(22) || rule["protocol"] != "tcp" || rule["direction"] != "ingress" {
+		t.Fatalf("rule: %v", rule)
+	}
+	rules := openstack(t, p, "security", "group", "rule", "list", sgID, "-f", "value", "-c", "ID")
+	if n := len(strings.Fields(rules)); n != 3 { // two default egress rules and ours
+		t.Fatalf("%d rules listed, want 3:\n%s", n, rules)
+	}
+	openstack(t, p, "security", "group", "rule", "delete", rule["id"].(string))
+	if rules := openstack(t, p, "security", "group", "rule", "list", sgID, "-f", "value", "-c", "ID"); strings.Contains(rules, rule["id"].(string)) {
+		t.Fatalf("rule still listed after delete:\n%s", rules)
+	}
+	openstack(t, p, "security", "group", "delete", sgID)
+	if list := openstack(t, p, "security", "group", "list", "-f", "value", "-c", "ID"); strings.Contains(list, sgID) {
+		t.Fatalf("group still listed after delete")
+	}
+
+	openstack(t, p, "port", "delete", port["id"].(string))
+	openstack(t, p, "subnet", "delete", "cli-s4", "cli-s6")
+	openstack(t, p, "network", "delete", network["id"].(string))
 }
