@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -68,5 +69,33 @@ func TestChangeVersionKeepsSQLiteLocks(t *testing.T) {
 	}
 	if v2, ok := d.ChangeVersion(); !ok || v2 == v1 {
 		t.Fatalf("change version after a write: %d (ok %v), before %d", v2, ok, v1)
+	}
+}
+
+// TestChangeWatcherSurvivesTruncation: a -shm file truncated under the
+// mapping makes the version unknown instead of crashing the process.
+func TestChangeWatcherSurvivesTruncation(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "t.db")
+	hdr := make([]byte, 4096)
+	for _, off := range []int{0, 48} { // the two copies of the header
+		binary.NativeEndian.PutUint32(hdr[off:], 3007000)
+		binary.NativeEndian.PutUint32(hdr[off+8:], 42) // iChange
+		hdr[off+12] = 1                                // isInit
+	}
+	if err := os.WriteFile(base+"-shm", hdr, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := openChangeWatcher(base)
+	if w == nil {
+		t.Fatal("no watcher")
+	}
+	if v, ok := w.version(); !ok || v>>32 != 42 {
+		t.Fatalf("version %d (ok %v), want iChange 42", v>>32, ok)
+	}
+	if err := os.Truncate(base+"-shm", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := w.version(); ok {
+		t.Fatal("a version read from a truncated file")
 	}
 }

@@ -54,6 +54,10 @@ type DB struct {
 	path    string     // SQLite: database file
 	changes atomic.Pointer[changeWatcher]
 	lastTry atomic.Int64 // unix nanos of the last attempt to open changes
+	// pinned (SQLite) is a connection kept open, in a read transaction's
+	// aftermath, for the DB's lifetime: while it is open no process can
+	// re-initialise or delete the -shm file the change watcher reads.
+	pinned *sql.Conn
 }
 
 // stmt returns a cached prepared statement (SQLite only; pgx caches
@@ -127,8 +131,10 @@ func Open(rawURL string, opt Options) (*DB, error) {
 	}
 	if d.path != "" {
 		// a read in WAL mode creates and initialises the -shm file
-		var n int
-		d.SQL.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master").Scan(&n)
+		if err := d.pin(ctx); err != nil {
+			d.SQL.Close()
+			return nil, fmt.Errorf("open %s: %w", d.Redacted, err)
+		}
 		d.changes.Store(openChangeWatcher(d.path))
 	}
 	return d, nil
@@ -272,7 +278,29 @@ func (d *DB) openPostgres(raw string, opt Options) error {
 }
 
 // Close closes the pool.
-func (d *DB) Close() error { return d.SQL.Close() }
+func (d *DB) Close() error {
+	if d.pinned != nil {
+		d.pinned.Close()
+	}
+	return d.SQL.Close()
+}
+
+// pin opens the SQLite connection held for the DB's lifetime and reads
+// through it, which maps the wal-index (SQLite keeps it mapped, with its
+// shared lock on it, until the connection closes).
+func (d *DB) pin(ctx context.Context) error {
+	c, err := d.SQL.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master").Scan(&n); err != nil {
+		c.Close()
+		return err
+	}
+	d.pinned = c
+	return nil
+}
 
 // Rebind turns '?' placeholders into the engine's form.
 func (d *DB) Rebind(q string) string {
