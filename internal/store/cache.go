@@ -79,7 +79,7 @@ func listKey(ctx context.Context, q *api.Query) string {
 // Bounds of a table's caches, in objects.
 const (
 	maxCachedObjects = 50000
-	maxListedObjects = 200000
+	maxListedObjects = 60000 // a list of up to 15,000 objects is cached
 )
 
 // CacheStats returns the read cache's hits and misses (tests, metrics).
