@@ -330,27 +330,19 @@ func ListOf(item Validator) Validator {
 var UUIDList = ListOf(UUID)
 
 func duplicates(list []any) []any {
-	var seen, dups []any
+	seen := make(map[string]bool, len(list)) // repr → reported as a duplicate
+	var dups []any
 	for _, x := range list {
-		if containsJSON(seen, x) {
-			if !containsJSON(dups, x) {
-				dups = append(dups, x)
-			}
-			continue
+		r := PyRepr(x)
+		reported, ok := seen[r]
+		if ok && !reported {
+			dups = append(dups, x)
+			seen[r] = true
+		} else if !ok {
+			seen[r] = false
 		}
-		seen = append(seen, x)
 	}
 	return dups
-}
-
-func containsJSON(list []any, v any) bool {
-	r := PyRepr(v)
-	for _, x := range list {
-		if PyRepr(x) == r {
-			return true
-		}
-	}
-	return false
 }
 
 // DictOrNone is type:dict_or_none with no key specs.

@@ -233,22 +233,21 @@ func FixedIPs(v any) string {
 	if !ok {
 		return fmt.Sprintf("Invalid data format for fixed IP: '%s'", PyStr(v))
 	}
-	var ips []any
+	ips := map[string]bool{} // reprs of the addresses seen
 	for _, f := range list {
 		m, ok := f.(map[string]any)
 		if !ok {
 			return fmt.Sprintf("Invalid data format for fixed IP: '%s'", PyStr(f))
 		}
 		if ip, has := m["ip_address"]; has {
-			for _, x := range ips {
-				if PyRepr(x) == PyRepr(ip) {
-					return fmt.Sprintf("Duplicate IP address '%s'", PyStr(ip))
-				}
+			r := PyRepr(ip)
+			if ips[r] {
+				return fmt.Sprintf("Duplicate IP address '%s'", PyStr(ip))
 			}
 			if msg := IPAddress(ip); msg != "" {
 				return msg
 			}
-			ips = append(ips, ip)
+			ips[r] = true
 		}
 		if sid, has := m["subnet_id"]; has {
 			if msg := UUID(sid); msg != "" {

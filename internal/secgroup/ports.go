@@ -107,39 +107,44 @@ func (c *Component) validateGroups(ctx context.Context, tx *db.Tx, ids []string,
 		return nil
 	}
 	rc := callerCtx(ctx)
-	args := make([]any, 0, len(ids)+2)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	query := "SELECT id, stateful FROM securitygroups WHERE id IN (" + store.Placeholders(len(ids)) + ")"
+	var extra []any
+	scope := ""
 	if !rc.IsAdmin {
 		// what the caller sees
-		query += " AND (project_id = ? OR " + sharedWith("id") + ")"
-		args = append(args, rc.ProjectID, rc.ProjectID)
+		scope += " AND (project_id = ? OR " + sharedWith("id") + ")"
+		extra = append(extra, rc.ProjectID, rc.ProjectID)
 	}
 	if !rc.IsAdmin && project != "" {
-		query += " AND (project_id = ? OR " + sharedWith("id") + ")"
-		args = append(args, project, project)
-	}
-	query += shareLock(tx)
-	rows, err := tx.Query(ctx, query, args...)
-	if err != nil {
-		return err
+		scope += " AND (project_id = ? OR " + sharedWith("id") + ")"
+		extra = append(extra, project, project)
 	}
 	found := map[string]bool{}
 	stateful := map[bool]bool{}
-	for rows.Next() {
-		var id string
-		var st bool
-		if err := rows.Scan(&id, &st); err != nil {
-			rows.Close()
+	unique := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !found[id] {
+			found[id] = false
+			unique = append(unique, id)
+		}
+	}
+	err := store.ForChunks(unique, func(ph string, args []any) error {
+		rows, err := tx.Query(ctx, "SELECT id, stateful FROM securitygroups WHERE id IN ("+ph+")"+scope+shareLock(tx), append(args, extra...)...)
+		if err != nil {
 			return err
 		}
-		found[id] = true
-		stateful[st] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var st bool
+			if err := rows.Scan(&id, &st); err != nil {
+				return err
+			}
+			found[id] = true
+			stateful[st] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return err
 	}
 	var missing []string

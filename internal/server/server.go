@@ -46,6 +46,11 @@ type Server struct {
 //	/            → versions (no auth)
 //	/healthcheck → health (no auth)
 //	/v2.0/...    → request id → catch errors → auth → API
+//
+// maxRequestLine is eventlet.wsgi's MAX_REQUEST_LINE, the bound of the
+// request line (method, URI, protocol and CRLF) the reference serves.
+const maxRequestLine = 8192
+
 func (s *Server) Handler() http.Handler {
 	if s.handler != nil {
 		return s.handler
@@ -61,6 +66,13 @@ func (s *Server) Handler() http.Handler {
 	}
 	v2 = s.catchErrors(v2)
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// eventlet's wsgi server refuses a request line of 8 KiB or more
+		if len(r.Method)+len(r.RequestURI)+len(r.Proto)+4 >= maxRequestLine {
+			w.Header().Set("Connection", "close")
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusRequestURITooLong)
+			return
+		}
 		p := r.URL.Path
 		switch {
 		case p == "/v2.0" || strings.HasPrefix(p, "/v2.0/"):
