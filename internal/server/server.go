@@ -41,16 +41,15 @@ type Server struct {
 	inflight atomic.Int64
 }
 
+// maxRequestLine is eventlet.wsgi's MAX_REQUEST_LINE, the bound of the
+// request line (method, URI, protocol and CRLF) the reference serves.
+const maxRequestLine = 8192
+
 // Handler builds the request pipeline:
 //
 //	/            → versions (no auth)
 //	/healthcheck → health (no auth)
 //	/v2.0/...    → request id → catch errors → auth → API
-//
-// maxRequestLine is eventlet.wsgi's MAX_REQUEST_LINE, the bound of the
-// request line (method, URI, protocol and CRLF) the reference serves.
-const maxRequestLine = 8192
-
 func (s *Server) Handler() http.Handler {
 	if s.handler != nil {
 		return s.handler
