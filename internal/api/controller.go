@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
 	"sort"
@@ -641,6 +642,10 @@ func IfMatch(h http.Header) (*int64, error) {
 			return nil, nerr.BadRequest("if-match", "Multiple revision_number etags are not supported.")
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimPrefix(tag, "revision_number=")), 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			// an integer to Python, just one no revision reaches: 412
+			n, err = math.MaxInt64, nil
+		}
 		if err != nil {
 			return nil, nerr.BadRequest("if-match", "Revision number etag must be in the format of revision_number=<int>")
 		}
