@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
@@ -527,7 +528,19 @@ func (req *request) getChild(res *Resource, parentID, id string, fields []string
 	return obj, nil
 }
 
-func (req *request) readBody() (any, error) {
+func (req *request) readBody() (any, error) { return req.readBodyFor(nil) }
+
+// readBodyFor reads a JSON request body for res. Neutron answers a body it
+// cannot parse according to who parses it: the core resources' controller
+// with HTTPBadRequest, the extension controllers (ExtensionBody) with
+// MalformedRequestBody; text that is not UTF-8 is refused as well.
+func (req *request) readBodyFor(res *Resource) (any, error) {
+	malformed := func(core string) error {
+		if res == nil || res.ExtensionBody {
+			return nerr.Typed(http.StatusBadRequest, "MalformedRequestBody", "Malformed request body: Cannot understand JSON.")
+		}
+		return nerr.HTTPBadRequest("%s", core)
+	}
 	data, err := io.ReadAll(io.LimitReader(req.r.Body, 16<<20))
 	if err != nil {
 		return nil, nerr.HTTPBadRequest("Body contains invalid data")
@@ -535,15 +548,18 @@ func (req *request) readBody() (any, error) {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return map[string]any{}, nil
 	}
+	if !utf8.Valid(data) {
+		return nil, malformed("The server could not comply with the request since it is either malformed or otherwise incorrect.")
+	}
 	v, err := DecodeJSON(data)
 	if err != nil {
-		return nil, nerr.HTTPBadRequest("Body contains invalid data")
+		return nil, malformed("Body contains invalid data")
 	}
 	return v, nil
 }
 
 func (req *request) create(res *Resource, parentID string) error {
-	body, err := req.readBody()
+	body, err := req.readBodyFor(res)
 	if err != nil {
 		return err
 	}
@@ -655,7 +671,7 @@ func IfMatch(h http.Header) (*int64, error) {
 }
 
 func (req *request) update(res *Resource, parentID, id string) error {
-	body, err := req.readBody()
+	body, err := req.readBodyFor(res)
 	if err != nil {
 		return err
 	}

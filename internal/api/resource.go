@@ -79,6 +79,10 @@ type Resource struct {
 	Parent *Parent
 	// Extension names the alias that contributes the resource ("" = core).
 	Extension string
+	// ExtensionBody: Neutron serves the resource through an extension
+	// controller, which answers an unparsable body MalformedRequestBody
+	// (the core controller: HTTPBadRequest).
+	ExtensionBody bool
 
 	Attrs []*Attribute
 

@@ -110,3 +110,26 @@ func TestOversizedInputIsNever500(t *testing.T) {
 		t.Fatalf("%d ports after a refused create", len(l))
 	}
 }
+
+// TestBodyNotUTF8: a body that is not UTF-8 is refused as the reference
+// refuses it (HTTPBadRequest from the core controller, MalformedRequestBody
+// from an extension's), and nothing is written.
+func TestBodyNotUTF8(t *testing.T) {
+	s := testutil.StartServer(t, testutil.Options{})
+	for path, want := range map[string]string{
+		"/v2.0/networks":        `{"network": {"name": "\xff\xfe", "tenant_id": "u8"}}`,
+		"/v2.0/security-groups": `{"security_group": {"name": "\xff\xfe", "tenant_id": "u8"}}`,
+	} {
+		r := testutil.Do(t, "POST", s.URL+path, []byte(want)).Expect(t, 400)
+		typ := "HTTPBadRequest"
+		if path == "/v2.0/security-groups" {
+			typ = "MalformedRequestBody"
+		}
+		if r.ErrorType() != typ {
+			t.Errorf("%s: %s, want %s", path, r.ErrorType(), typ)
+		}
+	}
+	if l := testutil.Do(t, "GET", s.URL+"/v2.0/networks?tenant_id=u8", nil).Expect(t, 200).List("networks"); len(l) != 0 {
+		t.Fatalf("%d networks written", len(l))
+	}
+}

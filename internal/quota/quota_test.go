@@ -122,7 +122,7 @@ func TestQuotaAPI(t *testing.T) {
 		`{"quota": {"foo": 1}}`:       "Unrecognized attribute(s) 'foo'",
 		`{"quota": {"network": -5}}`:  "Invalid input for network. Reason: '-5' is too small - must be at least '-1'.",
 		`{"nope": {}}`:                "Unable to find 'quota' in request body",
-		`[1`:                          "Body contains invalid data",
+		`[1`:                          "Malformed request body: Cannot understand JSON.", // as the reference answers
 	} {
 		r := testutil.Do(t, "PUT", u+"/p1", body).Expect(t, 400)
 		if m := r.Body["NeutronError"].(map[string]any)["message"]; m != want {
