@@ -163,6 +163,9 @@ func (c *Controller) route(req *request) error {
 // for sub-resources.
 func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest []string) error {
 	m := req.r.Method
+	if !res.ExtensionController && !(len(rest) > 1 && rest[1] == "tags") && !AcceptsJSON(req.r.Header) {
+		return nerr.HTTPNotAcceptable()
+	}
 	switch len(rest) {
 	case 0:
 		switch m {
@@ -532,11 +535,11 @@ func (req *request) readBody() (any, error) { return req.readBodyFor(nil) }
 
 // readBodyFor reads a JSON request body for res. Neutron answers a body it
 // cannot parse according to who parses it: the core resources' controller
-// with HTTPBadRequest, the extension controllers (ExtensionBody) with
+// with HTTPBadRequest, the extension controllers (ExtensionController) with
 // MalformedRequestBody; text that is not UTF-8 is refused as well.
 func (req *request) readBodyFor(res *Resource) (any, error) {
 	malformed := func(core string) error {
-		if res == nil || res.ExtensionBody {
+		if res == nil || res.ExtensionController {
 			return nerr.Typed(http.StatusBadRequest, "MalformedRequestBody", "Malformed request body: Cannot understand JSON.")
 		}
 		return nerr.HTTPBadRequest("%s", core)
@@ -914,6 +917,9 @@ func tagListFromBody(body any) ([]string, error) {
 // ---- static documents ----
 
 func (req *request) resourceIndex() error {
+	if !AcceptsJSON(req.r.Header) {
+		return nerr.HTTPNotAcceptable()
+	}
 	base := req.baseURL()
 	base = strings.TrimRight(base, "/")
 	var rs []any
@@ -1008,4 +1014,27 @@ func WriteError(w http.ResponseWriter, log *slog.Logger, err error) {
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(e.Status)
 	w.Write(b)
+}
+
+// AcceptsJSON is webob's legacy Accept matching as Neutron's core
+// controller uses it: true without an Accept header, when no media range in
+// it is well-formed, or when one matches application/json (quality values
+// are not weighed).
+func AcceptsJSON(h http.Header) bool {
+	valid := false
+	for _, v := range h.Values("Accept") {
+		for _, r := range strings.Split(v, ",") {
+			r, _, _ = strings.Cut(r, ";")
+			r = strings.ToLower(strings.TrimSpace(r))
+			typ, sub, ok := strings.Cut(r, "/")
+			if !ok || typ == "" || sub == "" {
+				continue
+			}
+			valid = true
+			if (typ == "application" || typ == "*") && (sub == "json" || sub == "*") {
+				return true
+			}
+		}
+	}
+	return !valid
 }

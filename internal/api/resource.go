@@ -79,10 +79,11 @@ type Resource struct {
 	Parent *Parent
 	// Extension names the alias that contributes the resource ("" = core).
 	Extension string
-	// ExtensionBody: Neutron serves the resource through an extension
-	// controller, which answers an unparsable body MalformedRequestBody
-	// (the core controller: HTTPBadRequest).
-	ExtensionBody bool
+	// ExtensionController: Neutron serves the resource through an
+	// extension's controller, which answers an unparsable body
+	// MalformedRequestBody (the core controller: HTTPBadRequest) and does
+	// not negotiate the Accept header (the core one answers 406).
+	ExtensionController bool
 
 	Attrs []*Attribute
 

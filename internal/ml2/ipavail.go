@@ -20,7 +20,7 @@ import (
 func IPAvailability() *api.Resource {
 	return &api.Resource{
 		Name: "network_ip_availability", Collection: "network_ip_availabilities", Path: "network-ip-availabilities",
-		Extension: "network-ip-availability",
+		Extension: "network-ip-availability", ExtensionController: true,
 		Attrs: []*api.Attribute{
 			{Name: "network_id", Visible: true, IsFilter: true, IsSortKey: true, PrimaryKey: true},
 			{Name: "network_name", Visible: true, IsFilter: true},

@@ -54,6 +54,12 @@ func HTTPNotFound() *Error {
 	return New(http.StatusNotFound, "HTTPNotFound", "The resource could not be found.")
 }
 
+// HTTPNotAcceptable is webob's 406, for an Accept header without JSON.
+func HTTPNotAcceptable() *Error {
+	return New(http.StatusNotAcceptable, "HTTPNotAcceptable",
+		"The server could not comply with the request since it is either malformed or otherwise incorrect.")
+}
+
 // HTTPMethodNotAllowed is answered for a verb a URL does not serve.
 func HTTPMethodNotAllowed() *Error {
 	return New(http.StatusMethodNotAllowed, "HTTPMethodNotAllowed",

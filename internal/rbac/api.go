@@ -36,7 +36,7 @@ func Resource() *api.Resource {
 		{Name: "action", AllowPost: true, Required: true, Validate: api.String(255),
 			EnforcePolicy: true, IsFilter: true, Visible: true},
 	}
-	return &api.Resource{ExtensionBody: true, Name: "rbac_policy", Collection: "rbac_policies", Path: "rbac-policies",
+	return &api.Resource{ExtensionController: true, Name: "rbac_policy", Collection: "rbac_policies", Path: "rbac-policies",
 		Extension: "rbac-policies", Attrs: attrs, AllowBulk: true, NotFound: NotFound}
 }
 

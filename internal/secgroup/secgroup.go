@@ -89,7 +89,7 @@ func SecurityGroup() *api.Resource {
 		{Name: "security_group_rules", Visible: true},
 	}
 	attrs = append(attrs, api.StdAttrs()...)
-	return &api.Resource{ExtensionBody: true, Name: "security_group", Collection: "security_groups", Path: "security-groups",
+	return &api.Resource{ExtensionController: true, Name: "security_group", Collection: "security_groups", Path: "security-groups",
 		Attrs: attrs, AllowBulk: true, Tags: true}
 }
 
@@ -120,7 +120,7 @@ func SecurityGroupRule() *api.Resource {
 		{Name: "updated_at", Visible: true},
 		{Name: "revision_number", IsFilter: true, Visible: true},
 	}
-	return &api.Resource{ExtensionBody: true, Name: "security_group_rule", Collection: "security_group_rules", Path: "security-group-rules",
+	return &api.Resource{ExtensionController: true, Name: "security_group_rule", Collection: "security_group_rules", Path: "security-group-rules",
 		Attrs: attrs, AllowBulk: true}
 }
 

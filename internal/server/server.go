@@ -200,6 +200,10 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, s.Log, nerr.HTTPMethodNotAllowed())
 		return
 	}
+	if !api.AcceptsJSON(r.Header) {
+		api.WriteError(w, s.Log, nerr.HTTPNotAcceptable())
+		return
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"

@@ -40,7 +40,7 @@ func SubnetPool() *api.Resource {
 			Validate: api.UUIDOrNone, IsFilter: true, IsSortKey: true, Visible: true},
 	}
 	attrs = append(attrs, api.StdAttrs()...)
-	return &api.Resource{ExtensionBody: true, Name: "subnetpool", Collection: "subnetpools", Attrs: attrs, AllowBulk: true, Tags: true}
+	return &api.Resource{ExtensionController: true, Name: "subnetpool", Collection: "subnetpools", Attrs: attrs, AllowBulk: true, Tags: true}
 }
 
 var validateSubnetList = api.ListOf(ValidateSubnet)

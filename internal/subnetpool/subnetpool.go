@@ -208,7 +208,7 @@ func intOf(v any) int64 {
 
 // AddressScope is the address-scope resource as Neutron Zed declares it.
 func AddressScope() *api.Resource {
-	return &api.Resource{ExtensionBody: true, Name: "address_scope", Collection: "address_scopes", Path: "address-scopes", AllowBulk: true,
+	return &api.Resource{ExtensionController: true, Name: "address_scope", Collection: "address_scopes", Path: "address-scopes", AllowBulk: true,
 		Attrs: []*api.Attribute{
 			api.IDAttr(),
 			api.NameAttr(),
