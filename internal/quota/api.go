@@ -73,8 +73,15 @@ func (e *Engine) Serve(ctx context.Context, rc *reqctx.Context, method string, r
 		if err := check("delete_quota"); err != nil {
 			return 0, nil, err
 		}
-		_, err := e.DB.Exec(ctx, "DELETE FROM quotas WHERE project_id = ?", project)
-		return http.StatusNoContent, nil, err
+		res, err := e.DB.Exec(ctx, "DELETE FROM quotas WHERE project_id = ?", project)
+		if err != nil {
+			return 0, nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			// delete_tenant_quota finds no explicit limit to remove
+			return 0, nil, nerr.NotFound("TenantQuotaNotFound", "Quota for tenant %s could not be found.", project)
+		}
+		return http.StatusNoContent, nil, nil
 	case http.MethodPut:
 		if err := check("update_quota"); err != nil {
 			return 0, nil, err
