@@ -489,6 +489,13 @@ func (res *Resource) View(obj Object) Object {
 }
 
 func (req *request) show(res *Resource, parentID, id string) error {
+	if !res.ExtensionController {
+		// the core controller parses a show's query as a list's (filters,
+		// limit, sorting) and refuses what it would refuse there
+		if _, err := res.ParseQuery(req.params, req.c.MaxLimit); err != nil {
+			return err
+		}
+	}
 	if parentID != "" {
 		if err := req.checkParent(res, parentID); err != nil {
 			return err
