@@ -123,6 +123,8 @@ type Table struct {
 	// (Neutron bumps once per flushed change set, so it depends on which
 	// tables an update touches). nil: once if changes is not empty.
 	Revisions func(old, changes api.Object) int
+	// UnknownMarker is what a page marker that is no visible row does.
+	UnknownMarker MarkerPolicy
 	// Quota names the quota resource API creates count against ("" = none).
 	Quota string
 	// Quotas enforces Quota (set by the application).
@@ -135,6 +137,18 @@ type Table struct {
 	cache    versionCache[api.Object]   // Get results
 	lists    versionCache[[]api.Object] // List results
 }
+
+// MarkerPolicy is how a resource treats a page marker that names no row
+// the caller can see; Neutron's plugins differ.
+type MarkerPolicy int
+
+const (
+	// MarkerNotFound answers the resource's 404 (networks, ports).
+	MarkerNotFound MarkerPolicy = iota
+	// MarkerIgnored pages as if no marker were given (subnets, security
+	// groups and rules, subnet pools, address scopes).
+	MarkerIgnored
+)
 
 // Init prepares the table and installs it as the resource's backend.
 func (t *Table) Init() *Table {
@@ -837,6 +851,10 @@ func (t *Table) markerCond(ctx context.Context, dbq db.Querier, q *api.Query) (s
 	}
 	rows.Close()
 	if !found {
+		switch t.UnknownMarker {
+		case MarkerIgnored:
+			return "", nil, nil
+		}
 		return "", nil, t.Res.NotFoundErr(q.Marker)
 	}
 	var ors []string
