@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -122,7 +123,10 @@ func (c *Controller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (c *Controller) route(req *request) error {
 	if req.r.URL.Path == "/v2.0" {
-		return nerr.HTTPNotFound()
+		if req.r.Method == http.MethodGet || req.r.Method == http.MethodHead {
+			return nerr.HTTPNotFound()
+		}
+		return nerr.HTTPMethodNotAllowed()
 	}
 	path := strings.TrimPrefix(req.r.URL.Path, "/v2.0")
 	path = strings.Trim(path, "/")
@@ -825,6 +829,10 @@ func (req *request) tags(res *Resource, id string, rest []string) error {
 		return notFound
 	}
 	m := req.r.Method
+	if len(rest) == 0 && m == http.MethodPut && strings.HasSuffix(req.r.URL.Path, "/") {
+		// .../tags/ is the collection, but Neutron refuses a PUT there
+		return nerr.InvalidInput("Invalid tags body")
+	}
 	if len(rest) == 0 {
 		switch m {
 		case http.MethodGet:
@@ -836,9 +844,12 @@ func (req *request) tags(res *Resource, id string, rest []string) error {
 			return nil
 		case http.MethodPut:
 			data, _ := io.ReadAll(io.LimitReader(req.r.Body, 1<<20))
-			body, err := DecodeJSON(data)
-			if err != nil {
-				return nerr.Typed(http.StatusBadRequest, "MalformedRequestBody", "Malformed request body: Cannot understand JSON.")
+			var body any // no body: "Invalid tags body"
+			if len(bytes.TrimSpace(data)) > 0 {
+				var err error
+				if body, err = DecodeJSON(data); err != nil {
+					return nerr.Typed(http.StatusBadRequest, "MalformedRequestBody", "Malformed request body: Cannot understand JSON.")
+				}
 			}
 			tags, err := tagListFromBody(body)
 			if err != nil {
@@ -862,6 +873,9 @@ func (req *request) tags(res *Resource, id string, rest []string) error {
 		return nerr.HTTPMethodNotAllowed()
 	}
 	tag := rest[0]
+	if msg := validateTag(tag); msg != "" {
+		return nerr.InvalidInput(msg)
+	}
 	switch m {
 	case http.MethodGet, http.MethodPost:
 		tags, err := tg.GetTags(req.ctx, id)
@@ -874,9 +888,6 @@ func (req *request) tags(res *Resource, id string, rest []string) error {
 		req.w.WriteHeader(http.StatusNoContent)
 		return nil
 	case http.MethodPut:
-		if msg := validateTag(tag); msg != "" {
-			return nerr.InvalidInput(msg)
-		}
 		if err := tg.AddTag(req.ctx, id, tag); err != nil {
 			return err
 		}
@@ -955,8 +966,13 @@ func extJSON(e ExtensionInfo) Ordered {
 }
 
 func (req *request) extensions(rest []string) error {
-	if req.r.Method != http.MethodGet {
-		return nerr.HTTPMethodNotAllowed()
+	switch req.r.Method {
+	case http.MethodGet:
+	case http.MethodPost: // no route: the router's own 404
+		WebobNotFound(req.w, req.r, "Resource not found.")
+		return nil
+	default:
+		return nerr.HTTPNotFound()
 	}
 	switch len(rest) {
 	case 0:

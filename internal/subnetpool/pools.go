@@ -40,7 +40,7 @@ func SubnetPool() *api.Resource {
 			Validate: api.UUIDOrNone, IsFilter: true, IsSortKey: true, Visible: true},
 	}
 	attrs = append(attrs, api.StdAttrs()...)
-	return &api.Resource{ExtensionController: true, Name: "subnetpool", Collection: "subnetpools", Attrs: attrs, AllowBulk: true, Tags: true}
+	return &api.Resource{ExtensionController: true, Name: "subnetpool", Collection: "subnetpools", Attrs: attrs, Tags: true} // no bulk create: the subnetpool plugin refuses it
 }
 
 var validateSubnetList = api.ListOf(ValidateSubnet)
