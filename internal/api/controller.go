@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -167,8 +168,14 @@ func (c *Controller) route(req *request) error {
 // for sub-resources.
 func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest []string) error {
 	m := req.r.Method
-	if !res.ExtensionController && !(len(rest) > 1 && rest[1] == "tags") && !AcceptsJSON(req.r.Header) {
-		return nerr.HTTPNotAcceptable()
+	if !res.ExtensionController && !(len(rest) > 1 && rest[1] == "tags") {
+		if !AcceptsJSON(req.r.Header) {
+			return nerr.HTTPNotAcceptable()
+		}
+		if !queryUTF8(req.r.URL.RawQuery) {
+			WebobBadRequest(req.w, req.r)
+			return nil
+		}
 	}
 	switch len(rest) {
 	case 0:
@@ -938,6 +945,10 @@ func (req *request) resourceIndex() error {
 	if !AcceptsJSON(req.r.Header) {
 		return nerr.HTTPNotAcceptable()
 	}
+	if !queryUTF8(req.r.URL.RawQuery) {
+		WebobBadRequest(req.w, req.r)
+		return nil
+	}
 	base := req.baseURL()
 	base = strings.TrimRight(base, "/")
 	var rs []any
@@ -1060,4 +1071,18 @@ func AcceptsJSON(h http.Header) bool {
 		}
 	}
 	return !valid
+}
+
+// queryUTF8 reports whether every name and value of a query string decodes
+// to UTF-8 (webob refuses the request otherwise).
+func queryUTF8(raw string) bool {
+	for part := range strings.SplitSeq(raw, "&") {
+		for kv := range strings.SplitSeq(part, "=") {
+			s, err := url.QueryUnescape(kv)
+			if err == nil && !utf8.ValidString(s) {
+				return false
+			}
+		}
+	}
+	return true
 }
