@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -169,12 +168,8 @@ func (c *Controller) route(req *request) error {
 func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest []string) error {
 	m := req.r.Method
 	if !res.ExtensionController && !(len(rest) > 1 && rest[1] == "tags") {
-		if !AcceptsJSON(req.r.Header) {
-			return nerr.HTTPNotAcceptable()
-		}
-		if !queryUTF8(req.r.URL.RawQuery) {
-			WebobBadRequest(req.w, req.r)
-			return nil
+		if answered, err := req.coreChecks(); answered || err != nil {
+			return err
 		}
 	}
 	switch len(rest) {
@@ -558,7 +553,7 @@ func (req *request) readBody() (any, error) { return req.readBodyFor(nil) }
 func (req *request) readBodyFor(res *Resource) (any, error) {
 	malformed := func(core string) error {
 		if res == nil || res.ExtensionController {
-			return nerr.Typed(http.StatusBadRequest, "MalformedRequestBody", "Malformed request body: Cannot understand JSON.")
+			return nerr.MalformedRequestBody()
 		}
 		return nerr.HTTPBadRequest("%s", core)
 	}
@@ -850,13 +845,9 @@ func (req *request) tags(res *Resource, id string, rest []string) error {
 			req.writeSpaced(http.StatusOK, map[string]any{"tags": tags})
 			return nil
 		case http.MethodPut:
-			data, _ := io.ReadAll(io.LimitReader(req.r.Body, 1<<20))
-			var body any // no body: "Invalid tags body"
-			if len(bytes.TrimSpace(data)) > 0 {
-				var err error
-				if body, err = DecodeJSON(data); err != nil {
-					return nerr.Typed(http.StatusBadRequest, "MalformedRequestBody", "Malformed request body: Cannot understand JSON.")
-				}
+			body, err := req.readBody() // no body: "Invalid tags body"
+			if err != nil {
+				return err
 			}
 			tags, err := tagListFromBody(body)
 			if err != nil {
@@ -942,12 +933,8 @@ func tagListFromBody(body any) ([]string, error) {
 // ---- static documents ----
 
 func (req *request) resourceIndex() error {
-	if !AcceptsJSON(req.r.Header) {
-		return nerr.HTTPNotAcceptable()
-	}
-	if !queryUTF8(req.r.URL.RawQuery) {
-		WebobBadRequest(req.w, req.r)
-		return nil
+	if answered, err := req.coreChecks(); answered || err != nil {
+		return err
 	}
 	base := req.baseURL()
 	base = strings.TrimRight(base, "/")
@@ -1048,6 +1035,20 @@ func WriteError(w http.ResponseWriter, log *slog.Logger, err error) {
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(e.Status)
 	w.Write(b)
+}
+
+// coreChecks are what Neutron's core controller (and webob under it)
+// refuses before routing: an Accept header without JSON (406) and a query
+// string that is not UTF-8 (webob's 400, written here: answered).
+func (req *request) coreChecks() (answered bool, err error) {
+	if !AcceptsJSON(req.r.Header) {
+		return false, nerr.HTTPNotAcceptable()
+	}
+	if !queryUTF8(req.r.URL.RawQuery) {
+		WebobBadRequest(req.w, req.r)
+		return true, nil
+	}
+	return false, nil
 }
 
 // AcceptsJSON is webob's legacy Accept matching as Neutron's core

@@ -112,7 +112,7 @@ func (p *Plugin) setupSubnets(env *plugin.Env) {
 	res := Subnet()
 	res.NotFound = SubnetNotFound
 	t := &store.Table{
-		Name: "subnets", Res: res, DB: env.DB, UnknownMarker: store.MarkerIgnored, Std: true, InitialRevision: 0,
+		Name: "subnets", Res: res, DB: env.DB, IgnoreUnknownMarker: true, Std: true, InitialRevision: 0,
 		// every update is a new revision, even one that changes nothing
 		Revisions: func(old, changes api.Object) int { return 1 },
 		Cols: []store.Column{

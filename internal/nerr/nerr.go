@@ -54,6 +54,12 @@ func HTTPNotFound() *Error {
 	return New(http.StatusNotFound, "HTTPNotFound", "The resource could not be found.")
 }
 
+// MalformedRequestBody is an extension controller's answer to a body it
+// cannot parse.
+func MalformedRequestBody() *Error {
+	return New(http.StatusBadRequest, "MalformedRequestBody", "Malformed request body: Cannot understand JSON.")
+}
+
 // HTTPNotAcceptable is webob's 406, for an Accept header without JSON.
 func HTTPNotAcceptable() *Error {
 	return New(http.StatusNotAcceptable, "HTTPNotAcceptable",

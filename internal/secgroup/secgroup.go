@@ -163,7 +163,7 @@ func (c *Component) setupGroups(env *plugin.Env) {
 	res := SecurityGroup()
 	res.NotFound = sgNotFound
 	t := &store.Table{
-		Name: "securitygroups", Res: res, DB: env.DB, UnknownMarker: store.MarkerIgnored, Quota: "security_group", Std: true, InitialRevision: 1,
+		Name: "securitygroups", Res: res, DB: env.DB, IgnoreUnknownMarker: true, Quota: "security_group", Std: true, InitialRevision: 1,
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "project_id"}, {Attr: "name"}, {Attr: "description"},
 			{Attr: "created_at"}, {Attr: "updated_at"}, {Attr: "revision_number", Kind: store.Int},
@@ -453,7 +453,7 @@ func (c *Component) setupRules(env *plugin.Env) {
 		return nerr.NotFound("SecurityGroupRuleNotFound", "Security group rule %s does not exist", id)
 	}
 	t := &store.Table{
-		Name: "securitygrouprules", Res: res, DB: env.DB, UnknownMarker: store.MarkerIgnored, Quota: "security_group_rule", Std: true,
+		Name: "securitygrouprules", Res: res, DB: env.DB, IgnoreUnknownMarker: true, Quota: "security_group_rule", Std: true,
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "project_id"}, {Attr: "security_group_id"}, {Attr: "ethertype"}, {Attr: "direction"},
 			{Attr: "protocol"}, {Attr: "port_range_min", Kind: store.Int}, {Attr: "port_range_max", Kind: store.Int},

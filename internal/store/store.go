@@ -123,8 +123,11 @@ type Table struct {
 	// (Neutron bumps once per flushed change set, so it depends on which
 	// tables an update touches). nil: once if changes is not empty.
 	Revisions func(old, changes api.Object) int
-	// UnknownMarker is what a page marker that is no visible row does.
-	UnknownMarker MarkerPolicy
+	// IgnoreUnknownMarker pages as if no marker were given when the marker
+	// names no row the caller can see (subnets, security groups and rules,
+	// subnet pools, address scopes); otherwise it is the resource's 404
+	// (networks, ports). Neutron's plugins differ.
+	IgnoreUnknownMarker bool
 	// Quota names the quota resource API creates count against ("" = none).
 	Quota string
 	// Quotas enforces Quota (set by the application).
@@ -137,18 +140,6 @@ type Table struct {
 	cache    versionCache[api.Object]   // Get results
 	lists    versionCache[[]api.Object] // List results
 }
-
-// MarkerPolicy is how a resource treats a page marker that names no row
-// the caller can see; Neutron's plugins differ.
-type MarkerPolicy int
-
-const (
-	// MarkerNotFound answers the resource's 404 (networks, ports).
-	MarkerNotFound MarkerPolicy = iota
-	// MarkerIgnored pages as if no marker were given (subnets, security
-	// groups and rules, subnet pools, address scopes).
-	MarkerIgnored
-)
 
 // Init prepares the table and installs it as the resource's backend.
 func (t *Table) Init() *Table {
@@ -851,8 +842,7 @@ func (t *Table) markerCond(ctx context.Context, dbq db.Querier, q *api.Query) (s
 	}
 	rows.Close()
 	if !found {
-		switch t.UnknownMarker {
-		case MarkerIgnored:
+		if t.IgnoreUnknownMarker {
 			return "", nil, nil
 		}
 		return "", nil, t.Res.NotFoundErr(q.Marker)

@@ -209,7 +209,7 @@ func (c *Component) setupPools(env *plugin.Env) {
 	res := SubnetPool()
 	res.NotFound = poolNotFound
 	t := &store.Table{
-		Name: "subnetpools", Res: res, DB: env.DB, UnknownMarker: store.MarkerIgnored, Quota: "subnetpool", Std: true,
+		Name: "subnetpools", Res: res, DB: env.DB, IgnoreUnknownMarker: true, Quota: "subnetpool", Std: true,
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "project_id"}, {Attr: "name"}, {Attr: "description"},
 			{Attr: "created_at"}, {Attr: "updated_at"}, {Attr: "revision_number", Kind: store.Int},

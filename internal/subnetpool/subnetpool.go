@@ -233,7 +233,7 @@ func (c *Component) setupScopes(env *plugin.Env) {
 	res := AddressScope()
 	res.NotFound = scopeNotFound
 	t := &store.Table{
-		Name: "address_scopes", Res: res, DB: env.DB, UnknownMarker: store.MarkerIgnored,
+		Name: "address_scopes", Res: res, DB: env.DB, IgnoreUnknownMarker: true,
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "project_id"}, {Attr: "name"}, {Attr: "ip_version", Kind: store.Int},
 		},
