@@ -369,7 +369,20 @@ type Tx struct {
 	db *DB
 	// after-commit callbacks
 	onCommit []func()
+	vals     map[any]any
 }
+
+// Set keeps a value for the rest of the transaction attempt (a retried
+// transaction starts empty).
+func (t *Tx) Set(key, v any) {
+	if t.vals == nil {
+		t.vals = map[any]any{}
+	}
+	t.vals[key] = v
+}
+
+// Value returns what Set kept under key, or nil.
+func (t *Tx) Value(key any) any { return t.vals[key] }
 
 func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if !t.db.cacheable(q) {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -40,7 +39,6 @@ type Plugin struct {
 	baseMAC                                []byte
 	numaExt, deviceProfileExt, tagPortsExt bool
 	subnetDeleteChecks                     []func(ctx context.Context, tx *db.Tx, subnet api.Object) error
-	hiddenRevision                         sync.Map // port id → the update answer shows revision-1
 	// Checks other plugins add: deleting a network, un-sharing it, making
 	// it internal.
 	networkDeleteChecks []func(ctx context.Context, tx *db.Tx, net api.Object) error

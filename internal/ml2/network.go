@@ -239,9 +239,10 @@ type netCreateState struct {
 	shared bool
 }
 
-const stateKey = "\x00ml2"
+type netCreateKey struct{}
 
-func (p *Plugin) beforeCreateNetwork(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (p *Plugin) beforeCreateNetwork(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
 	segs, err := p.requestedSegments(obj)
 	if err != nil {
 		return err
@@ -291,7 +292,7 @@ func (p *Plugin) beforeCreateNetwork(ctx context.Context, tx *db.Tx, obj api.Obj
 	}
 	obj["status"] = "ACTIVE"
 	shared, _ := obj["shared"].(bool)
-	obj[stateKey] = &netCreateState{segs: segs, shared: shared}
+	op.Set(netCreateKey{}, &netCreateState{segs: segs, shared: shared})
 	return nil
 }
 
@@ -320,9 +321,9 @@ func (p *Plugin) allocateTenantSegment(ctx context.Context, tx *db.Tx) (*Segment
 	return nil, noNetworkAvailable()
 }
 
-func (p *Plugin) afterCreateNetwork(ctx context.Context, tx *db.Tx, obj api.Object) error {
-	st := obj[stateKey].(*netCreateState)
-	delete(obj, stateKey)
+func (p *Plugin) afterCreateNetwork(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
+	st := op.Value(netCreateKey{}).(*netCreateState)
 	id := obj["id"].(string)
 	for i, s := range st.segs {
 		if err := insertSegment(ctx, tx, id, obj["project_id"], i, s); err != nil {
@@ -383,7 +384,8 @@ func addRBAC(ctx context.Context, tx *db.Tx, objType, objID string, project any,
 	return err
 }
 
-func (p *Plugin) beforeUpdateNetwork(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
+func (p *Plugin) beforeUpdateNetwork(op *store.Op) error {
+	ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
 	// provider attributes: only a no-op "change" is accepted
 	for _, a := range []string{"provider:network_type", "provider:physical_network"} {
 		if v, ok := ch[a]; isSet(v, ok) && api.PyStr(v) != api.PyStr(old[a]) {
@@ -517,7 +519,8 @@ func (p *Plugin) networkMaxMTU(ctx context.Context, q db.Querier, id string) (in
 	return m, nil
 }
 
-func (p *Plugin) afterUpdateNetwork(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
+func (p *Plugin) afterUpdateNetwork(op *store.Op) error {
+	ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
 	id := old["id"].(string)
 	if v, ok := ch["shared"].(bool); ok {
 		if v {
@@ -554,7 +557,8 @@ func (p *Plugin) unshare(ctx context.Context, tx *db.Tx, old api.Object) error {
 	return err
 }
 
-func (p *Plugin) beforeDeleteNetwork(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (p *Plugin) beforeDeleteNetwork(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.Old
 	id := obj["id"].(string)
 	for _, f := range p.networkDeleteChecks {
 		if err := f(ctx, tx, obj); err != nil {
@@ -690,8 +694,8 @@ func (p *Plugin) loadNetworks(ctx context.Context, q db.Querier, objs []api.Obje
 
 // networkResult echoes is_default as Neutron's create/update responses do
 // (it is only stored for external networks).
-func networkResult(ctx context.Context, req, obj api.Object) {
-	if v, ok := req["is_default"]; ok {
+func networkResult(op *store.Op, obj api.Object) {
+	if v, ok := op.Request["is_default"]; ok {
 		obj["is_default"] = v
 	}
 }

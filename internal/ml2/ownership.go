@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/neutrino-os/neutrino/internal/api"
-	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -29,17 +28,17 @@ func (p *Plugin) setupOwnership() {
 	p.ports.Shared = func(rc *reqctx.Context) (string, []any) {
 		return "t.network_id IN (SELECT n.id FROM networks n WHERE n.project_id = ?)", []any{rc.ProjectID}
 	}
-	visible := func(ctx context.Context, tx *db.Tx, port api.Object) error {
-		if rc := reqctx.From(ctx); rc == nil || rc.IsAdmin {
+	visible := func(op *store.Op) error {
+		if rc := reqctx.From(op.Ctx); rc == nil || rc.IsAdmin {
 			return nil
 		}
-		id, _ := port["network_id"].(string)
-		_, err := p.networks.GetTx(ctx, tx, id, false)
+		id, _ := op.Old["network_id"].(string)
+		_, err := p.networks.GetTx(op.Ctx, op.Tx, id, false)
 		return err
 	}
 	// first: ML2 reads the network before anything else
 	p.ports.Hooks = append([]store.Hooks{{
-		BeforeUpdate: func(ctx context.Context, tx *db.Tx, old, _ api.Object) error { return visible(ctx, tx, old) },
+		BeforeUpdate: visible,
 		BeforeDelete: visible,
 	}}, p.ports.Hooks...)
 }

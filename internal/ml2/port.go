@@ -178,10 +178,10 @@ func (p *Plugin) setupPorts(env *plugin.Env) error {
 		BeforeCreate: p.beforeCreatePort,
 		AfterCreate:  p.afterCreatePort,
 		BeforeUpdate: p.beforeUpdatePort,
-		AfterUpdate: func(_ context.Context, _ *db.Tx, _, ch api.Object) error {
+		AfterUpdate: func(op *store.Op) error {
 			// later hooks see the API form of fixed_ips
-			if s, ok := ch["fixed_ips"].(string); ok {
-				ch["fixed_ips"] = decodeFixedIPs(s)
+			if s, ok := op.New["fixed_ips"].(string); ok {
+				op.New["fixed_ips"] = decodeFixedIPs(s)
 			}
 			return nil
 		},
@@ -317,9 +317,13 @@ type portCreateState struct {
 	networkOwner string
 }
 
-const portStateKey = "\x00port"
+type portCreateKey struct{}
 
-func (p *Plugin) beforeCreatePort(ctx context.Context, tx *db.Tx, obj api.Object) error {
+// hiddenRevisionKey: the update answer shows revision_number - 1.
+type hiddenRevisionKey struct{}
+
+func (p *Plugin) beforeCreatePort(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
 	netID, _ := obj["network_id"].(string)
 	net, err := p.visibleNetwork(ctx, tx, netID)
 	if err != nil {
@@ -404,7 +408,7 @@ func (p *Plugin) beforeCreatePort(ctx context.Context, tx *db.Tx, obj api.Object
 		// the binding attempt after the create is one more revision
 		obj["revision_number"] = obj["revision_number"].(int64) + 1
 	}
-	obj[portStateKey] = st
+	op.Set(portCreateKey{}, st)
 	return nil
 }
 
@@ -500,19 +504,18 @@ var visibleUpdateAttrs = []string{"name", "description", "admin_state_up", "devi
 
 // portResult gives create and update answers Neutron's revision_number:
 // the stored one minus the bumps Neutron makes after building its answer.
-func (p *Plugin) portResult(_ context.Context, req, obj api.Object) {
+func (p *Plugin) portResult(op *store.Op, obj api.Object) {
 	rev, ok := obj["revision_number"].(int64)
 	if !ok {
 		return
 	}
-	id, _ := obj["id"].(string)
-	if _, create := req["network_id"]; create {
+	if op.Old == nil {
 		if host, _ := obj["binding:host_id"].(string); host != "" {
 			obj["revision_number"] = rev - 1
 		}
 		return
 	}
-	if h, ok := p.hiddenRevision.LoadAndDelete(id); ok && h.(bool) {
+	if hidden, _ := op.Value(hiddenRevisionKey{}).(bool); hidden {
 		obj["revision_number"] = rev - 1
 	}
 }
@@ -532,13 +535,13 @@ func (p *Plugin) dnsNamesStored() bool {
 	return d != "" && strings.TrimSuffix(d, ".") != "openstacklocal"
 }
 
-func (p *Plugin) afterCreatePort(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (p *Plugin) afterCreatePort(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
 	// later hooks see the API form of fixed_ips
 	if s, ok := obj["fixed_ips"].(string); ok {
 		obj["fixed_ips"] = decodeFixedIPs(s)
 	}
-	st, _ := obj[portStateKey].(*portCreateState)
-	delete(obj, portStateKey)
+	st, _ := op.Value(portCreateKey{}).(*portCreateState)
 	if st == nil {
 		return nil
 	}
@@ -947,7 +950,8 @@ func syncFixedIPs(ctx context.Context, tx *db.Tx, portIDs []string) error {
 
 // ---- update ----
 
-func (p *Plugin) beforeUpdatePort(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
+func (p *Plugin) beforeUpdatePort(op *store.Op) error {
+	ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
 	id := old["id"].(string)
 	netID := old["network_id"].(string)
 	owner, _ := old["device_owner"].(string)
@@ -1074,7 +1078,7 @@ func (p *Plugin) beforeUpdatePort(ctx context.Context, tx *db.Tx, old, ch api.Ob
 			hidden = false
 		}
 	}
-	p.hiddenRevision.Store(id, hidden)
+	op.Set(hiddenRevisionKey{}, hidden)
 	if _, ok := ch["dns_name"]; ok && !p.dnsNamesStored() {
 		delete(ch, "dns_name")
 	}
@@ -1269,7 +1273,8 @@ func (p *Plugin) updatePortIPs(ctx context.Context, tx *db.Tx, old, ch api.Objec
 
 // ---- delete ----
 
-func (p *Plugin) beforeDeletePort(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (p *Plugin) beforeDeletePort(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.Old
 	netID, _ := obj["network_id"].(string)
 	mac, _ := obj["mac_address"].(string)
 	if _, err := tx.Exec(ctx, "DELETE FROM ipallocations WHERE port_id = ?", obj["id"]); err != nil {

@@ -307,14 +307,15 @@ type subnetCreateState struct {
 	serviceTypes []any
 }
 
-const subnetStateKey = "\x00subnet"
+type subnetCreateKey struct{}
 
 func isGiven(obj api.Object, k string) bool {
 	v, ok := obj[k]
 	return ok && v != nil && v != api.NotSpecified
 }
 
-func (p *Plugin) beforeCreateSubnet(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (p *Plugin) beforeCreateSubnet(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
 	hasCIDR := isGiven(obj, "cidr")
 	hasPrefixlen := isGiven(obj, "prefixlen")
 	if hasCIDR && hasPrefixlen {
@@ -412,7 +413,7 @@ func (p *Plugin) beforeCreateSubnet(ctx context.Context, tx *db.Tx, obj api.Obje
 	st.dns, _ = obj["dns_nameservers"].([]any)
 	st.routes, _ = obj["host_routes"].([]any)
 	st.serviceTypes, _ = obj["service_types"].([]any)
-	obj[subnetStateKey] = st
+	op.Set(subnetCreateKey{}, st)
 	for _, k := range []string{"ipv6_ra_mode", "ipv6_address_mode"} {
 		if _, ok := obj[k]; !ok {
 			obj[k] = nil
@@ -754,9 +755,9 @@ func checkSegmentOf(ctx context.Context, tx *db.Tx, netID, segID string) error {
 	return nil
 }
 
-func (p *Plugin) afterCreateSubnet(ctx context.Context, tx *db.Tx, obj api.Object) error {
-	st, _ := obj[subnetStateKey].(*subnetCreateState)
-	delete(obj, subnetStateKey)
+func (p *Plugin) afterCreateSubnet(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
+	st, _ := op.Value(subnetCreateKey{}).(*subnetCreateState)
 	if st == nil {
 		return nil
 	}
@@ -892,7 +893,8 @@ func (p *Plugin) addAutoAddresses(ctx context.Context, tx *db.Tx, subnetID strin
 
 // ---- update ----
 
-func (p *Plugin) beforeUpdateSubnet(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
+func (p *Plugin) beforeUpdateSubnet(op *store.Op) error {
+	ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
 	id := old["id"].(string)
 	s := api.Object{"id": id}
 	for k, v := range ch {
@@ -1035,7 +1037,8 @@ func (p *Plugin) updateSegmentCheck(ctx context.Context, tx *db.Tx, old api.Obje
 
 // ---- delete ----
 
-func (p *Plugin) beforeDeleteSubnet(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (p *Plugin) beforeDeleteSubnet(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.Old
 	for _, f := range p.subnetDeleteChecks {
 		if err := f(ctx, tx, obj); err != nil {
 			return err

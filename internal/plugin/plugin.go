@@ -16,6 +16,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/events"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -75,6 +76,8 @@ type Env struct {
 	Config *config.Config
 	DB     *db.DB
 	Log    *slog.Logger
+	// Bus carries the server's events (internal/events).
+	Bus *events.Bus
 
 	resources []*api.Resource
 	byColl    map[string]*api.Resource
@@ -86,7 +89,7 @@ type Env struct {
 
 // NewEnv makes an empty environment.
 func NewEnv(c *config.Config, d *db.DB, log *slog.Logger) *Env {
-	return &Env{Config: c, DB: d, Log: log,
+	return &Env{Config: c, DB: d, Log: log, Bus: events.NewBus(log),
 		byColl: map[string]*api.Resource{}, tables: map[string]*store.Table{},
 		exts: map[string]bool{}, loaded: map[string]Plugin{}}
 }
@@ -126,6 +129,7 @@ func (e *Env) AddResource(r *api.Resource, t *store.Table) {
 	e.byColl[r.Collection] = r
 	if t != nil {
 		e.tables[r.Collection] = t
+		t.Bus = e.Bus
 	}
 }
 

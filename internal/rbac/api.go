@@ -141,7 +141,7 @@ func policyOf(obj api.Object) Policy {
 	}
 }
 
-const changeKey = "\x00rbac"
+type changeKey struct{}
 
 func (c *Component) change(ctx context.Context, op Op, obj api.Object) *Change {
 	return &Change{Op: op, Policy: policyOf(obj), Caller: caller(ctx), Env: c.env}
@@ -150,7 +150,8 @@ func (c *Component) change(ctx context.Context, op Op, obj api.Object) *Change {
 // beforeCreate is create_rbac_policy up to the insert: the callbacks
 // (ownership, type-specific checks and side effects), then the action's
 // validity, then the duplicate check (the unique key decides races).
-func (c *Component) beforeCreate(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (c *Component) beforeCreate(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
 	ch := c.change(ctx, Create, obj)
 	t := typeFor(ch.Policy.ObjectType)
 	fs, err := run(ctx, tx, ch, t)
@@ -179,13 +180,13 @@ func (c *Component) beforeCreate(ctx context.Context, tx *db.Tx, obj api.Object)
 	if n > 0 {
 		return Duplicate()
 	}
-	obj[changeKey] = ch
+	op.Set(changeKey{}, ch)
 	return nil
 }
 
-func (c *Component) afterCreate(ctx context.Context, tx *db.Tx, obj api.Object) error {
-	ch, _ := obj[changeKey].(*Change)
-	delete(obj, changeKey)
+func (c *Component) afterCreate(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
+	ch, _ := op.Value(changeKey{}).(*Change)
 	if ch == nil {
 		return nil
 	}
@@ -197,7 +198,8 @@ func (c *Component) afterCreate(ctx context.Context, tx *db.Tx, obj api.Object) 
 }
 
 // beforeUpdate runs the callbacks; their failures are RbacPolicyInUse.
-func (c *Component) beforeUpdate(ctx context.Context, tx *db.Tx, old, changes api.Object) error {
+func (c *Component) beforeUpdate(op *store.Op) error {
+	ctx, tx, old, changes := op.Ctx, op.Tx, op.Old, op.New
 	ch := c.change(ctx, Update, old)
 	if v, ok := changes["target_tenant"]; ok {
 		ch.NewTarget, ch.HasNewTarget = api.PyStr(v), true
@@ -220,12 +222,13 @@ func (c *Component) beforeUpdate(ctx context.Context, tx *db.Tx, old, changes ap
 			return Duplicate()
 		}
 	}
-	changes[changeKey] = ch
+	op.Set(changeKey{}, ch)
 	return nil
 }
 
-func (c *Component) afterUpdate(ctx context.Context, tx *db.Tx, old, changes api.Object) error {
-	ch, _ := changes[changeKey].(*Change)
+func (c *Component) afterUpdate(op *store.Op) error {
+	ctx, tx := op.Ctx, op.Tx
+	ch, _ := op.Value(changeKey{}).(*Change)
 	if ch == nil {
 		return nil
 	}
@@ -236,7 +239,8 @@ func (c *Component) afterUpdate(ctx context.Context, tx *db.Tx, old, changes api
 }
 
 // beforeDelete runs the callbacks; their failures are RbacPolicyInUse.
-func (c *Component) beforeDelete(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (c *Component) beforeDelete(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.Old
 	ch := c.change(ctx, Delete, obj)
 	fs, err := run(ctx, tx, ch, typeFor(ch.Policy.ObjectType))
 	if err != nil {
@@ -248,7 +252,8 @@ func (c *Component) beforeDelete(ctx context.Context, tx *db.Tx, obj api.Object)
 	return nil
 }
 
-func (c *Component) afterDelete(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (c *Component) afterDelete(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.Old
 	ch := c.change(ctx, Delete, obj)
 	if t := typeFor(ch.Policy.ObjectType); t.After != nil {
 		return t.After(ctx, tx, ch)

@@ -18,7 +18,7 @@ import (
 // security interplay (ML2's _portsec_ext_port_*_processing) and the
 // security_groups filter (port-security-groups-filtering).
 
-const portStateKey = "\x00secgroups"
+type portSGsKey struct{}
 
 // portSGs is what a port create/update decided about its groups.
 type portSGs struct {
@@ -47,7 +47,8 @@ func (c *Component) setupPorts(env *plugin.Env, t *store.Table) {
 		AfterCreate:  c.afterCreatePort,
 		BeforeUpdate: c.beforeUpdatePort,
 		AfterUpdate:  c.afterUpdatePort,
-		AfterDelete: func(ctx context.Context, tx *db.Tx, port api.Object) error {
+		AfterDelete: func(op *store.Op) error {
+			ctx, tx, port := op.Ctx, op.Tx, op.Old
 			_, err := tx.Exec(ctx, "DELETE FROM securitygroupportbindings WHERE port_id = ?", port["id"])
 			return err
 		},
@@ -175,7 +176,8 @@ func shareLock(tx *db.Tx) string {
 	return ""
 }
 
-func (c *Component) beforeCreatePort(ctx context.Context, tx *db.Tx, port api.Object) error {
+func (c *Component) beforeCreatePort(op *store.Op) error {
+	ctx, tx, port := op.Ctx, op.Tx, op.New
 	project := api.PyStr(port["project_id"])
 	defaultID, err := c.ensureDefaultTx(ctx, tx, project)
 	if err != nil {
@@ -203,13 +205,13 @@ func (c *Component) beforeCreatePort(ctx context.Context, tx *db.Tx, port api.Ob
 			return err
 		}
 	}
-	port[portStateKey] = &portSGs{ids: ids}
+	op.Set(portSGsKey{}, &portSGs{ids: ids})
 	return nil
 }
 
-func (c *Component) afterCreatePort(ctx context.Context, tx *db.Tx, port api.Object) error {
-	st, ok := port[portStateKey].(*portSGs)
-	delete(port, portStateKey)
+func (c *Component) afterCreatePort(op *store.Op) error {
+	ctx, tx, port := op.Ctx, op.Tx, op.New
+	st, ok := op.Value(portSGsKey{}).(*portSGs)
 	if !ok {
 		return nil
 	}
@@ -241,7 +243,8 @@ func sameElements(a []any, b []string) bool {
 	return strings.Join(x, ",") == strings.Join(y, ",")
 }
 
-func (c *Component) beforeUpdatePort(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
+func (c *Component) beforeUpdatePort(op *store.Op) error {
+	ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
 	if _, err := c.ensureDefaultTx(ctx, tx, api.PyStr(old["project_id"])); err != nil {
 		return err
 	}
@@ -276,12 +279,13 @@ func (c *Component) beforeUpdatePort(ctx context.Context, tx *db.Tx, old, ch api
 	} else if err := c.validateGroups(ctx, tx, ids, api.PyStr(old["project_id"])); err != nil {
 		return err
 	}
-	ch[portStateKey] = &portSGs{ids: ids}
+	op.Set(portSGsKey{}, &portSGs{ids: ids})
 	return nil
 }
 
-func (c *Component) afterUpdatePort(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
-	st, ok := ch[portStateKey].(*portSGs)
+func (c *Component) afterUpdatePort(op *store.Op) error {
+	ctx, tx, old := op.Ctx, op.Tx, op.Old
+	st, ok := op.Value(portSGsKey{}).(*portSGs)
 	if !ok {
 		return nil
 	}

@@ -329,18 +329,15 @@ func (b ruleBackend) Create(ctx context.Context, items []api.Object) ([]api.Obje
 		}
 	}
 	seen := map[string]bool{}
-	for i, it := range items {
+	for _, it := range items {
 		k := ruleKey(it)
 		if seen[k] {
 			return nil, nerr.Conflict("DuplicateSecurityGroupRuleInPost", "Duplicate Security Group Rule in POST.")
 		}
 		seen[k] = true
-		if i > 0 {
-			// one transaction: the group's revision goes up once
-			it[sameTxKey] = true
-		}
 	}
-	return b.Table.Create(ctx, items)
+	// one transaction: the group's revision goes up once
+	return b.Table.Create(context.WithValue(ctx, bulkKey{}, true), items)
 }
 
 func (b ruleBackend) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
@@ -481,19 +478,25 @@ func (c *Component) checkAddressGroup(ctx context.Context, q db.Querier, id any,
 	return nil
 }
 
-// sameTxKey marks the rules of a bulk request after the first.
-const sameTxKey = "\x00bulk"
+// bulkKey marks the context of a bulk rule create: only its first rule
+// bumps the group's revision (bumpedKey in the transaction).
+type bulkKey struct{}
 
-func (c *Component) beforeCreateRule(ctx context.Context, tx *db.Tx, r api.Object) error {
+type bumpedKey struct{}
+
+func (c *Component) beforeCreateRule(op *store.Op) error {
+	ctx, tx, r := op.Ctx, op.Tx, op.New
 	if err := c.checkRuleRefs(ctx, tx, r); err != nil {
 		return err
 	}
 	sgID := r["security_group_id"].(string)
 	// serialize rule changes of the group, then look for an equal rule
-	if r[sameTxKey] == true {
-		delete(r, sameTxKey)
+	if ctx.Value(bulkKey{}) != nil && tx.Value(bumpedKey{}) != nil {
+		// a later rule of a bulk request
 	} else if _, err := tx.Exec(ctx, "UPDATE securitygroups SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?", store.Now(), sgID); err != nil {
 		return err
+	} else {
+		tx.Set(bumpedKey{}, true)
 	}
 	rows, err := tx.Query(ctx, "SELECT id, direction, ethertype, port_range_max, port_range_min, protocol, remote_group_id, remote_address_group_id, remote_ip_prefix, security_group_id FROM securitygrouprules WHERE security_group_id = ?"+lockingRead(tx), sgID)
 	if err != nil {

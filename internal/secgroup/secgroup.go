@@ -38,7 +38,8 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 	c.setupRules(env)
 	c.setupRBAC(env)
 	// Neutron makes the project's default group before a network is created.
-	p.Networks().AddHooks(store.Hooks{BeforeCreate: func(ctx context.Context, tx *db.Tx, obj api.Object) error {
+	p.Networks().AddHooks(store.Hooks{BeforeCreate: func(op *store.Op) error {
+		ctx, tx, obj := op.Ctx, op.Tx, op.New
 		_, err := c.ensureDefaultTx(ctx, tx, api.PyStr(obj["project_id"]))
 		return err
 	}})
@@ -206,7 +207,8 @@ func sharedFilter(ctx context.Context, values []any) (string, []any) {
 }
 
 // afterCreateGroup adds the egress rules every new group has.
-func (c *Component) afterCreateGroup(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (c *Component) afterCreateGroup(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
 	return c.insertDefaultRules(ctx, tx, obj["id"].(string), obj["project_id"], false)
 }
 
@@ -260,7 +262,8 @@ func sgInUse(id any) error {
 	return nerr.Conflict("SecurityGroupInUse", "Security Group %s in use.", api.PyStr(id))
 }
 
-func (c *Component) beforeUpdateGroup(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
+func (c *Component) beforeUpdateGroup(op *store.Op) error {
+	ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
 	if v, ok := ch["stateful"]; ok && v != old["stateful"] {
 		inUse, err := c.portsBound(ctx, tx, old["id"].(string))
 		if err != nil {
@@ -276,7 +279,8 @@ func (c *Component) beforeUpdateGroup(ctx context.Context, tx *db.Tx, old, ch ap
 	return nil
 }
 
-func (c *Component) beforeDeleteGroup(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (c *Component) beforeDeleteGroup(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.Old
 	id := obj["id"].(string)
 	inUse, err := c.portsBound(ctx, tx, id)
 	if err != nil {
@@ -471,7 +475,8 @@ func (c *Component) setupRules(env *plugin.Env) {
 	}
 	t.AddHooks(store.Hooks{
 		BeforeCreate: c.beforeCreateRule,
-		BeforeDelete: func(ctx context.Context, tx *db.Tx, r api.Object) error {
+		BeforeDelete: func(op *store.Op) error {
+			ctx, tx, r := op.Ctx, op.Tx, op.Old
 			return c.groups.BumpRevision(ctx, tx, api.PyStr(r["security_group_id"]))
 		},
 		Load: func(ctx context.Context, q db.Querier, objs []api.Object) error {

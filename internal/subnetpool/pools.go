@@ -203,7 +203,7 @@ func (b poolBackend) Update(ctx context.Context, id string, changes api.Object, 
 	return out, nil
 }
 
-const poolStateKey = "\x00subnetpool"
+type poolSpecKey struct{}
 
 func (c *Component) setupPools(env *plugin.Env) {
 	res := SubnetPool()
@@ -240,7 +240,8 @@ func (c *Component) setupPools(env *plugin.Env) {
 	env.AddResource(res, t)
 }
 
-func (c *Component) beforeCreatePool(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (c *Component) beforeCreatePool(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
 	sp, err := readPool(obj)
 	if err != nil {
 		return err
@@ -265,13 +266,13 @@ func (c *Component) beforeCreatePool(ctx context.Context, tx *db.Tx, obj api.Obj
 	if isDefault {
 		obj["default_version"] = int64(sp.version)
 	}
-	obj[poolStateKey] = sp
+	op.Set(poolSpecKey{}, sp)
 	return nil
 }
 
-func (c *Component) afterCreatePool(ctx context.Context, tx *db.Tx, obj api.Object) error {
-	sp := obj[poolStateKey].(*poolSpec)
-	delete(obj, poolStateKey)
+func (c *Component) afterCreatePool(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
+	sp := op.Value(poolSpecKey{}).(*poolSpec)
 	id := obj["id"].(string)
 	if err := writePrefixes(ctx, tx, id, sp.prefixes); err != nil {
 		return err
@@ -367,7 +368,8 @@ func (c *Component) checkScopeAffinity(ctx context.Context, tx *db.Tx, poolID st
 	return nil
 }
 
-func (c *Component) beforeUpdatePool(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
+func (c *Component) beforeUpdatePool(op *store.Op) error {
+	ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
 	id := old["id"].(string)
 	merged := api.Object{}
 	for _, k := range []string{"default_prefixlen", "min_prefixlen", "max_prefixlen", "default_quota", "address_scope_id", "is_default"} {
@@ -431,20 +433,22 @@ func (c *Component) beforeUpdatePool(ctx context.Context, tx *db.Tx, old, ch api
 	}
 	delete(ch, "prefixes")
 	if newPrefixes {
-		ch[poolStateKey] = sp
+		op.Set(poolSpecKey{}, sp)
 	}
 	return nil
 }
 
-func (c *Component) afterUpdatePool(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
-	sp, ok := ch[poolStateKey].(*poolSpec)
+func (c *Component) afterUpdatePool(op *store.Op) error {
+	ctx, tx, old := op.Ctx, op.Tx, op.Old
+	sp, ok := op.Value(poolSpecKey{}).(*poolSpec)
 	if !ok {
 		return nil
 	}
 	return writePrefixes(ctx, tx, old["id"].(string), sp.prefixes)
 }
 
-func (c *Component) beforeDeletePool(ctx context.Context, tx *db.Tx, obj api.Object) error {
+func (c *Component) beforeDeletePool(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.Old
 	id := obj["id"].(string)
 	if sc := c.subnets; sc != nil {
 		var n int

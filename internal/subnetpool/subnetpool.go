@@ -241,26 +241,30 @@ func (c *Component) setupScopes(env *plugin.Env) {
 		Shared:  sharedCond("address_scope"),
 	}
 	t.AddHooks(store.Hooks{
-		AfterCreate: func(ctx context.Context, tx *db.Tx, obj api.Object) error {
+		AfterCreate: func(op *store.Op) error {
+			ctx, tx, obj := op.Ctx, op.Tx, op.New
 			if obj["shared"] == true {
 				return addSharedRBAC(ctx, tx, "address_scope", obj["id"].(string), obj["project_id"])
 			}
 			return nil
 		},
-		BeforeUpdate: func(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
+		BeforeUpdate: func(op *store.Op) error {
+			old, ch := op.Old, op.New
 			if v, ok := ch["shared"]; ok && v == false && old["shared"] == true {
 				return nerr.Typed(http.StatusBadRequest, "AddressScopeUpdateError", "Unable to update address scope %s : %s.",
 					old["id"], "Shared address scope can't be unshared")
 			}
 			return nil
 		},
-		AfterUpdate: func(ctx context.Context, tx *db.Tx, old, ch api.Object) error {
+		AfterUpdate: func(op *store.Op) error {
+			ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
 			if ch["shared"] == true && old["shared"] != true {
 				return addSharedRBAC(ctx, tx, "address_scope", old["id"].(string), old["project_id"])
 			}
 			return nil
 		},
-		BeforeDelete: func(ctx context.Context, tx *db.Tx, obj api.Object) error {
+		BeforeDelete: func(op *store.Op) error {
+			ctx, tx, obj := op.Ctx, op.Tx, op.Old
 			var n int
 			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM subnetpools WHERE address_scope_id = ?", obj["id"]).Scan(&n); err != nil {
 				return err
