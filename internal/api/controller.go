@@ -112,7 +112,7 @@ func (c *Controller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			c.Log.Error("panic serving request", "panic", p, "path", r.URL.Path)
+			req.log().Error("panic serving request", "panic", p, "path", r.URL.Path)
 			req.fail(nerr.Internal())
 		}
 	}()
@@ -1010,7 +1010,15 @@ func (req *request) writeSpaced(status int, v any) {
 }
 
 func (req *request) fail(err error) {
-	WriteError(req.w, req.c.Log, err)
+	WriteError(req.w, req.log(), err)
+}
+
+// log is the controller's logger naming the request, its user and project.
+func (req *request) log() *slog.Logger {
+	if req.c.Log == nil {
+		return nil
+	}
+	return req.c.Log.With("request_id", req.rc.RequestID, "user_id", req.rc.UserID, "project_id", req.rc.ProjectID)
 }
 
 // WriteError renders err as a Neutron error response. Errors that are not

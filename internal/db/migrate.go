@@ -93,7 +93,8 @@ func (d *DB) tableMissing(ctx context.Context) bool {
 	return n == 0
 }
 
-// Migrate applies every pending migration, holding an engine-level lock so
+// Migrate applies every migration of ms the database has not recorded (in
+// version order), holding an engine-level lock so
 // that several neutrino processes starting together apply each one once.
 // It returns the versions applied.
 func (d *DB) Migrate(ctx context.Context, ms []Migration) ([]int, error) {
@@ -106,16 +107,22 @@ func (d *DB) Migrate(ctx context.Context, ms []Migration) ([]int, error) {
 		" (version {int} PRIMARY KEY, name {str:255} NOT NULL, applied_at {ts} NOT NULL){table}")); err != nil {
 		return nil, fmt.Errorf("create %s: %w", versionTable, err)
 	}
-	cur, err := d.Version(ctx)
+	done, err := d.appliedVersions(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if n := len(ms); n > 0 && cur > ms[n-1].Version {
-		return nil, fmt.Errorf("database schema version %d is newer than this binary's %d", cur, ms[n-1].Version)
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.Version] = true
+	}
+	for v := range done {
+		if !known[v] {
+			return nil, fmt.Errorf("database schema has version %d, which this binary does not know (a newer neutrino migrated it)", v)
+		}
 	}
 	var applied []int
 	for _, m := range ms {
-		if m.Version <= cur {
+		if done[m.Version] {
 			continue
 		}
 		if err := d.apply(ctx, m); err != nil {
@@ -127,6 +134,42 @@ func (d *DB) Migrate(ctx context.Context, ms []Migration) ([]int, error) {
 		return applied, err
 	}
 	return applied, nil
+}
+
+// appliedVersions returns the versions recorded in the version table.
+func (d *DB) appliedVersions(ctx context.Context) (map[int]bool, error) {
+	rows, err := d.Query(ctx, "SELECT version FROM "+versionTable)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
+}
+
+// Pending returns the migrations of ms that the database has not applied.
+func (d *DB) Pending(ctx context.Context, ms []Migration) ([]Migration, error) {
+	if d.tableMissing(ctx) {
+		return ms, nil
+	}
+	done, err := d.appliedVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, m := range ms {
+		if !done[m.Version] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 func (d *DB) apply(ctx context.Context, m Migration) error {

@@ -2,29 +2,37 @@ package db
 
 import (
 	"fmt"
-	"sort"
+
+	"github.com/neutrino-os/neutrino/internal/registry"
 )
 
-var migrations []Migration
-
-// Register adds a schema migration; each feature's tables live in its own
-// schema_NNN_*.go file of this package. Versions must be unique.
+// Register adds a schema migration to the registry (namespace
+// registry.Migrations); each feature's tables live in their own
+// schema_NNN_*.go file. Versions must be unique (a duplicate panics).
+// Version ranges: 1-10 L2 core, 11-20 L3, 21-40 service plugins, 41-50
+// OVN, 51-60 RPC and agents; a database may have applied a later range
+// before an earlier version exists, so Migrate applies every version it
+// has not recorded, in order.
 func Register(m Migration) {
-	for _, o := range migrations {
-		if o.Version == m.Version {
-			panic(fmt.Sprintf("db: migration %d registered twice", m.Version))
-		}
-	}
-	migrations = append(migrations, m)
-	sort.Slice(migrations, func(i, j int) bool { return migrations[i].Version < migrations[j].Version })
+	registry.Register(registry.Module{ID: fmt.Sprintf("%s.%04d", registry.Migrations, m.Version), Order: m.Version,
+		New: func() Migration { return m }})
 }
 
 // Schema is neutrino's schema history, oldest first. Never edit a released
 // migration; register a new one.
-func Schema() []Migration { return migrations }
+func Schema() []Migration {
+	var out []Migration
+	for _, mod := range registry.Modules(registry.Migrations) {
+		out = append(out, mod.New.(func() Migration)())
+	}
+	return out
+}
 
 // Head is the newest schema version.
-func Head() int { return migrations[len(migrations)-1].Version }
+func Head() int {
+	s := Schema()
+	return s[len(s)-1].Version
+}
 
 func init() {
 	Register(migration1)

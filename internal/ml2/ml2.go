@@ -8,7 +8,6 @@ package ml2
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/api"
@@ -35,10 +34,11 @@ type Plugin struct {
 	subnets     *store.Table // subnet.go
 	ports       *store.Table // port.go
 	subnetPools SubnetPools
-	// port MACs: base_mac prefix; optional port extension drivers
-	baseMAC                                []byte
-	numaExt, deviceProfileExt, tagPortsExt bool
-	subnetDeleteChecks                     []func(ctx context.Context, tx *db.Tx, subnet api.Object) error
+	mech        *mechanismManager
+	ext         *extensionManager
+	// port MACs: base_mac prefix
+	baseMAC            []byte
+	subnetDeleteChecks []func(ctx context.Context, tx *db.Tx, subnet api.Object) error
 	// Checks other plugins add: deleting a network, un-sharing it, making
 	// it internal.
 	networkDeleteChecks []func(ctx context.Context, tx *db.Tx, net api.Object) error
@@ -76,23 +76,20 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	p.env = env
 	c := env.Config
 	p.globalMTU = c.Int("DEFAULT", "global_physnet_mtu")
-	p.drivers = map[string]TypeDriver{}
-	for _, name := range c.List("ml2", "type_drivers") {
-		f, ok := typeDrivers[name]
-		if !ok {
-			return fmt.Errorf("[ml2] type_drivers: unknown type driver %q", name)
-		}
-		d, err := f(c)
-		if err != nil {
-			return err
-		}
-		p.drivers[name] = d
+	if err := p.setupTypeDrivers(); err != nil {
+		return err
 	}
 	for _, t := range c.List("ml2", "tenant_network_types") {
 		if _, ok := p.drivers[t]; !ok {
 			return fmt.Errorf("[ml2] tenant_network_types: %q is not in type_drivers (%s)", t, strings.Join(c.List("ml2", "type_drivers"), ","))
 		}
 		p.tenantTypes = append(p.tenantTypes, t)
+	}
+	if err := p.setupMechanismDrivers(); err != nil {
+		return err
+	}
+	if err := p.selectExtensionDrivers(); err != nil {
+		return err
 	}
 	p.setupNetworks(env)
 	p.setupSubnets(env)
@@ -104,6 +101,9 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	if err := p.setupComponents(env); err != nil {
 		return err
 	}
+	if err := p.initExtensionDrivers(); err != nil {
+		return err
+	}
 	env.AddExtensions(
 		"project-id", "pagination", "sorting", "filter-validation", "empty-string-filtering",
 		"standard-attr-description", "standard-attr-timestamp", "standard-attr-revisions",
@@ -111,14 +111,6 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 		"provider", "multi-provider", "net-mtu", "net-mtu-writable", "external-net",
 		"l2_adjacency",
 	)
-	for _, e := range c.List("ml2", "extension_drivers") {
-		switch e {
-		case "port_security":
-			env.AddExtensions("port-security")
-		case "dns", "dns_domain_ports", "dns_domain_keywords", "subnet_dns_publish_fixed_ip":
-			env.AddExtensions("dns-integration")
-		}
-	}
 	return nil
 }
 
@@ -142,32 +134,6 @@ func DefaultProfile(c *config.Config) error {
 		}
 		if err := c.Set(g, n, v); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// Component is a part of the ML2 plugin living in its own package (security
-// groups, subnet pools, ...): it is set up after ML2's own resources, in
-// Order.
-type Component struct {
-	Name  string
-	Order int
-	Setup func(env *plugin.Env, p *Plugin) error
-}
-
-var components []Component
-
-// RegisterComponent adds an ML2 component; packages call it from init.
-func RegisterComponent(c Component) {
-	components = append(components, c)
-	sort.SliceStable(components, func(i, j int) bool { return components[i].Order < components[j].Order })
-}
-
-func (p *Plugin) setupComponents(env *plugin.Env) error {
-	for _, c := range components {
-		if err := c.Setup(env, p); err != nil {
-			return fmt.Errorf("ml2 component %s: %w", c.Name, err)
 		}
 	}
 	return nil

@@ -131,16 +131,6 @@ func (p *Plugin) setupPorts(env *plugin.Env) error {
 		return err
 	}
 	p.baseMAC = mac
-	for _, e := range env.Config.List("ml2", "extension_drivers") {
-		switch e {
-		case "port_numa_affinity_policy":
-			p.numaExt = true
-		case "port_device_profile":
-			p.deviceProfileExt = true
-		case "tag_ports_during_bulk_creation":
-			p.tagPortsExt = true
-		}
-	}
 	res := p.Port()
 	res.NotFound = PortNotFound
 	cols := []store.Column{
@@ -158,10 +148,10 @@ func (p *Plugin) setupPorts(env *plugin.Env) error {
 		{Attr: "allowed_address_pairs", Kind: store.JSON, Null: []any{}},
 		{Attr: "extra_dhcp_opts", Kind: store.JSON, Null: []any{}},
 	}
-	if p.numaExt {
+	if p.ExtensionDriverLoaded("port_numa_affinity_policy") {
 		cols = append(cols, store.Column{Attr: "numa_affinity_policy"})
 	}
-	if p.deviceProfileExt {
+	if p.ExtensionDriverLoaded("port_device_profile") {
 		cols = append(cols, store.Column{Attr: "device_profile"})
 	}
 	t := &store.Table{
@@ -182,6 +172,9 @@ func (p *Plugin) setupPorts(env *plugin.Env) error {
 			// later hooks see the API form of fixed_ips
 			if s, ok := op.New["fixed_ips"].(string); ok {
 				op.New["fixed_ips"] = decodeFixedIPs(s)
+			}
+			if b, ok := op.Value(rebindKey{}).(*bindResult); ok {
+				return writeBindingLevels(op.Ctx, op.Tx, op.ID, b.levels)
 			}
 			return nil
 		},
@@ -312,6 +305,7 @@ type portCreateState struct {
 	tags         []any
 	subnets      []*subnetInfo
 	hostSet      bool
+	binding      *bindResult
 	deviceOwner  string
 	macParsed    [6]byte
 	networkOwner string
@@ -348,7 +342,7 @@ func (p *Plugin) beforeCreatePort(op *store.Op) error {
 		st.pairsGiven = true
 	}
 	st.dhcpOpts, _ = obj["extra_dhcp_opts"].([]any)
-	if p.tagPortsExt {
+	if p.ExtensionDriverLoaded("tag_ports_during_bulk_creation") {
 		st.tags, _ = obj["tags"].([]any)
 	}
 	st.deviceOwner, _ = obj["device_owner"].(string)
@@ -365,19 +359,21 @@ func (p *Plugin) beforeCreatePort(op *store.Op) error {
 	} else if err := checkProfileSize(prof); err != nil {
 		return err
 	}
-	obj["binding:vif_details"] = map[string]any{}
-	obj["binding:vif_type"] = "unbound"
+	obj["binding:vif_type"] = VIFUnbound
 	if st.hostSet {
-		// no mechanism driver can bind without agents
-		obj["binding:vif_type"] = "binding_failed"
+		b, err := p.bindPort(ctx, tx, obj, host)
+		if err != nil {
+			return err
+		}
+		obj["binding:vif_type"], st.binding = b.vifType, b
 	}
 	if !p.dnsNamesStored() {
 		obj["dns_name"] = ""
 	}
-	if !p.numaExt {
+	if !p.ExtensionDriverLoaded("port_numa_affinity_policy") {
 		delete(obj, "numa_affinity_policy")
 	}
-	if !p.deviceProfileExt {
+	if !p.ExtensionDriverLoaded("port_device_profile") {
 		delete(obj, "device_profile")
 	}
 	// addresses (ipallocations rows first; the port row keeps a copy)
@@ -404,6 +400,9 @@ func (p *Plugin) beforeCreatePort(op *store.Op) error {
 	obj["extra_dhcp_opts"] = nilIfEmpty(opts)
 	obj["binding:profile"] = nilIfEmpty(obj["binding:profile"])
 	obj["binding:vif_details"] = nil
+	if st.binding != nil {
+		obj["binding:vif_details"] = nilIfEmpty(st.binding.vifDetails)
+	}
 	if st.hostSet {
 		// the binding attempt after the create is one more revision
 		obj["revision_number"] = obj["revision_number"].(int64) + 1
@@ -546,6 +545,11 @@ func (p *Plugin) afterCreatePort(op *store.Op) error {
 		return nil
 	}
 	id := obj["id"].(string)
+	if st.binding != nil && len(st.binding.levels) > 0 {
+		if err := writeBindingLevels(ctx, tx, id, st.binding.levels); err != nil {
+			return err
+		}
+	}
 	for _, tg := range st.tags {
 		if _, err := tx.Exec(ctx, "INSERT INTO tags (resource_id, tag) VALUES (?, ?)", id, api.PyStr(tg)); err != nil {
 			return err
@@ -1045,17 +1049,8 @@ func (p *Plugin) beforeUpdatePort(op *store.Op) error {
 		changed = changed || api.PyRepr(prof) != api.PyRepr(old["binding:profile"])
 		ch["binding:profile"] = nilIfEmpty(prof)
 	}
-	if changed {
-		host, _ := old["binding:host_id"].(string)
-		if h, ok := ch["binding:host_id"].(string); ok {
-			host = h
-		}
-		ch["binding:vif_type"] = "unbound"
-		if host != "" {
-			ch["binding:vif_type"] = "binding_failed"
-		}
-		ch["binding:vif_details"] = nil
-		ch["status"] = "DOWN"
+	if err := p.rebind(op, changed); err != nil {
+		return err
 	}
 	// a port with a host is bound again after each update (one more
 	// revision, not shown in the answer: see portResult)
@@ -1082,7 +1077,7 @@ func (p *Plugin) beforeUpdatePort(op *store.Op) error {
 	if _, ok := ch["dns_name"]; ok && !p.dnsNamesStored() {
 		delete(ch, "dns_name")
 	}
-	if !p.numaExt {
+	if !p.ExtensionDriverLoaded("port_numa_affinity_policy") {
 		delete(ch, "numa_affinity_policy")
 	}
 	return nil
@@ -1278,6 +1273,9 @@ func (p *Plugin) beforeDeletePort(op *store.Op) error {
 	netID, _ := obj["network_id"].(string)
 	mac, _ := obj["mac_address"].(string)
 	if _, err := tx.Exec(ctx, "DELETE FROM ipallocations WHERE port_id = ?", obj["id"]); err != nil {
+		return err
+	}
+	if err := writeBindingLevels(ctx, tx, op.ID, nil); err != nil {
 		return err
 	}
 	return releaseMAC(ctx, tx, netID, mac)

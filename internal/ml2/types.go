@@ -39,14 +39,6 @@ type TypeDriver interface {
 	MTU(physnet string) int
 }
 
-// TypeDriverFactory makes a type driver from the configuration.
-type TypeDriverFactory func(c *config.Config) (TypeDriver, error)
-
-var typeDrivers = map[string]TypeDriverFactory{}
-
-// RegisterTypeDriver adds a type driver under its network type name.
-func RegisterTypeDriver(name string, f TypeDriverFactory) { typeDrivers[name] = f }
-
 func init() {
 	RegisterTypeDriver("flat", newFlat)
 	RegisterTypeDriver("vlan", newVLAN)

@@ -11,12 +11,12 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/events"
+	"github.com/neutrino-os/neutrino/internal/registry"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -29,47 +29,15 @@ type Plugin interface {
 // Factory makes a plugin.
 type Factory func() Plugin
 
-var (
-	mu        sync.Mutex
-	factories = map[string]Factory{}
-	aliases   = map[string]string{} // entry-point class paths → name
-)
-
-// Register adds a plugin under name and optional alternative names (such
-// as Neutron's class paths, e.g. neutron.plugins.ml2.plugin.Ml2Plugin).
+// Register adds a plugin to the registry (namespace registry.Plugins)
+// under name and optional alternative names (such as Neutron's class
+// paths, e.g. neutron.plugins.ml2.plugin.Ml2Plugin).
 func Register(name string, f Factory, alt ...string) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := factories[name]; dup {
-		panic("plugin registered twice: " + name)
-	}
-	factories[name] = f
-	for _, a := range alt {
-		aliases[a] = name
-	}
+	registry.Register(registry.Module{ID: registry.Plugins + "." + name, Aliases: alt, New: f})
 }
 
 // Names lists the registered plugins.
-func Names() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	var out []string
-	for n := range factories {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func lookup(name string) (Factory, string, bool) {
-	mu.Lock()
-	defer mu.Unlock()
-	if n, ok := aliases[name]; ok {
-		name = n
-	}
-	f, ok := factories[name]
-	return f, name, ok
-}
+func Names() []string { return registry.Names(registry.Plugins) }
 
 // Env is what plugins build on.
 type Env struct {
@@ -85,7 +53,21 @@ type Env struct {
 	exts      map[string]bool
 	loaded    map[string]Plugin
 	finishers []func() error
+	values    map[any]any
 }
+
+// Set keeps a per-server value under key (an unexported type of the
+// package that owns it): the parts a server made and their state live
+// here, never in package variables.
+func (e *Env) Set(key, v any) {
+	if e.values == nil {
+		e.values = map[any]any{}
+	}
+	e.values[key] = v
+}
+
+// Value returns what Set kept under key, or nil.
+func (e *Env) Value(key any) any { return e.values[key] }
 
 // NewEnv makes an empty environment.
 func NewEnv(c *config.Config, d *db.DB, log *slog.Logger) *Env {
@@ -101,10 +83,11 @@ func (e *Env) Load(names ...string) error {
 		if n == "" {
 			continue
 		}
-		f, canonical, ok := lookup(n)
-		if !ok {
+		m, err := registry.Lookup(registry.Plugins, n)
+		if err != nil {
 			return fmt.Errorf("plugin %q is not available (have: %s)", n, strings.Join(Names(), ", "))
 		}
+		f, canonical := m.New.(Factory), m.Name()
 		if _, done := e.loaded[canonical]; done {
 			continue
 		}

@@ -68,6 +68,8 @@ type Engine struct {
 	mu   sync.Mutex
 	res  map[string]*Resource
 	conf *config.Config
+	// lockRows are the quota_usages rows known to exist ("project\nresource").
+	lockRows sync.Map
 }
 
 // New makes an engine.
@@ -166,13 +168,7 @@ func (e *Engine) Check(ctx context.Context, tx *db.Tx, resource, project string,
 		return nil
 	}
 	if tx.Dialect() != db.SQLite {
-		// serialize this project's creates of this resource
-		pre, post := tx.Dialect().InsertIgnore()
-		if _, err := tx.Exec(ctx, pre+" INTO quota_usages (project_id, resource) VALUES (?, ?)"+post, project, resource); err != nil {
-			return err
-		}
-		var p string
-		if err := tx.QueryRow(ctx, "SELECT project_id FROM quota_usages WHERE project_id = ? AND resource = ?"+tx.ForUpdate(), project, resource).Scan(&p); err != nil {
+		if err := e.lock(ctx, tx, resource, project); err != nil {
 			return err
 		}
 	}
@@ -184,6 +180,42 @@ func (e *Engine) Check(ctx context.Context, tx *db.Tx, resource, project string,
 		return OverQuota(resource)
 	}
 	return nil
+}
+
+// Prepare makes sure the quota_usages row that serializes a project's
+// creates of a resource exists, in a statement of its own before the
+// create's transaction begins (store.Table.Create calls it). Creating the
+// row inside the create's transaction let concurrent creates take shared
+// locks on the new key and deadlock upgrading them (MySQL), and locking a
+// missing row takes a gap lock; with the row in place every create waits
+// its turn on one row lock.
+func (e *Engine) Prepare(ctx context.Context, resource, project string) error {
+	if e.DB.Dialect() == db.SQLite || e.resource(resource) == nil {
+		return nil
+	}
+	key := project + "\n" + resource
+	if _, ok := e.lockRows.Load(key); ok {
+		return nil
+	}
+	pre, post := e.DB.Dialect().InsertIgnore()
+	if _, err := e.DB.Exec(ctx, pre+" INTO quota_usages (project_id, resource) VALUES (?, ?)"+post, project, resource); err != nil {
+		return err
+	}
+	e.lockRows.Store(key, true)
+	return nil
+}
+
+// lock takes the project's quota_usages row lock for resource (engines
+// with row locks), creating the row in the transaction if Prepare did not.
+func (e *Engine) lock(ctx context.Context, tx *db.Tx, resource, project string) error {
+	if _, ok := e.lockRows.Load(project + "\n" + resource); !ok {
+		pre, post := tx.Dialect().InsertIgnore()
+		if _, err := tx.Exec(ctx, pre+" INTO quota_usages (project_id, resource) VALUES (?, ?)"+post, project, resource); err != nil {
+			return err
+		}
+	}
+	var p string
+	return tx.QueryRow(ctx, "SELECT project_id FROM quota_usages WHERE project_id = ? AND resource = ?"+tx.ForUpdate(), project, resource).Scan(&p)
 }
 
 // OverQuota is Neutron's 409 for an exceeded quota.

@@ -16,7 +16,6 @@ import (
 
 func init() {
 	ml2.RegisterComponent(ml2.Component{Name: "rbac", Order: 50, Setup: setup})
-	registerNetwork()
 }
 
 // Resource is the rbac_policy resource as Neutron Zed declares it
@@ -153,7 +152,7 @@ func (c *Component) change(ctx context.Context, op Op, obj api.Object) *Change {
 func (c *Component) beforeCreate(op *store.Op) error {
 	ctx, tx, obj := op.Ctx, op.Tx, op.New
 	ch := c.change(ctx, Create, obj)
-	t := typeFor(ch.Policy.ObjectType)
+	t := typeFor(c.env, ch.Policy.ObjectType)
 	fs, err := run(ctx, tx, ch, t)
 	if err != nil {
 		return err
@@ -191,7 +190,7 @@ func (c *Component) afterCreate(op *store.Op) error {
 		return nil
 	}
 	ch.Policy.ID = api.PyStr(obj["id"])
-	if t := typeFor(ch.Policy.ObjectType); t.After != nil {
+	if t := typeFor(c.env, ch.Policy.ObjectType); t.After != nil {
 		return t.After(ctx, tx, ch)
 	}
 	return nil
@@ -204,7 +203,7 @@ func (c *Component) beforeUpdate(op *store.Op) error {
 	if v, ok := changes["target_tenant"]; ok {
 		ch.NewTarget, ch.HasNewTarget = api.PyStr(v), true
 	}
-	t := typeFor(ch.Policy.ObjectType)
+	t := typeFor(c.env, ch.Policy.ObjectType)
 	fs, err := run(ctx, tx, ch, t)
 	if err != nil {
 		return err
@@ -232,7 +231,7 @@ func (c *Component) afterUpdate(op *store.Op) error {
 	if ch == nil {
 		return nil
 	}
-	if t := typeFor(ch.Policy.ObjectType); t.After != nil {
+	if t := typeFor(c.env, ch.Policy.ObjectType); t.After != nil {
 		return t.After(ctx, tx, ch)
 	}
 	return nil
@@ -242,7 +241,7 @@ func (c *Component) afterUpdate(op *store.Op) error {
 func (c *Component) beforeDelete(op *store.Op) error {
 	ctx, tx, obj := op.Ctx, op.Tx, op.Old
 	ch := c.change(ctx, Delete, obj)
-	fs, err := run(ctx, tx, ch, typeFor(ch.Policy.ObjectType))
+	fs, err := run(ctx, tx, ch, typeFor(c.env, ch.Policy.ObjectType))
 	if err != nil {
 		return err
 	}
@@ -255,7 +254,7 @@ func (c *Component) beforeDelete(op *store.Op) error {
 func (c *Component) afterDelete(op *store.Op) error {
 	ctx, tx, obj := op.Ctx, op.Tx, op.Old
 	ch := c.change(ctx, Delete, obj)
-	if t := typeFor(ch.Policy.ObjectType); t.After != nil {
+	if t := typeFor(c.env, ch.Policy.ObjectType); t.After != nil {
 		return t.After(ctx, tx, ch)
 	}
 	return nil

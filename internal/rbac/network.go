@@ -25,8 +25,12 @@ const (
 	cbExtInUse  = "neutron.plugins.ml2.plugin.External_net_db_mixin._validate_ext_not_in_use_by_tenant-691383"
 )
 
-func registerNetwork() {
-	RegisterObjectType(ObjectType{
+func init() {
+	RegisterObjectType("network", func(*plugin.Env) (ObjectType, bool) { return networkType(), true })
+}
+
+func networkType() ObjectType {
+	return ObjectType{
 		Name:    "network",
 		Actions: []string{AccessShared, AccessExternal},
 		Table:   "networks",
@@ -38,7 +42,7 @@ func registerNetwork() {
 			{Name: cbExtInUse, Func: validateExtNotInUse},
 		},
 		After: networkAfter,
-	})
+	}
 }
 
 // network is what the checks need of a network.

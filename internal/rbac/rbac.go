@@ -44,6 +44,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/registry"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 )
 
@@ -175,49 +176,76 @@ type ObjectType struct {
 	After func(ctx context.Context, tx *db.Tx, c *Change) error
 }
 
-var (
-	regMu    sync.RWMutex
-	registry = map[string]*ObjectType{}
-)
+// ObjectTypeFactory makes one server's object type; ok is false when the
+// type's owner is not loaded in that server.
+type ObjectTypeFactory func(env *plugin.Env) (t ObjectType, ok bool)
 
-// RegisterObjectType declares (or replaces) an object type. Packages call
-// it from init or from their setup; it is safe to call more than once.
-func RegisterObjectType(t ObjectType) {
-	if t.Name == "" || len(t.Actions) == 0 {
-		panic("rbac: object type needs a name and actions")
+// RegisterObjectType adds an object type to the registry (namespace
+// registry.RBACObjectTypes); owners call it from init. Each server makes
+// its types from the factories the first time it needs them, after every
+// plugin is set up.
+func RegisterObjectType(name string, f ObjectTypeFactory) {
+	registry.Register(registry.Module{ID: registry.RBACObjectTypes + "." + name, New: f})
+}
+
+// serverTypes are the object types of one server (on its plugin.Env).
+type serverTypes struct {
+	env       *plugin.Env
+	once      sync.Once
+	types     map[string]*ObjectType
+	callbacks map[string][]Callback
+}
+
+type typesKey struct{}
+
+func typesOf(env *plugin.Env) *serverTypes {
+	st, _ := env.Value(typesKey{}).(*serverTypes)
+	if st == nil {
+		st = &serverTypes{env: env, callbacks: map[string][]Callback{}}
+		env.Set(typesKey{}, st)
 	}
-	regMu.Lock()
-	defer regMu.Unlock()
-	cp := t
-	registry[t.Name] = &cp
+	return st
 }
 
-// AddCallback appends a validation to a registered type (e.g. the router
-// plugin's check that routers do not depend on an access_as_external
-// entry).
-func AddCallback(objectType string, cb Callback) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	t := registry[objectType]
-	if t == nil {
-		panic("rbac: AddCallback on unregistered type " + objectType)
+func (st *serverTypes) build() {
+	st.once.Do(func() {
+		st.types = map[string]*ObjectType{}
+		for _, m := range registry.Modules(registry.RBACObjectTypes) {
+			t, ok := m.New.(ObjectTypeFactory)(st.env)
+			if !ok {
+				continue
+			}
+			if t.Name != m.Name() || len(t.Actions) == 0 {
+				panic("rbac: object type " + m.Name() + " needs its name and actions")
+			}
+			t.Callbacks = append(slices.Clip(t.Callbacks), st.callbacks[t.Name]...)
+			st.types[t.Name] = &t
+		}
+	})
+}
+
+// AddCallback appends a validation to a server's object type (e.g. the
+// router plugin's check that routers do not depend on an
+// access_as_external entry); plugins call it during setup.
+func AddCallback(env *plugin.Env, objectType string, cb Callback) {
+	st := typesOf(env)
+	if st.types != nil {
+		panic("rbac: AddCallback after the object types were made")
 	}
-	cp := *t
-	cp.Callbacks = append(slices.Clip(cp.Callbacks), cb)
-	registry[objectType] = &cp
+	st.callbacks[objectType] = append(st.callbacks[objectType], cb)
 }
 
-// Lookup returns a registered type, or nil.
-func Lookup(name string) *ObjectType {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	return registry[name]
+// Lookup returns a server's object type, or nil.
+func Lookup(env *plugin.Env, name string) *ObjectType {
+	st := typesOf(env)
+	st.build()
+	return st.types[name]
 }
 
-// typeFor returns the type of a valid object_type: the registered one or,
-// for a Neutron type nobody registered, one without objects.
-func typeFor(name string) *ObjectType {
-	if t := Lookup(name); t != nil {
+// typeFor returns the type of a valid object_type: the server's or, for a
+// Neutron type no loaded plugin owns, one without objects.
+func typeFor(env *plugin.Env, name string) *ObjectType {
+	if t := Lookup(env, name); t != nil {
 		return t
 	}
 	return &ObjectType{Name: name, Actions: []string{AccessShared},
@@ -226,7 +254,8 @@ func typeFor(name string) *ObjectType {
 
 // ValidType reports whether name is an object_type Neutron accepts.
 func ValidType(name string) bool {
-	return slices.Contains(knownTypes, name) || Lookup(name) != nil
+	_, registered := registry.Get(registry.RBACObjectTypes, name)
+	return slices.Contains(knownTypes, name) || registered
 }
 
 func typeOrder(name string) int {
@@ -398,7 +427,7 @@ func (t *ObjectType) generic(ctx context.Context, tx *db.Tx, c *Change) error {
 	if c.Policy.Action != AccessShared || !found || owner == c.Policy.Target {
 		return nil
 	}
-	return CheckUnshare(ctx, tx, t.Name, c.Policy.ObjectID, c.Policy.Target)
+	return CheckUnshare(ctx, tx, c.Env, t.Name, c.Policy.ObjectID, c.Policy.Target)
 }
 
 // CheckUnshare is Neutron's _validate_rbac_policy_delete: it refuses with
@@ -406,8 +435,8 @@ func (t *ObjectType) generic(ctx context.Context, tx *db.Tx, c *Change) error {
 // access_as_shared entry of objectID for target ("*" or a project) while a
 // project bound to the object (ObjectType.BoundProjects) would lose access.
 // Components call it when their object's "shared" goes false (target "*").
-func CheckUnshare(ctx context.Context, q db.Querier, objectType, objectID, target string) error {
-	t := typeFor(objectType)
+func CheckUnshare(ctx context.Context, q db.Querier, env *plugin.Env, objectType, objectID, target string) error {
+	t := typeFor(env, objectType)
 	var bound []string
 	if t.BoundProjects != nil {
 		var err error

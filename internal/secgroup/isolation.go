@@ -14,8 +14,18 @@ import (
 // rbac-security-groups): access_as_shared entries share a group with a
 // project (or every project); the projects of the ports using a group
 // keep it from being unshared from them.
+func init() {
+	rbac.RegisterObjectType("security_group", func(env *plugin.Env) (rbac.ObjectType, bool) {
+		return securityGroupType(), env.Loaded("ml2")
+	})
+}
+
 func (c *Component) setupRBAC(env *plugin.Env) {
-	rbac.RegisterObjectType(rbac.ObjectType{
+	env.AddExtensions("rbac-security-groups")
+}
+
+func securityGroupType() rbac.ObjectType {
+	return rbac.ObjectType{
 		Name: "security_group", Actions: []string{rbac.AccessShared}, Table: "securitygroups",
 		BoundProjects: func(ctx context.Context, q db.Querier, id string) ([]string, error) {
 			rows, err := q.Query(ctx, `SELECT DISTINCT p.project_id FROM securitygroupportbindings b
@@ -34,8 +44,7 @@ func (c *Component) setupRBAC(env *plugin.Env) {
 			}
 			return out, rows.Err()
 		},
-	})
-	env.AddExtensions("rbac-security-groups")
+	}
 }
 
 // Get reads a rule whoever owns it, as Neutron's _get_security_group_rule

@@ -154,8 +154,12 @@ func (s *Server) catchErrors(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.Log.Error("unhandled panic", "panic", p, "path", r.URL.Path)
-				api.WriteError(w, s.Log, nerr.Internal())
+				log := s.Log
+				if rc := reqctx.From(r.Context()); rc != nil {
+					log = log.With("request_id", rc.RequestID)
+				}
+				log.Error("unhandled panic", "panic", p, "path", r.URL.Path)
+				api.WriteError(w, log, nerr.Internal())
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -198,6 +198,9 @@ func (t *Table) AddHooks(h Hooks) { t.Hooks = append(t.Hooks, h) }
 
 // QuotaChecker enforces quotas inside a create transaction.
 type QuotaChecker interface {
+	// Prepare runs before the create's transaction (outside it).
+	Prepare(ctx context.Context, resource, project string) error
+	// Check runs in the create's transaction, before any row is written.
 	Check(ctx context.Context, tx *db.Tx, resource, project string, delta int) error
 }
 

@@ -66,6 +66,9 @@ func (o *Op) Result() (api.Object, error) {
 
 // Create inserts items in one transaction (api.Backend).
 func (t *Table) Create(ctx context.Context, items []api.Object) ([]api.Object, error) {
+	if err := t.prepareQuota(ctx, items); err != nil {
+		return nil, err
+	}
 	var out []api.Object
 	err := t.DB.Write(ctx, func(tx *db.Tx) error {
 		out = out[:0]
@@ -117,6 +120,25 @@ func copyObject(o api.Object) api.Object {
 		c[k] = v
 	}
 	return c
+}
+
+// prepareQuota lets the quota engine prepare the projects' quota locks
+// before the transaction.
+func (t *Table) prepareQuota(ctx context.Context, items []api.Object) error {
+	if t.Quota == "" || t.Quotas == nil {
+		return nil
+	}
+	done := map[string]bool{}
+	for _, it := range items {
+		p, _ := it["project_id"].(string)
+		if !done[p] {
+			done[p] = true
+			if err := t.Quotas.Prepare(ctx, t.Quota, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkQuota counts API creates against the projects' quotas (Neutron's

@@ -14,14 +14,43 @@ import (
 // projects of the pools in a scope, and of the subnets allocated from a
 // pool, keep it from being unshared from them; a pool in an address scope
 // can only be shared with a project the scope is shared with.
+func init() {
+	rbac.RegisterObjectType("address_scope", func(env *plugin.Env) (rbac.ObjectType, bool) {
+		return addressScopeType(), componentOf(env) != nil
+	})
+	rbac.RegisterObjectType("subnetpool", func(env *plugin.Env) (rbac.ObjectType, bool) {
+		c := componentOf(env)
+		if c == nil {
+			return rbac.ObjectType{}, false
+		}
+		return c.subnetPoolType(), true
+	})
+}
+
+type componentKey struct{}
+
+// componentOf returns the server's subnet-pool component, or nil.
+func componentOf(env *plugin.Env) *Component {
+	c, _ := env.Value(componentKey{}).(*Component)
+	return c
+}
+
 func (c *Component) setupRBAC(env *plugin.Env) {
-	rbac.RegisterObjectType(rbac.ObjectType{
+	env.Set(componentKey{}, c)
+	env.AddExtensions("rbac-address-scope", "rbac-subnetpool")
+}
+
+func addressScopeType() rbac.ObjectType {
+	return rbac.ObjectType{
 		Name: "address_scope", Actions: []string{rbac.AccessShared}, Table: "address_scopes",
 		BoundProjects: func(ctx context.Context, q db.Querier, id string) ([]string, error) {
 			return projects(ctx, q, "SELECT DISTINCT project_id FROM subnetpools WHERE address_scope_id = ?", id)
 		},
-	})
-	rbac.RegisterObjectType(rbac.ObjectType{
+	}
+}
+
+func (c *Component) subnetPoolType() rbac.ObjectType {
+	return rbac.ObjectType{
 		Name: "subnetpool", Actions: []string{rbac.AccessShared}, Table: "subnetpools",
 		BoundProjects: func(ctx context.Context, q db.Querier, id string) ([]string, error) {
 			s := c.subnets
@@ -42,8 +71,7 @@ func (c *Component) setupRBAC(env *plugin.Env) {
 			}
 			return nil
 		},
-	})
-	env.AddExtensions("rbac-address-scope", "rbac-subnetpool")
+	}
 }
 
 func projects(ctx context.Context, q db.Querier, query string, args ...any) ([]string, error) {

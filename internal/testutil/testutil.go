@@ -45,6 +45,19 @@ type Options struct {
 // (unless Files are given) and stops it when the test ends.
 func StartServer(t testing.TB, o Options) *Server {
 	t.Helper()
+	a, err := NewApp(t, o)
+	if err != nil {
+		t.Fatalf("start neutrino: %v", err)
+	}
+	ts := httptest.NewServer(a.Server.Handler())
+	t.Cleanup(func() { ts.Close() })
+	return &Server{URL: ts.URL, App: a}
+}
+
+// NewApp builds a neutrino application as StartServer does, without
+// serving it, and returns the start-up error (closed when the test ends).
+func NewApp(t testing.TB, o Options) (*app.App, error) {
+	t.Helper()
 	if o.DB == "" {
 		o.DB = "sqlite:///" + filepath.Join(t.TempDir(), "neutrino.db")
 	}
@@ -54,26 +67,21 @@ func StartServer(t testing.TB, o Options) *Server {
 	}
 	c, err := config.Load(o.Files, nil, over)
 	if err != nil {
-		t.Fatalf("config: %v", err)
+		return nil, err
 	}
 	if err := app.ApplyDefaultProfile(c); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	w := o.Log
 	if w == nil {
 		w = io.Discard
 	}
-	log := slog.New(slog.NewTextHandler(w, nil))
-	a, err := app.New(c, log, true)
+	a, err := app.New(c, slog.New(slog.NewTextHandler(w, nil)), true)
 	if err != nil {
-		t.Fatalf("start neutrino: %v", err)
+		return nil, err
 	}
-	ts := httptest.NewServer(a.Server.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		a.Close()
-	})
-	return &Server{URL: ts.URL, App: a}
+	t.Cleanup(func() { a.Close() })
+	return a, nil
 }
 
 // Engine is a database engine tests can run on.
