@@ -113,4 +113,3 @@ func printImportReport(w io.Writer, rep *dbimport.Report, from, to string, dry b
 		}
 	}
 }
-
