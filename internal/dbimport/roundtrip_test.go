@@ -1,8 +1,6 @@
 package dbimport_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +12,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/dbimport"
+	"github.com/neutrino-os/neutrino/internal/dbimport/dbimporttest"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
@@ -63,69 +62,6 @@ func neutrinoConfig() map[string]string {
 	return out
 }
 
-// engine returns the test engine of that name, or skips (fails under
-// CI=true, as testutil.Engines does) when it is unreachable.
-func engine(t *testing.T, name string) testutil.Engine {
-	t.Helper()
-	for _, e := range testutil.Engines(t) {
-		if e.Name == name {
-			return e
-		}
-	}
-	t.Skipf("%s unreachable", name)
-	return testutil.Engine{}
-}
-
-// loadReference loads testdata/neutron-zed.sql.gz (the reference's
-// mysqldump) into a fresh MariaDB database and returns it opened.
-func loadReference(t *testing.T) (*db.DB, string) {
-	t.Helper()
-	url := engine(t, "mysql").URL(t)
-	d, err := db.Open(url, db.Options{MaxOpenConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	f, err := os.Open(filepath.Join("testdata", "neutron-zed.sql.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	conn, err := d.SQL.Conn(ctx) // the dump's session variables need one connection
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	// mysqldump writes no raw newline inside a value: a statement ends
-	// with the line that ends with ';'
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	var stmt strings.Builder
-	for sc.Scan() {
-		line := sc.Text()
-		if stmt.Len() == 0 && (line == "" || strings.HasPrefix(line, "--")) {
-			continue
-		}
-		stmt.WriteString(line)
-		stmt.WriteByte('\n')
-		if strings.HasSuffix(line, ";") {
-			if _, err := conn.ExecContext(ctx, stmt.String()); err != nil {
-				t.Fatalf("load the reference dump: %v\n%.300s", err, stmt.String())
-			}
-			stmt.Reset()
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return d, url
-}
-
 // answers are the reference's recorded GET answers.
 type answers struct {
 	Answers []struct {
@@ -137,7 +73,7 @@ type answers struct {
 
 func readAnswers(t *testing.T) *answers {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "answers.json"))
+	data, err := os.ReadFile(filepath.Join(dbimporttest.Testdata(), "answers.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,11 +86,13 @@ func readAnswers(t *testing.T) *answers {
 
 // TestRoundTrip imports the reference's database into neutrino on every
 // engine, serves it, and checks that every GET (list and show of every
-// resource) answers what the reference answered. It also checks that the
-// source is left untouched, that a second import is refused, and that a
-// forced one gives the same rows.
+// resource) answers what the reference answered; that a second import is
+// refused and a forced one gives the same rows; that a copy of the source
+// in PostgreSQL imports the same; that db upgrade refuses the Neutron
+// database; and that the source is left untouched by all of it. (One test:
+// loading the dump takes seconds.)
 func TestRoundTrip(t *testing.T) {
-	src, srcURL := loadReference(t)
+	srcURL, src := dbimporttest.LoadReference(t)
 	before := checksums(t, src)
 	want := readAnswers(t)
 	for _, e := range testutil.Engines(t) {
@@ -165,38 +103,46 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer dst.Close()
-			ctx := context.Background()
-			rep, err := dbimport.Import(ctx, src, dst, dbimport.Options{})
+			rep, err := dbimport.Import(context.Background(), src, dst, dbimport.Options{})
 			if err != nil {
 				t.Fatalf("import from %s: %v", srcURL, err)
 			}
 			checkReport(t, rep)
-			first := snapshot(t, dst)
-
-			_, err = dbimport.Import(ctx, src, dst, dbimport.Options{})
-			var ne *dbimport.NotEmptyError
-			if !errors.As(err, &ne) {
-				t.Fatalf("second import: got %v, want a NotEmptyError", err)
-			}
-			if got := snapshot(t, dst); got != first {
-				t.Fatal("a refused import changed the target")
-			}
-			rep2, err := dbimport.Import(ctx, src, dst, dbimport.Options{Force: true})
-			if err != nil {
-				t.Fatalf("forced import: %v", err)
-			}
-			if len(rep2.Replaced) == 0 {
-				t.Error("forced import: nothing reported replaced")
-			}
-			if got := snapshot(t, dst); got != first {
-				t.Fatalf("a forced second import gave other rows:\n%s", diffLines(first, got))
-			}
+			checkIdempotent(t, src, dst)
 			srv := testutil.StartServer(t, testutil.Options{DB: url, Set: neutrinoConfig()})
 			compareAnswers(t, srv.URL, want)
 		})
 	}
+	t.Run("from-postgresql", func(t *testing.T) { importFromPostgres(t, src) })
+	t.Run("upgrade-refuses-neutron", func(t *testing.T) { upgradeRefusesNeutron(t, src) })
 	if after := checksums(t, src); after != before {
 		t.Fatalf("the import changed the source database:\n%s", diffLines(before, after))
+	}
+}
+
+// checkIdempotent imports into dst a second time: refused without Force,
+// leaving the rows as they are; with Force, the same rows again.
+func checkIdempotent(t *testing.T, src, dst *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	first := snapshot(t, dst)
+	_, err := dbimport.Import(ctx, src, dst, dbimport.Options{})
+	var ne *dbimport.NotEmptyError
+	if !errors.As(err, &ne) {
+		t.Fatalf("second import: got %v, want a NotEmptyError", err)
+	}
+	if got := snapshot(t, dst); got != first {
+		t.Fatal("a refused import changed the target")
+	}
+	rep, err := dbimport.Import(ctx, src, dst, dbimport.Options{Force: true})
+	if err != nil {
+		t.Fatalf("forced import: %v", err)
+	}
+	if len(rep.Replaced) == 0 {
+		t.Error("forced import: nothing reported replaced")
+	}
+	if got := snapshot(t, dst); got != first {
+		t.Fatalf("a forced second import gave other rows:\n%s", diffLines(first, got))
 	}
 }
 
@@ -237,10 +183,9 @@ func written(rep *dbimport.Report, table string) bool {
 	return false
 }
 
-// TestUpgradeRefusesNeutron: `db upgrade` (db.Migrate) on a Neutron
-// database refuses, pointing at db import, and creates nothing.
-func TestUpgradeRefusesNeutron(t *testing.T) {
-	src, _ := loadReference(t)
+// upgradeRefusesNeutron: `db upgrade` (db.Migrate) on a Neutron database
+// refuses, pointing at db import, and creates nothing.
+func upgradeRefusesNeutron(t *testing.T, src *db.DB) {
 	before := tableList(t, src)
 	_, err := src.Migrate(context.Background(), db.Schema())
 	var fe *db.ForeignSchemaError
