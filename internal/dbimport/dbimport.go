@@ -138,6 +138,9 @@ func Import(ctx context.Context, src, dst *db.DB, opt Options) (*Report, error) 
 			if err := im.Run(ctx, s, w); err != nil {
 				return fmt.Errorf("import %s: %w", im.Name, err)
 			}
+			if err := w.flush(ctx); err != nil {
+				return fmt.Errorf("import %s: %w", im.Name, err)
+			}
 		}
 		rep.Written, rep.Notes = w.report(), w.notes
 		if opt.DryRun {

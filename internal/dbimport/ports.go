@@ -29,6 +29,7 @@ type portExtras struct {
 	fixed    map[string][]fixedIP
 	pairs    map[string][]any
 	dhcpOpts map[string][]any
+	macs     [][3]string // network, MAC, port
 }
 
 type fixedIP struct{ subnet, ip, network string }
@@ -60,7 +61,7 @@ func (x *portExtras) importRows(ctx context.Context, s *Source, w *Writer) error
 	if s.Has("portdeviceprofiles") {
 		profile, join = "dp.device_profile", join+" LEFT JOIN portdeviceprofiles dp ON dp.port_id = p.id"
 	}
-	return s.Each(ctx, `SELECT p.id, p.project_id, p.name, p.network_id, p.mac_address, p.admin_state_up, p.status, p.device_id,
+	err := s.Each(ctx, `SELECT p.id, p.project_id, p.name, p.network_id, p.mac_address, p.admin_state_up, p.status, p.device_id,
 		p.device_owner, p.ip_allocation, `+stdCols+`, ps.port_security_enabled, pd.dns_name, `+numa+` AS numa, `+profile+` AS profile
 		FROM ports p JOIN standardattributes sa ON sa.id = p.standard_attr_id
 		LEFT JOIN portsecuritybindings ps ON ps.port_id = p.id
@@ -74,16 +75,22 @@ func (x *portExtras) importRows(ctx context.Context, s *Source, w *Writer) error
 		vals = append(vals, x.bindingValues(w, id)...)
 		vals = append(vals, r.NStr("numa"), r.NStr("profile"), encodeFixedIPs(x.fixed[id]),
 			jsonOrNull(x.pairs[id]), jsonOrNull(x.dhcpOpts[id]))
-		if err := w.Insert(ctx, "ports", `id, project_id, name, description, created_at, updated_at, revision_number,
+		x.macs = append(x.macs, [3]string{r.Str("network_id"), mac, id})
+		return w.Insert(ctx, "ports", `id, project_id, name, description, created_at, updated_at, revision_number,
 			network_id, mac_address, admin_state_up, status, device_id, device_owner, ip_allocation, port_security_enabled,
 			dns_name, binding_host_id, binding_vnic_type, binding_profile, binding_vif_type, binding_vif_details,
-			numa_affinity_policy, device_profile, fixed_ips, allowed_address_pairs, extra_dhcp_opts`, vals...); err != nil {
+			numa_affinity_policy, device_profile, fixed_ips, allowed_address_pairs, extra_dhcp_opts`, vals...)
+	})
+	if err != nil {
+		return err
+	}
+	// port_macs decides MAC races: the network and the normalized MAC
+	for _, m := range x.macs {
+		if err := w.Insert(ctx, "port_macs", "network_id, mac_address, port_id", m[0], strings.ToLower(api.SanitizeMAC(m[1])), m[2]); err != nil {
 			return err
 		}
-		// port_macs decides MAC races: the network and the normalized MAC
-		return w.Insert(ctx, "port_macs", "network_id, mac_address, port_id",
-			r.Str("network_id"), strings.ToLower(api.SanitizeMAC(mac)), id)
-	})
+	}
+	return nil
 }
 
 // loadBindings reads ml2_port_bindings: the ACTIVE binding of a port (a
@@ -194,7 +201,11 @@ func (x *portExtras) importAllocations(ctx context.Context, s *Source, w *Writer
 				w.Note("port %s: address %s of subnet %s not imported (no such subnet, or not an address)", port, f.ip, f.subnet)
 				continue
 			}
-			ok, err := ipam.Insert(ctx, w.Tx(), &ipam.Subnet{ID: sub.ID, NetworkID: f.network, Prefix: sub.Prefix}, a, port)
+			tx, err := w.Tx(ctx)
+			if err != nil {
+				return err
+			}
+			ok, err := ipam.Insert(ctx, tx, &ipam.Subnet{ID: sub.ID, NetworkID: f.network, Prefix: sub.Prefix}, a, port)
 			if err != nil {
 				return err
 			}

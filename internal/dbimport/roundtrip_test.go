@@ -111,6 +111,7 @@ func TestRoundTrip(t *testing.T) {
 			checkIdempotent(t, src, dst)
 			srv := testutil.StartServer(t, testutil.Options{DB: url, Set: neutrinoConfig()})
 			compareAnswers(t, srv.URL, want)
+			checkWritable(t, srv.URL)
 		})
 	}
 	t.Run("from-postgresql", func(t *testing.T) { importFromPostgres(t, src) })
