@@ -72,6 +72,7 @@ func (w *Writer) flush(ctx context.Context) error {
 	}
 	return nil
 }
+
 // Counted adds n rows written to table by other means.
 func (w *Writer) Counted(table string, n int64) {
 	if _, seen := w.counts[table]; !seen {
