@@ -32,7 +32,10 @@ import (
 type Importer struct {
 	Name string
 	// Order places the importer: lower runs first, so that rows are
-	// written after the rows they refer to (foreign keys).
+	// written after the rows they refer to (foreign keys). In use: 10
+	// address scopes and subnet pools, 30 networks, 40 subnets, 50
+	// security groups, 60 ports, 80 RBAC policies, 85 quotas, 90 tags;
+	// resources on top of ports (routers, floating IPs, trunks) fit at 70.
 	Order int
 	// Reads are the Neutron tables it reads; a non-empty source table no
 	// importer reads (nor ignoredTables) is reported as not imported.
@@ -126,7 +129,7 @@ func Import(ctx context.Context, src, dst *db.DB, opt Options) (*Report, error) 
 		}
 		if len(held) > 0 {
 			if !opt.Force {
-				return &NotEmptyError{Tables: held}
+				return &NotEmptyError{Database: dst.Redacted, Tables: held}
 			}
 			if err := clearTarget(ctx, tx, tables); err != nil {
 				return err

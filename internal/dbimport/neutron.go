@@ -46,6 +46,9 @@ func notImported(ctx context.Context, s *Source) ([]TableCount, error) {
 		for _, t := range im.Reads {
 			read[t] = true
 		}
+		for t := range im.RBAC {
+			read[t] = true
+		}
 	}
 	tables := s.Tables()
 	sort.Strings(tables)

@@ -15,7 +15,8 @@ const versionTable = "neutrino_schema_version"
 
 // NotEmptyError refuses an import into a target that holds data.
 type NotEmptyError struct {
-	Tables []TableCount // the target's non-empty tables
+	Database string       // the target's URL, without password
+	Tables   []TableCount // its non-empty tables
 }
 
 func (e *NotEmptyError) Error() string {
@@ -23,7 +24,7 @@ func (e *NotEmptyError) Error() string {
 	for _, t := range e.Tables {
 		parts = append(parts, fmt.Sprintf("%s (%d)", t.Table, t.Rows))
 	}
-	return "the target database is not empty: " + strings.Join(parts, ", ") +
+	return "the target database " + e.Database + " is not empty: " + strings.Join(parts, ", ") +
 		"; import into an empty database, or replace its contents with --force"
 }
 
