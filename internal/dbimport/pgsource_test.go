@@ -11,6 +11,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/dbimport"
 	"github.com/neutrino-os/neutrino/internal/dbimport/dbimporttest"
+	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
 // importFromPostgres imports a Neutron database kept in PostgreSQL: the
@@ -41,6 +42,47 @@ func importFromPostgres(t *testing.T, my *db.DB) {
 	}
 	if snaps[0] != snaps[1] {
 		t.Fatalf("importing from PostgreSQL gave other rows than from MariaDB:\n%s", diffLines(snaps[0], snaps[1]))
+	}
+	importDNSAndNotes(t, pg)
+}
+
+// importDNSAndNotes adds to the copy what the recording lacks (the
+// reference's default dns_domain stores no port DNS names) and what
+// neutrino cannot import as it is: a port's dns_name shows once served
+// with a dns_domain; a VLAN-transparent network is imported with a note.
+func importDNSAndNotes(t *testing.T, pg *db.DB) {
+	ctx := context.Background()
+	for _, q := range []string{
+		`INSERT INTO portdnses (port_id, current_dns_name, current_dns_domain, previous_dns_name, previous_dns_domain, dns_name, dns_domain)
+			SELECT id, '', '', '', '', 'web-1', '' FROM ports WHERE name = 'port-a1'`,
+		`UPDATE networks SET vlan_transparent = true WHERE name = 'net-c'`,
+	} {
+		if _, err := pg.SQL.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	url := "sqlite:///" + t.TempDir() + "/dns.db"
+	dst, err := db.Open(url, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := dbimport.Import(ctx, pg, dst, dbimport.Options{})
+	dst.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "vlan_transparent") {
+		t.Errorf("notes: %q, want one on vlan_transparent", rep.Notes)
+	}
+	set := neutrinoConfig()
+	set["DEFAULT.dns_domain"] = "example.com."
+	srv := testutil.StartServer(t, testutil.Options{DB: url, Set: set})
+	l := testutil.Do(t, "GET", srv.URL+"/v2.0/ports?name=port-a1", nil).Expect(t, 200).List("ports")
+	if len(l) != 1 || l[0]["dns_name"] != "web-1" {
+		t.Fatalf("port-a1 after the import: %v", l)
+	}
+	if a, _ := l[0]["dns_assignment"].([]any); len(a) == 0 || a[0].(map[string]any)["fqdn"] != "web-1.example.com." {
+		t.Errorf("port-a1's dns_assignment: %v", l[0]["dns_assignment"])
 	}
 }
 
