@@ -66,6 +66,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 			sub, args = args[0], args[1:]
 		}
+		if sub == "import" {
+			return dbImportCmd(args, stdout, stderr)
+		}
 		return dbCmd(sub, args, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "neutrino %s (Networking API v2.0, Neutron %s compatible)\n", Version, NeutronVersion)

@@ -103,6 +103,9 @@ func (d *DB) Migrate(ctx context.Context, ms []Migration) ([]int, error) {
 		return nil, err
 	}
 	defer unlock()
+	if err := d.checkForeign(ctx, ms); err != nil {
+		return nil, err
+	}
 	if _, err := d.Exec(ctx, d.engine.Translate("CREATE TABLE IF NOT EXISTS "+versionTable+
 		" (version {int} PRIMARY KEY, name {str:255} NOT NULL, applied_at {ts} NOT NULL){table}")); err != nil {
 		return nil, fmt.Errorf("create %s: %w", versionTable, err)
