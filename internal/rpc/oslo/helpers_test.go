@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,10 +110,12 @@ func startServer(t *testing.T, tr *Transport, tg ServerTarget, d *Dispatcher) *S
 }
 
 type listedQueue struct {
-	Name       string         `json:"name"`
-	Durable    bool           `json:"durable"`
-	AutoDelete bool           `json:"auto_delete"`
-	Arguments  map[string]any `json:"arguments"`
+	Name       string  `json:"name"`
+	Durable    bool    `json:"durable"`
+	AutoDelete bool    `json:"auto_delete"`
+	RawArgs    [][]any `json:"arguments"` // [name, AMQP type, value]
+	// Arguments maps each argument to "<AMQP type>:<value>".
+	Arguments map[string]string `json:"-"`
 }
 
 type listedExchange struct {
@@ -130,6 +133,16 @@ func listQueues(t *testing.T, node, vhost string) map[string]listedQueue {
 	}
 	m := map[string]listedQueue{}
 	for _, q := range qs {
+		q.Arguments = map[string]string{}
+		for _, a := range q.RawArgs {
+			if len(a) == 3 {
+				v := fmt.Sprint(a[2])
+				if f, ok := a[2].(float64); ok {
+					v = strconv.FormatFloat(f, 'f', -1, 64)
+				}
+				q.Arguments[fmt.Sprint(a[0])] = fmt.Sprintf("%v:%s", a[1], v)
+			}
+		}
 		m[q.Name] = q
 	}
 	return m
