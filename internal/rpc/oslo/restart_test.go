@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/user"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -21,9 +22,30 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// privateBroker starts a RabbitMQ node of the test's own (so that
-// restarting it disturbs nobody) and returns its node name and address.
-func privateBroker(t *testing.T) (node, addr string) {
+// privateNode is a RabbitMQ node of the package's tests (restarting it
+// disturbs nobody), started on first use and stopped by TestMain.
+type privateNode struct {
+	node, addr, tlsAddr, dir string
+	err                      error
+}
+
+var (
+	private     privateNode
+	privateOnce sync.Once
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if private.node != "" {
+		_ = exec.Command("sh", "testdata/private-rabbit.sh", "stop", private.node).Run()
+		_ = os.RemoveAll(private.dir)
+	}
+	os.Exit(code)
+}
+
+// privateBroker returns the private node (plain and TLS listeners; the TLS
+// one uses a CA in its directory, ca.pem).
+func privateBroker(t *testing.T) privateNode {
 	t.Helper()
 	if _, err := exec.LookPath("rabbitmqctl"); err != nil || !hasUser("rabbitmq") {
 		if os.Getenv("CI") == "" {
@@ -31,21 +53,27 @@ func privateBroker(t *testing.T) (node, addr string) {
 		}
 		t.Fatal("rabbitmq-server is not installed")
 	}
-	dir, err := os.MkdirTemp("", "neutrino-rabbit-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node = fmt.Sprintf("neutrino-test-%d@localhost", os.Getpid())
-	port := freePort(t)
-	out, err := exec.Command("sh", "testdata/private-rabbit.sh", "start", dir, node, strconv.Itoa(port), strconv.Itoa(freePort(t))).CombinedOutput()
-	t.Cleanup(func() {
-		_ = exec.Command("sh", "testdata/private-rabbit.sh", "stop", node).Run()
-		_ = os.RemoveAll(dir)
+	privateOnce.Do(func() {
+		p := &private
+		if p.dir, p.err = os.MkdirTemp("", "neutrino-rabbit-"); p.err != nil {
+			return
+		}
+		if p.err = writeTestCerts(p.dir); p.err != nil {
+			return
+		}
+		p.node = fmt.Sprintf("neutrino-test-%d@localhost", os.Getpid())
+		port, tlsPort := freePort(t), freePort(t)
+		p.addr, p.tlsAddr = fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", tlsPort)
+		out, err := exec.Command("sh", "testdata/private-rabbit.sh", "start", p.dir, p.node,
+			strconv.Itoa(port), strconv.Itoa(freePort(t)), strconv.Itoa(tlsPort)).CombinedOutput()
+		if err != nil {
+			p.err = fmt.Errorf("starting a private RabbitMQ: %v\n%s", err, out)
+		}
 	})
-	if err != nil {
-		t.Fatalf("starting a private RabbitMQ: %v\n%s", err, out)
+	if private.err != nil {
+		t.Fatal(private.err)
 	}
-	return node, fmt.Sprintf("127.0.0.1:%d", port)
+	return private
 }
 
 func hasUser(name string) bool { _, err := user.Lookup(name); return err == nil }
@@ -57,8 +85,9 @@ func TestBrokerRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a RabbitMQ node of its own (~30 s)")
 	}
-	node, addr := privateBroker(t)
-	u := vhostURL(addr, "/")
+	p := privateBroker(t)
+	node := p.node
+	u := vhostURL(p.addr, testVhost(t, node))
 	rec := newRecorder()
 	srvT := openTransport(t, u, fastOptions())
 	startServer(t, srvT, ServerTarget{Topic: "q-plugin", Host: "ctl1"}, echoDispatcher(rec))
