@@ -102,6 +102,10 @@ func (c *consumer) drain(ctx context.Context, ch *amqp.Channel, deliveries []<-c
 				}
 				c.handle(m)
 			}
+			// This consumer ended: the channel closed, or the broker
+			// cancelled it (its queue was deleted). Close the channel so
+			// that run re-declares and re-consumes every queue.
+			_ = ch.Close()
 		}(d)
 	}
 	stop := make(chan struct{})

@@ -173,12 +173,16 @@ func TestInteropPythonCallsGo(t *testing.T) {
 			return nil, Exception("neutron_lib.exceptions", "PortNotFound", "Port p1 could not be found.", map[string]any{"port_id": "p1"})
 		},
 		"note": rec.handler,
+		"slow": func(context.Context, *Request) (any, error) {
+			time.Sleep(4 * time.Second)
+			return "done", nil
+		},
 	}})
 	startServer(t, tr, ServerTarget{Topic: "go-plugin", Host: "gohost"}, &d)
 
 	lines, _, _ := startPeer(t, "client", u, "go-plugin", "gohost")
 	got := map[string]map[string]any{}
-	for len(got) < 9 {
+	for len(got) < 10 {
 		m := nextLine(t, lines, 60*time.Second)
 		got[m["step"].(string)] = m
 	}
@@ -190,6 +194,7 @@ func TestInteropPythonCallsGo(t *testing.T) {
 		"no_such_method": `{"error":{"exc_type":null,"module":"oslo_messaging.rpc.dispatcher_Remote","str":"Endpoint does not support RPC method no_such_method","type":"NoSuchMethod_Remote","value":null},"step":"no_such_method"}`,
 		"bad_version":    `{"error":{"exc_type":null,"module":"oslo_messaging.rpc.dispatcher_Remote","str":"Endpoint does not support RPC version 1.6. Attempted method: echo","type":"UnsupportedVersion_Remote","value":null},"step":"bad_version"}`,
 		"cast":           `{"result":null,"step":"cast"}`,
+		"slow":           `{"result":"done","step":"slow"}`,
 	}
 	for step, w := range want {
 		if g := mustJSON(got[step]); g != w {

@@ -203,3 +203,24 @@ func rawChannel(t *testing.T, rawURL string) *amqp.Channel {
 	}
 	return ch
 }
+
+// A queue deleted under a running server (or a consumer the broker cancels)
+// is declared again and consumed.
+func TestServerRecoversDeletedQueue(t *testing.T) {
+	needBroker(t, brokerAddr)
+	vh := testVhost(t, "")
+	tr := openTransport(t, vhostURL(brokerAddr, vh), fastOptions())
+	rec := newRecorder()
+	startServer(t, tr, ServerTarget{Topic: "q-plugin", Host: "h"}, echoDispatcher(rec))
+	raw := rawChannel(t, vhostURL(brokerAddr, vh))
+	if _, err := raw.QueueDelete("q-plugin", false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	err := tr.Cast(context.Background(), AdminContext(), Target{Topic: "q-plugin", Mandatory: true, MandatoryWindow: 20 * time.Second}, "note", map[string]any{"x": "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if argString(t, rec.wait(t, 10*time.Second), "x") != "again" {
+		t.Error("cast after the queue was re-declared")
+	}
+}

@@ -71,7 +71,13 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	go func() { <-s.t.done; cancel() }()
+	go func() {
+		select {
+		case <-s.t.done:
+			cancel()
+		case <-runCtx.Done():
+		}
+	}()
 	ready := make(chan error, 1)
 	c := &consumer{t: s.t, queues: queues, handle: func(d amqp.Delivery) { s.jobs <- d }}
 	s.wg.Add(1)
@@ -135,7 +141,9 @@ func (s *Server) serve(d amqp.Delivery) {
 	if req.Args == nil {
 		req.Args = Args{}
 	}
+	stopBeats := s.callMonitor(msg)
 	result, err := s.dispatch(req)
+	stopBeats()
 	if !req.IsCall {
 		if err != nil {
 			s.t.log.Error("cast failed", "topic", s.topic, "method", msg.Method, "error", err)
@@ -145,6 +153,34 @@ func (s *Server) serve(d amqp.Delivery) {
 	if err := s.t.sendReply(msg.ReplyQ, msg.MsgID, result, err); err != nil {
 		s.t.log.Error("reply failed", "topic", s.topic, "method", msg.Method, "reply_q", msg.ReplyQ, "error", err)
 	}
+}
+
+// callMonitor sends the heartbeats oslo's call monitor expects while a call
+// with a _timeout (call_monitor_timeout, seconds) runs: a reply with
+// ending=false every _timeout/2 seconds. It returns the function that stops
+// them.
+func (s *Server) callMonitor(msg *Message) func() {
+	secs, ok := msg.Timeout.(float64)
+	if !ok || msg.MsgID == "" || secs/2 < 1 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(time.Duration(secs / 2 * float64(time.Second)))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if err := s.t.sendHeartbeat(msg.ReplyQ, msg.MsgID); err != nil {
+					s.t.log.Debug("call-monitor heartbeat failed", "msg_id", msg.MsgID, "error", err)
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // dispatch runs the endpoint, turning a panic into a failure.
@@ -192,6 +228,19 @@ func (t *Transport) sendReply(replyQ, msgID string, result any, callErr error) e
 		t.obsoleteMu.Unlock()
 	}
 	return err
+}
+
+// sendHeartbeat sends a call-monitor heartbeat: a reply without result
+// whose ending is false.
+func (t *Transport) sendHeartbeat(replyQ, msgID string) error {
+	body, err := encodeEnvelope(map[string]any{"_msg_id": msgID, "result": nil, "failure": nil,
+		"ending": false, "_unique_id": newUniqueID()})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return t.publish(ctx, nil, replyQ, true, publishing(body, 0))
 }
 
 func (t *Transport) isObsolete(q string) bool {

@@ -83,6 +83,8 @@ def run_client(url, topic, host):
         ('cast', lambda: client.cast(ctxt, 'note', x='cast')),
         ('cast_host', lambda: client.prepare(server=host).cast(ctxt, 'note', x='host')),
         ('fanout', lambda: client.prepare(fanout=True).cast(ctxt, 'note', x='fanout')),
+        # 4 s of work against a 2 s call monitor: only the server's heartbeats keep the call alive
+        ('slow', lambda: client.prepare(timeout=20, call_monitor_timeout=2).call(ctxt, 'slow')),
     ]
     for name, step in steps:
         try:
