@@ -39,6 +39,16 @@
 // or notification that Cast returned nil for is in the broker
 // (Target.Mandatory also waits for a queue to take it).
 //
+// Known differences on the wire, none of which a receiver looks at: the
+// AMQP properties omit kombu's empty `headers` table and `priority` 0 (the
+// client library leaves empty/zero properties out), the inner JSON's keys are
+// sorted, and the connection advertises amqp091-go's client properties
+// (with connection_name "<program>:<pid>:<uuid>" as oslo sets it).
+//
+// Cast and Call block until the broker confirmed the message (across
+// reconnections): give them a context with a deadline where that matters, or
+// publish from a goroutine of their own.
+//
 // Use:
 //
 //	t, _ := oslo.Open(url, opts, logger)
