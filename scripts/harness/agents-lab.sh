@@ -254,6 +254,9 @@ up() {
 	command -v neutron-openvswitch-agent >/dev/null || install
 	configure
 	setup_vhost
+	# until `up` has finished, leaving early (error, ^C) undoes it and releases the lock
+	trap 'down' EXIT
+	trap 'exit 130' INT TERM
 	take_lock
 	ovs_up
 	log "OVS up (userspace datapath), bridges in $OVS_RUNDIR"
@@ -267,6 +270,7 @@ up() {
 	else
 		log "no server answers on $SERVER_URL/v2.0/agents: not waiting for the agents to register"
 	fi
+	trap - EXIT INT TERM
 }
 
 restart_agents() {
