@@ -2,6 +2,7 @@ package oslo
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -40,6 +41,27 @@ func TestTopologyAsNeutronDeclaresIt(t *testing.T) {
 	}
 	if replies != 1 || len(qs) != 4 {
 		t.Errorf("queues: %v", qs)
+	}
+	// heartbeat_timeout_threshold is the negotiated heartbeat (10 s in fastOptions).
+	var conns []struct {
+		Vhost   string `json:"vhost"`
+		Timeout int    `json:"timeout"`
+	}
+	out := rabbitmqctl(t, "", "list_connections", "-q", "vhost", "timeout", "--formatter", "json")
+	if err := json.Unmarshal([]byte(out), &conns); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, c := range conns {
+		if c.Vhost == vh {
+			seen++
+			if c.Timeout != 10 {
+				t.Errorf("heartbeat %d s, want 10", c.Timeout)
+			}
+		}
+	}
+	if seen != 1 {
+		t.Errorf("%d connections in the vhost, want 1", seen)
 	}
 	xs := listExchanges(t, "", vh)
 	if x := xs["neutron"]; x.Type != "topic" || x.Durable || x.AutoDelete {
