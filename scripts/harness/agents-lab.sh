@@ -194,7 +194,21 @@ take_lock() {
 		mine "$(cat "$LAB/lock-holder.pid")" || fail "could not get $OVS_LOCK within ${OVS_LOCK_WAIT}s"
 		sleep 1
 	done
+	holds_lock || fail "the lock holder died or $OVS_LOCK was replaced"
+	# a userspace OVS that runs without the lock still owns the ovs-netdev tap: never start a second one
+	until_ok 60 bash -c '! ip link show ovs-netdev' ||
+		fail "another userspace Open vSwitch runs (ovs-netdev exists) although we hold $OVS_LOCK"
 	log "holding $OVS_LOCK (pid $(cat "$LAB/lock-holder.pid"))"
+}
+
+# holds_lock: our holder is alive and its descriptor 9, on which it took the flock, is the current lock file
+# (/proc/locks names the short-lived flock(1) process, not the holder, so it cannot tell who holds it)
+holds_lock() {
+	local pid ino
+	pid=$(cat "$LAB/lock-holder.pid" 2>/dev/null)
+	mine "$pid" || return 1
+	ino=$(stat -c %i "$OVS_LOCK" 2>/dev/null) || return 1
+	[ "$(stat -L -c %i "/proc/$pid/fd/9" 2>/dev/null)" = "$ino" ]
 }
 
 release_lock() {
@@ -258,6 +272,7 @@ up() {
 	trap 'down' EXIT
 	trap 'exit 130' INT TERM
 	take_lock
+	holds_lock || fail "lost $OVS_LOCK before starting Open vSwitch"
 	ovs_up
 	log "OVS up (userspace datapath), bridges in $OVS_RUNDIR"
 	start_agent openvswitch
