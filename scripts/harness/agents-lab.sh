@@ -221,13 +221,15 @@ ovs_up() {
 	ovsdb-tool create "$OVS_DBDIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema || fail "ovsdb-tool"
 	ovsdb-server "$OVS_DBDIR/conf.db" --remote="punix:$OVS_RUNDIR/db.sock" \
 		--remote=db:Open_vSwitch,Open_vSwitch,manager_options --pidfile="$OVS_RUNDIR/ovsdb-server.pid" \
-		--unixctl="$OVS_RUNDIR/ovsdb-server.ctl" --log-file="$OVS_LOGDIR/ovsdb-server.log" --detach --no-chdir ||
+		--unixctl="$OVS_RUNDIR/ovsdb-server.ctl" --log-file="$OVS_LOGDIR/ovsdb-server.log" --detach --no-chdir \
+		2>>"$OVS_LOGDIR/start.err" ||
 		fail "ovsdb-server"
 	ovs-vsctl --no-wait init
 	ovs-vswitchd "unix:$OVS_RUNDIR/db.sock" --disable-system --pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" \
-		--log-file="$OVS_LOGDIR/ovs-vswitchd.log" --detach --no-chdir || fail "ovs-vswitchd"
+		--log-file="$OVS_LOGDIR/ovs-vswitchd.log" --detach --no-chdir 2>>"$OVS_LOGDIR/start.err" || fail "ovs-vswitchd"
 	# the mapped physical bridge must exist before the OVS agent starts; it creates $BR_INT and $BR_TUN
-	ovs-vsctl --may-exist add-br "$BR_EX" -- set bridge "$BR_EX" datapath_type=netdev || fail "add-br $BR_EX"
+	ovs-vsctl --may-exist add-br "$BR_EX" -- set bridge "$BR_EX" datapath_type=netdev 2>>"$OVS_LOGDIR/start.err" ||
+		fail "add-br $BR_EX (see $OVS_LOGDIR/ovs-vswitchd.log)"
 }
 
 ovs_down() {
