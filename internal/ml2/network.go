@@ -11,6 +11,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -93,8 +94,7 @@ func (p *Plugin) setupNetworks(env *plugin.Env) {
 			"is_default": func(context.Context, []any) (string, []any) { return "", nil },
 		},
 		Shared: func(rc *reqctx.Context) (string, []any) {
-			return "t.id IN (SELECT object_id FROM rbac_policies WHERE object_type = 'network' AND target_project IN ('*', ?))",
-				[]any{rc.ProjectID}
+			return sharing.VisibleCond("network", "t.id", rc.ProjectID, "")
 		},
 	}
 	t.AddHooks(store.Hooks{
@@ -140,7 +140,7 @@ func sharedCond(rc *reqctx.Context) (string, []any) {
 	if rc != nil {
 		project = rc.ProjectID
 	}
-	return "EXISTS (SELECT 1 FROM rbac_policies r WHERE r.object_type = 'network' AND r.object_id = t.id AND r.action = 'access_as_shared' AND r.target_project IN ('*', ?))", []any{project}
+	return sharing.SharedCond("network", "t.id", project)
 }
 
 // sharedFilter is Neutron's shared filter: only the first value counts.
@@ -331,12 +331,12 @@ func (p *Plugin) afterCreateNetwork(op *store.Op) error {
 		}
 	}
 	if st.shared {
-		if err := addRBAC(ctx, tx, "network", id, obj["project_id"], "*", "access_as_shared"); err != nil {
+		if err := sharing.Grant(ctx, tx, "network", id, obj["project_id"], sharing.Wildcard, sharing.Shared); err != nil {
 			return err
 		}
 	}
 	if ext, _ := obj["router:external"].(bool); ext {
-		if err := addRBAC(ctx, tx, "network", id, obj["project_id"], "*", "access_as_external"); err != nil {
+		if err := sharing.Grant(ctx, tx, "network", id, obj["project_id"], sharing.Wildcard, sharing.External); err != nil {
 			return err
 		}
 	}
@@ -375,13 +375,6 @@ func derefOr(p *int64, d int64) int64 {
 		return d
 	}
 	return *p
-}
-
-func addRBAC(ctx context.Context, tx *db.Tx, objType, objID string, project any, target, action string) error {
-	pre, post := tx.Dialect().InsertIgnore()
-	_, err := tx.Exec(ctx, pre+" INTO rbac_policies (id, project_id, object_type, object_id, target_project, action) VALUES (?, ?, ?, ?, ?, ?)"+post,
-		store.NewID(), project, objType, objID, target, action)
-	return err
 }
 
 func (p *Plugin) beforeUpdateNetwork(op *store.Op) error {
@@ -524,7 +517,7 @@ func (p *Plugin) afterUpdateNetwork(op *store.Op) error {
 	id := old["id"].(string)
 	if v, ok := ch["shared"].(bool); ok {
 		if v {
-			if err := addRBAC(ctx, tx, "network", id, old["project_id"], "*", "access_as_shared"); err != nil {
+			if err := sharing.Grant(ctx, tx, "network", id, old["project_id"], sharing.Wildcard, sharing.Shared); err != nil {
 				return err
 			}
 		} else if old["shared"] == true {
@@ -535,11 +528,10 @@ func (p *Plugin) afterUpdateNetwork(op *store.Op) error {
 	}
 	if v, ok := ch["router:external"].(bool); ok {
 		if v {
-			return addRBAC(ctx, tx, "network", id, old["project_id"], "*", "access_as_external")
+			return sharing.Grant(ctx, tx, "network", id, old["project_id"], sharing.Wildcard, sharing.External)
 		}
 		// every access_as_external entry goes (NetworkRBAC.delete_objects)
-		_, err := tx.Exec(ctx, "DELETE FROM rbac_policies WHERE object_type = 'network' AND object_id = ? AND action = 'access_as_external'", id)
-		return err
+		return sharing.Revoke(ctx, tx, "network", id, sharing.External, "")
 	}
 	return nil
 }
@@ -553,8 +545,7 @@ func (p *Plugin) unshare(ctx context.Context, tx *db.Tx, old api.Object) error {
 			return err
 		}
 	}
-	_, err := tx.Exec(ctx, "DELETE FROM rbac_policies WHERE object_type = 'network' AND object_id = ? AND action = 'access_as_shared' AND target_project = '*'", id)
-	return err
+	return sharing.Revoke(ctx, tx, "network", id, sharing.Shared, sharing.Wildcard)
 }
 
 func (p *Plugin) beforeDeleteNetwork(op *store.Op) error {
@@ -583,8 +574,7 @@ func (p *Plugin) beforeDeleteNetwork(op *store.Op) error {
 	if _, err := tx.Exec(ctx, "DELETE FROM network_segments WHERE network_id = ?", id); err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, "DELETE FROM rbac_policies WHERE object_type = 'network' AND object_id = ?", id)
-	return err
+	return sharing.RevokeAll(ctx, tx, "network", id)
 }
 
 // segmentsOf returns the segments of networks, in segment_index order.
@@ -636,23 +626,7 @@ func (p *Plugin) loadNetworks(ctx context.Context, q db.Querier, objs []api.Obje
 	if rc != nil {
 		project = rc.ProjectID
 	}
-	shared := map[string]bool{}
-	err = store.ForChunks(ids, func(ph string, args []any) error {
-		rows, err := q.Query(ctx, "SELECT DISTINCT object_id FROM rbac_policies WHERE object_type = 'network' AND action = 'access_as_shared' AND target_project IN ('*', ?) AND object_id IN ("+ph+")",
-			append([]any{project}, args...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			shared[id] = true
-		}
-		return rows.Err()
-	})
+	shared, err := sharing.SharedWith(ctx, q, "network", project, ids)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package ml2
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -16,6 +18,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -281,14 +284,17 @@ func (p *Plugin) visibleNetwork(ctx context.Context, q db.Querier, id string) (*
 	query := "SELECT t.id, t.project_id, t.port_security_enabled FROM networks t WHERE t.id = ?"
 	args := []any{id}
 	if rc := reqctx.From(ctx); rc != nil && !rc.IsAdmin {
-		query += " AND (t.project_id = ? OR t.id IN (SELECT object_id FROM rbac_policies WHERE object_type = 'network' AND target_project IN ('*', ?)))"
-		args = append(args, rc.ProjectID, rc.ProjectID)
+		cond, cargs := sharing.VisibleCond("network", "t.id", rc.ProjectID, "")
+		query += " AND (t.project_id = ? OR " + cond + ")"
+		args = append(append(args, rc.ProjectID), cargs...)
 	}
 	var n netInfo
 	var project *string
 	var ps any
-	if err := q.QueryRow(ctx, query, args...).Scan(&n.ID, &project, &ps); err != nil {
+	if err := q.QueryRow(ctx, query, args...).Scan(&n.ID, &project, &ps); errors.Is(err, sql.ErrNoRows) {
 		return nil, nerr.NotFound("NetworkNotFound", "Network %s could not be found.", id)
+	} else if err != nil {
+		return nil, err
 	}
 	n.ProjectID = nullStr(project)
 	n.PortSecurity = dbBool(ps)

@@ -12,6 +12,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -126,8 +127,7 @@ func (p *Plugin) setupSubnets(env *plugin.Env) {
 			"shared": subnetSharedFilter,
 		},
 		Shared: func(rc *reqctx.Context) (string, []any) {
-			return "t.network_id IN (SELECT object_id FROM rbac_policies WHERE object_type = 'network' AND action = 'access_as_shared' AND target_project IN ('*', ?))",
-				[]any{rc.ProjectID}
+			return sharing.VisibleCond("network", "t.network_id", rc.ProjectID, sharing.Shared)
 		},
 	}
 	t.AddHooks(store.Hooks{
@@ -156,26 +156,11 @@ func (p *Plugin) OnSubnetDelete(f func(ctx context.Context, tx *db.Tx, subnet ap
 }
 
 func subnetSharedFilter(ctx context.Context, values []any) (string, []any) {
-	want := map[bool]bool{}
-	for _, v := range values {
-		if b, ok := api.ParseBool(v); ok {
-			want[b] = true
-		}
-	}
 	project := ""
 	if rc := reqctx.From(ctx); rc != nil {
 		project = rc.ProjectID
 	}
-	cond := "EXISTS (SELECT 1 FROM rbac_policies r WHERE r.object_type = 'network' AND r.object_id = t.network_id AND r.action = 'access_as_shared' AND r.target_project IN ('*', ?))"
-	switch {
-	case want[true] && want[false]:
-		return "", nil
-	case want[true]:
-		return cond, []any{project}
-	case want[false]:
-		return "NOT " + cond, []any{project}
-	}
-	return "1 = 0", nil
+	return sharing.Filter("network", "t.network_id", project, values)
 }
 
 // ---- subnet details as IPAM and ports use them ----
@@ -1222,23 +1207,10 @@ func (p *Plugin) loadSubnets(ctx context.Context, q db.Querier, objs []api.Objec
 	if rc := reqctx.From(ctx); rc != nil {
 		project = rc.ProjectID
 	}
-	shared := map[string]bool{}
-	err = store.ForChunks(list, func(ph string, args []any) error {
-		rows, err := q.Query(ctx, "SELECT DISTINCT object_id FROM rbac_policies WHERE object_type = 'network' AND action = 'access_as_shared' AND target_project IN ('*', ?) AND object_id IN ("+ph+")",
-			append([]any{project}, args...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			shared[id] = true
-		}
-		return rows.Err()
-	})
+	shared, err := sharing.SharedWith(ctx, q, "network", project, list)
+	if err != nil {
+		return err
+	}
 	for _, o := range objs {
 		n, _ := o["network_id"].(string)
 		o["shared"] = shared[n]

@@ -11,6 +11,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -171,8 +172,7 @@ func (c *Component) beforeCreate(op *store.Op) error {
 	} else if !found {
 		return nerr.InvalidInput(failures{"Callback " + t.genericName() + " failed with \"" + noneSubscript.Message + "\""}.String())
 	}
-	n, err := count(ctx, tx, "SELECT COUNT(*) FROM rbac_policies WHERE object_type = ? AND object_id = ? AND target_project = ? AND action = ?",
-		ch.Policy.ObjectType, ch.Policy.ObjectID, ch.Policy.Target, ch.Policy.Action)
+	n, err := sharing.Count(ctx, tx, ch.Policy.ObjectType, ch.Policy.ObjectID, ch.Policy.Action, ch.Policy.Target)
 	if err != nil {
 		return err
 	}
@@ -212,8 +212,7 @@ func (c *Component) beforeUpdate(op *store.Op) error {
 		return PolicyInUse(ch.Policy.ObjectID, fs.String())
 	}
 	if ch.HasNewTarget && ch.NewTarget != ch.Policy.Target {
-		n, err := count(ctx, tx, "SELECT COUNT(*) FROM rbac_policies WHERE object_type = ? AND object_id = ? AND target_project = ? AND action = ?",
-			ch.Policy.ObjectType, ch.Policy.ObjectID, ch.NewTarget, ch.Policy.Action)
+		n, err := sharing.Count(ctx, tx, ch.Policy.ObjectType, ch.Policy.ObjectID, ch.Policy.Action, ch.NewTarget)
 		if err != nil {
 			return err
 		}

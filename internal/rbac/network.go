@@ -11,6 +11,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -58,8 +59,9 @@ func visibleNetwork(ctx context.Context, q db.Querier, rc *reqctx.Context, id st
 	query := "SELECT t.project_id, t.name, t.router_external, t.is_default FROM networks t WHERE t.id = ?"
 	args := []any{id}
 	if !rc.IsAdmin {
-		query += " AND (t.project_id = ? OR t.id IN (SELECT object_id FROM rbac_policies WHERE object_type = 'network' AND target_project IN ('*', ?)))"
-		args = append(args, rc.ProjectID, rc.ProjectID)
+		cond, cargs := sharing.VisibleCond("network", "t.id", rc.ProjectID, "")
+		query += " AND (t.project_id = ? OR " + cond + ")"
+		args = append(append(args, rc.ProjectID), cargs...)
 	}
 	n := &network{id: id}
 	var project, name sql.NullString
@@ -131,8 +133,7 @@ func ensureNoTenantPorts(ctx context.Context, tx *db.Tx, env *plugin.Env, net *n
 	args := []any{net.id, tenant}
 	if tenant == Wildcard {
 		// any port of a project without its own entry (or the owner's)
-		allowed, err := strings1(ctx, tx, "SELECT target_project FROM rbac_policies WHERE object_type = 'network' AND object_id = ? AND action = ? AND target_project <> ?",
-			net.id, AccessShared, Wildcard)
+		allowed, err := sharing.TargetsExcept(ctx, tx, "network", net.id, AccessShared, Wildcard)
 		if err != nil {
 			return err
 		}
@@ -144,8 +145,7 @@ func ensureNoTenantPorts(ctx context.Context, tx *db.Tx, env *plugin.Env, net *n
 		}
 	} else {
 		// a wildcard entry allows any port
-		w, err := count(ctx, tx, "SELECT COUNT(*) FROM rbac_policies WHERE object_type = 'network' AND object_id = ? AND action = ? AND target_project = ?",
-			net.id, AccessShared, Wildcard)
+		w, err := sharing.Count(ctx, tx, "network", net.id, AccessShared, Wildcard)
 		if err != nil || w > 0 {
 			return err
 		}
@@ -225,7 +225,7 @@ func networkAfter(ctx context.Context, tx *db.Tx, c *Change) error {
 	if c.Op != Delete || c.Policy.Action != AccessExternal {
 		return nil
 	}
-	n, err := count(ctx, tx, "SELECT COUNT(*) FROM rbac_policies WHERE object_type = 'network' AND object_id = ? AND action = ?", id, AccessExternal)
+	n, err := sharing.Count(ctx, tx, "network", id, AccessExternal, "")
 	if err != nil || n > 0 {
 		return err
 	}
@@ -262,8 +262,7 @@ func bumpNetwork(ctx context.Context, tx *db.Tx, env *plugin.Env, id string) err
 func (c *Component) checkNetworkUnshare(ctx context.Context, tx *db.Tx, net api.Object) error {
 	id := api.PyStr(net["id"])
 	owner := api.PyStr(net["project_id"])
-	w, err := count(ctx, tx, "SELECT COUNT(*) FROM rbac_policies WHERE object_type = 'network' AND object_id = ? AND action = ? AND target_project = ?",
-		id, AccessShared, Wildcard)
+	w, err := sharing.Count(ctx, tx, "network", id, AccessShared, Wildcard)
 	if err != nil || w == 0 {
 		return err
 	}
@@ -289,8 +288,7 @@ func (c *Component) checkNetworkUnshare(ctx context.Context, tx *db.Tx, net api.
 	if len(tenants) == 0 || len(tenants) == 1 && tenants[owner] {
 		return nil
 	}
-	allowed, err := strings1(ctx, tx, "SELECT target_project FROM rbac_policies WHERE object_type = 'network' AND object_id = ? AND action = ? AND target_project <> ?",
-		id, AccessShared, Wildcard)
+	allowed, err := sharing.TargetsExcept(ctx, tx, "network", id, AccessShared, Wildcard)
 	if err != nil {
 		return err
 	}

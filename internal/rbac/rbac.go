@@ -46,6 +46,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/registry"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 )
 
 // Actions of RBAC policies.
@@ -446,8 +447,7 @@ func CheckUnshare(ctx context.Context, q db.Querier, env *plugin.Env, objectType
 	}
 	inUse := PolicyInUse(objectID, "project_id="+target)
 	if target != Wildcard {
-		n, err := count(ctx, q, "SELECT COUNT(*) FROM rbac_policies WHERE object_type = ? AND object_id = ? AND action = ? AND target_project = ?",
-			objectType, objectID, AccessShared, Wildcard)
+		n, err := sharing.Count(ctx, q, objectType, objectID, AccessShared, Wildcard)
 		if err != nil || n > 0 {
 			return err
 		}
@@ -459,8 +459,7 @@ func CheckUnshare(ctx context.Context, q db.Querier, env *plugin.Env, objectType
 	if len(bound) == 0 {
 		return nil
 	}
-	others, err := strings1(ctx, q, "SELECT target_project FROM rbac_policies WHERE object_type = ? AND object_id = ? AND action = ? AND target_project <> ?",
-		objectType, objectID, AccessShared, Wildcard)
+	others, err := sharing.TargetsExcept(ctx, q, objectType, objectID, AccessShared, Wildcard)
 	if err != nil {
 		return err
 	}

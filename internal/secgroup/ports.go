@@ -112,12 +112,14 @@ func (c *Component) validateGroups(ctx context.Context, tx *db.Tx, ids []string,
 	scope := ""
 	if !rc.IsAdmin {
 		// what the caller sees
-		scope += " AND (project_id = ? OR " + sharedWith("id") + ")"
-		extra = append(extra, rc.ProjectID, rc.ProjectID)
+		cond, args := sharedWith("id", rc.ProjectID)
+		scope += " AND (project_id = ? OR " + cond + ")"
+		extra = append(append(extra, rc.ProjectID), args...)
 	}
 	if !rc.IsAdmin && project != "" {
-		scope += " AND (project_id = ? OR " + sharedWith("id") + ")"
-		extra = append(extra, project, project)
+		cond, args := sharedWith("id", project)
+		scope += " AND (project_id = ? OR " + cond + ")"
+		extra = append(append(extra, project), args...)
 	}
 	found := map[string]bool{}
 	stateful := map[bool]bool{}

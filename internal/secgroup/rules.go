@@ -443,8 +443,9 @@ func (c *Component) checkGroup(ctx context.Context, q db.Querier, id any, projec
 	}
 	cond, args := "id = ?", []any{s}
 	if rc := callerCtx(ctx); !rc.IsAdmin {
-		cond += " AND (project_id = ? OR " + sharedWith("securitygroups.id") + ")"
-		args = append(args, project, project)
+		shared, sargs := sharedWith("securitygroups.id", project)
+		cond += " AND (project_id = ? OR " + shared + ")"
+		args = append(append(args, project), sargs...)
 	}
 	var n int
 	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM securitygroups WHERE "+cond, args...).Scan(&n); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -69,10 +70,10 @@ func callerCtx(ctx context.Context) *reqctx.Context {
 
 func callerProject(ctx context.Context) string { return callerCtx(ctx).ProjectID }
 
-// sharedWith is the condition "the group idExpr is shared with a project
-// (the next placeholder) through RBAC".
-func sharedWith(idExpr string) string {
-	return idExpr + " IN (SELECT object_id FROM rbac_policies WHERE object_type = 'security_group' AND action = 'access_as_shared' AND target_project IN ('*', ?))"
+// sharedWith is the condition "the group idExpr is shared with project
+// through RBAC".
+func sharedWith(idExpr, project string) (string, []any) {
+	return sharing.VisibleCond("security_group", idExpr, project, sharing.Shared)
 }
 
 // ---- resources ----
@@ -172,7 +173,7 @@ func (c *Component) setupGroups(env *plugin.Env) {
 		},
 		Filters: map[string]store.FilterFunc{"shared": sharedFilter},
 		Shared: func(rc *reqctx.Context) (string, []any) {
-			return sharedWith("t.id"), []any{rc.ProjectID}
+			return sharedWith("t.id", rc.ProjectID)
 		},
 	}
 	t.AddHooks(store.Hooks{
@@ -188,22 +189,7 @@ func (c *Component) setupGroups(env *plugin.Env) {
 }
 
 func sharedFilter(ctx context.Context, values []any) (string, []any) {
-	want := map[bool]bool{}
-	for _, v := range values {
-		if b, ok := api.ParseBool(v); ok {
-			want[b] = true
-		}
-	}
-	cond, args := sharedWith("t.id"), []any{callerProject(ctx)}
-	switch {
-	case want[true] && want[false]:
-		return "", nil
-	case want[true]:
-		return cond, args
-	case want[false]:
-		return "NOT " + cond, args
-	}
-	return "1 = 0", nil
+	return sharing.Filter("security_group", "t.id", callerProject(ctx), values)
 }
 
 // afterCreateGroup adds the egress rules every new group has.
@@ -299,8 +285,7 @@ func (c *Component) beforeDeleteGroup(op *store.Op) error {
 	if _, err := tx.Exec(ctx, "DELETE FROM default_security_group WHERE security_group_id = ?", id); err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, "DELETE FROM rbac_policies WHERE object_type = 'security_group' AND object_id = ?", id)
-	return err
+	return sharing.RevokeAll(ctx, tx, "security_group", id)
 }
 
 var ruleCols = "id, project_id, security_group_id, ethertype, direction, protocol, port_range_min, port_range_max, remote_ip_prefix, remote_address_group_id, remote_group_id, standard_attr_id, description, created_at, updated_at, revision_number"
@@ -359,27 +344,14 @@ func (c *Component) loadGroups(ctx context.Context, q db.Querier, objs []api.Obj
 }
 
 func (c *Component) loadShared(ctx context.Context, q db.Querier, objs []api.Object) error {
-	shared := map[string]bool{}
-	err := store.ForChunks(store.IDs(objs), func(ph string, args []any) error {
-		rows, err := q.Query(ctx, "SELECT DISTINCT object_id FROM rbac_policies WHERE object_type = 'security_group' AND action = 'access_as_shared' AND target_project IN ('*', ?) AND object_id IN ("+ph+")",
-			append([]any{callerProject(ctx)}, args...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			shared[id] = true
-		}
-		return rows.Err()
-	})
+	shared, err := sharing.SharedWith(ctx, q, "security_group", callerProject(ctx), store.IDs(objs))
+	if err != nil {
+		return err
+	}
 	for _, o := range objs {
 		o["shared"] = shared[o["id"].(string)]
 	}
-	return err
+	return nil
 }
 
 // ---- the default group ----

@@ -6,6 +6,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/rbac"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 )
 
 // setupRBAC makes address scopes and subnet pools RBAC object types
@@ -61,9 +62,8 @@ func (c *Component) subnetPoolType() rbac.ObjectType {
 			if err := tx.QueryRow(ctx, "SELECT address_scope_id FROM subnetpools WHERE id = ?", ch.Policy.ObjectID).Scan(&scope); err != nil || scope == nil || *scope == "" {
 				return err
 			}
-			var n int64
-			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM rbac_policies WHERE object_type = 'address_scope' AND object_id = ? AND target_project IN ('*', ?)",
-				*scope, ch.Policy.Target).Scan(&n); err != nil {
+			n, err := sharing.CountFor(ctx, tx, "address_scope", *scope, ch.Policy.Target)
+			if err != nil {
 				return err
 			}
 			if n == 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -110,53 +111,18 @@ func callerProject(ctx context.Context) string {
 
 func sharedCond(objType string) func(rc *reqctx.Context) (string, []any) {
 	return func(rc *reqctx.Context) (string, []any) {
-		return "t.id IN (SELECT object_id FROM rbac_policies WHERE object_type = '" + objType +
-			"' AND action = 'access_as_shared' AND target_project IN ('*', ?))", []any{rc.ProjectID}
+		return sharing.VisibleCond(objType, "t.id", rc.ProjectID, sharing.Shared)
 	}
 }
 
 func sharedFilter(objType string) store.FilterFunc {
 	return func(ctx context.Context, values []any) (string, []any) {
-		want := map[bool]bool{}
-		for _, v := range values {
-			if b, ok := api.ParseBool(v); ok {
-				want[b] = true
-			}
-		}
-		cond := "EXISTS (SELECT 1 FROM rbac_policies r WHERE r.object_type = '" + objType +
-			"' AND r.object_id = t.id AND r.action = 'access_as_shared' AND r.target_project IN ('*', ?))"
-		args := []any{callerProject(ctx)}
-		switch {
-		case want[true] && want[false]:
-			return "", nil
-		case want[true]:
-			return cond, args
-		case want[false]:
-			return "NOT " + cond, args
-		}
-		return "1 = 0", nil
+		return sharing.Filter(objType, "t.id", callerProject(ctx), values)
 	}
 }
 
 func loadShared(ctx context.Context, q db.Querier, objType string, objs []api.Object) error {
-	shared := map[string]bool{}
-	err := store.ForChunks(store.IDs(objs), func(ph string, args []any) error {
-		rows, err := q.Query(ctx, "SELECT DISTINCT object_id FROM rbac_policies WHERE object_type = '"+objType+
-			"' AND action = 'access_as_shared' AND target_project IN ('*', ?) AND object_id IN ("+ph+")",
-			append([]any{callerProject(ctx)}, args...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			shared[id] = true
-		}
-		return rows.Err()
-	})
+	shared, err := sharing.SharedWith(ctx, q, objType, callerProject(ctx), store.IDs(objs))
 	if err != nil {
 		return err
 	}
@@ -167,15 +133,11 @@ func loadShared(ctx context.Context, q db.Querier, objType string, objs []api.Ob
 }
 
 func addSharedRBAC(ctx context.Context, tx *db.Tx, objType, id string, project any) error {
-	pre, post := tx.Dialect().InsertIgnore()
-	_, err := tx.Exec(ctx, pre+" INTO rbac_policies (id, project_id, object_type, object_id, target_project, action) VALUES (?, ?, ?, ?, '*', 'access_as_shared')"+post,
-		store.NewID(), project, objType, id)
-	return err
+	return sharing.Grant(ctx, tx, objType, id, project, sharing.Wildcard, sharing.Shared)
 }
 
 func deleteRBAC(ctx context.Context, tx *db.Tx, objType, id string) error {
-	_, err := tx.Exec(ctx, "DELETE FROM rbac_policies WHERE object_type = ? AND object_id = ?", objType, id)
-	return err
+	return sharing.RevokeAll(ctx, tx, objType, id)
 }
 
 func sortsShared(q *api.Query) bool {
