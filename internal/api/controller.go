@@ -24,10 +24,10 @@ type Authorizer interface {
 	// Authorize is neutron's policy.enforce: the action's rule and, for
 	// create/update, the "action:attr" rules of the attributes of res set
 	// in body whose attribute enforces policy. A refusal is a 403 error.
-	Authorize(rc *reqctx.Context, res *Resource, action string, target, body Object) error
+	Authorize(ctx context.Context, rc *reqctx.Context, res *Resource, action string, target, body Object) error
 	// Check is neutron's policy.check: true when allowed; an action without
 	// a rule is allowed when mightNotExist.
-	Check(rc *reqctx.Context, action string, target Object, mightNotExist bool) bool
+	Check(ctx context.Context, rc *reqctx.Context, action string, target Object, mightNotExist bool) bool
 }
 
 // Special is a hand-written endpoint for the few Networking API paths that
@@ -290,7 +290,7 @@ func (req *request) list(res *Resource, parentID string) error {
 		action := res.PolicyAction("show")
 		kept := items[:0]
 		for _, it := range items {
-			if req.c.Policy.Check(req.rc, action, it, false) {
+			if req.c.Policy.Check(req.ctx, req.rc, action, it, false) {
 				kept = append(kept, it)
 			}
 		}
@@ -323,7 +323,7 @@ func (req *request) checkParent(res *Resource, parentID string) error {
 	if err != nil {
 		return err
 	}
-	if req.c.Policy != nil && !req.c.Policy.Check(req.rc, p.PolicyAction("show"), obj, false) {
+	if req.c.Policy != nil && !req.c.Policy.Check(req.ctx, req.rc, p.PolicyAction("show"), obj, false) {
 		return p.notFound(parentID)
 	}
 	return nil
@@ -354,7 +354,7 @@ func (req *request) hiddenFor(res *Resource, obj Object) map[string]bool {
 		if _, ok := obj[a.Name]; !ok {
 			continue
 		}
-		if !req.c.Policy.Check(req.rc, show+":"+a.Name, obj, true) {
+		if !req.c.Policy.Check(req.ctx, req.rc, show+":"+a.Name, obj, true) {
 			if hidden == nil {
 				hidden = map[string]bool{}
 			}
@@ -514,7 +514,7 @@ func (req *request) show(res *Resource, parentID, id string) error {
 		return err
 	}
 	if req.c.Policy != nil {
-		if err := req.c.Policy.Authorize(req.rc, res, res.PolicyAction("show"), obj, nil); err != nil {
+		if err := req.c.Policy.Authorize(req.ctx, req.rc, res, res.PolicyAction("show"), obj, nil); err != nil {
 			return nerr.HTTPNotFound()
 		}
 	}
@@ -598,7 +598,7 @@ func (req *request) create(res *Resource, parentID string) error {
 			}
 		}
 		if req.c.Policy != nil {
-			if err := req.c.Policy.Authorize(req.rc, res, res.PolicyAction("create"), it, it); err != nil {
+			if err := req.c.Policy.Authorize(req.ctx, req.rc, res, res.PolicyAction("create"), it, it); err != nil {
 				return err
 			}
 		}
@@ -717,10 +717,10 @@ func (req *request) update(res *Resource, parentID, id string) error {
 		for k, v := range changes {
 			target[k] = v
 		}
-		if err := req.c.Policy.Authorize(req.rc, res, res.PolicyAction("update"), target, changes); err != nil {
+		if err := req.c.Policy.Authorize(req.ctx, req.rc, res, res.PolicyAction("update"), target, changes); err != nil {
 			// Neutron checks get_<resource> on the original object
 			// updated with the request's values
-			if !req.c.Policy.Check(req.rc, res.PolicyAction("show"), target, false) {
+			if !req.c.Policy.Check(req.ctx, req.rc, res.PolicyAction("show"), target, false) {
 				return nerr.HTTPNotFound()
 			}
 			return err
@@ -761,8 +761,8 @@ func (req *request) delete(res *Resource, parentID, id string) error {
 		return err
 	}
 	if req.c.Policy != nil {
-		if err := req.c.Policy.Authorize(req.rc, res, res.PolicyAction("delete"), obj, nil); err != nil {
-			if !req.c.Policy.Check(req.rc, res.PolicyAction("show"), obj, false) {
+		if err := req.c.Policy.Authorize(req.ctx, req.rc, res, res.PolicyAction("delete"), obj, nil); err != nil {
+			if !req.c.Policy.Check(req.ctx, req.rc, res.PolicyAction("show"), obj, false) {
 				return nerr.HTTPNotFound()
 			}
 			return err
@@ -785,13 +785,13 @@ func (req *request) memberAction(res *Resource, id, name string, act MemberActio
 		return err
 	}
 	if req.c.Policy != nil {
-		if !req.c.Policy.Check(req.rc, res.PolicyAction("show"), obj, false) {
+		if !req.c.Policy.Check(req.ctx, req.rc, res.PolicyAction("show"), obj, false) {
 			return nerr.HTTPNotFound()
 		}
 		// the object is the target and, as in _build_match_rule, its
 		// enforce_policy attributes that differ from their defaults add
 		// their "<action>:<attr>" rules (add_prefixes:shared)
-		if err := req.c.Policy.Authorize(req.rc, res, name, obj, obj); err != nil {
+		if err := req.c.Policy.Authorize(req.ctx, req.rc, res, name, obj, obj); err != nil {
 			return err
 		}
 	}
@@ -827,7 +827,7 @@ func (req *request) tags(res *Resource, id string, rest []string) error {
 		}
 		return err
 	}
-	if req.c.Policy != nil && !req.c.Policy.Check(req.rc, res.PolicyAction("show"), obj, false) {
+	if req.c.Policy != nil && !req.c.Policy.Check(req.ctx, req.rc, res.PolicyAction("show"), obj, false) {
 		return notFound
 	}
 	m := req.r.Method

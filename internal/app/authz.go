@@ -69,7 +69,7 @@ type authorizer struct {
 
 func newAuthorizer(e *policy.Enforcer, env *plugin.Env) *authorizer {
 	a := &authorizer{e: e, attrs: map[*api.Resource][]policy.Attr{}}
-	e.SetResolver(func(resource, field string, target map[string]any) (any, error) {
+	e.SetResolver(func(ctx context.Context, resource, field string, target map[string]any) (any, error) {
 		res := findResource(env, resource)
 		if res == nil {
 			return nil, errors.New("no resource " + resource)
@@ -81,13 +81,13 @@ func newAuthorizer(e *policy.Enforcer, env *plugin.Env) *authorizer {
 		if id == "" {
 			return nil, errors.New("target has no " + resource + "_id")
 		}
-		ctx := reqctx.With(context.Background(), &reqctx.Context{IsAdmin: true})
+		rctx := reqctx.With(ctx, &reqctx.Context{IsAdmin: true})
 		if project, _ := target["project_id"].(string); resource == "network" && field == "shared" && project != "" {
 			// FieldCheck reads the network as the target's project sees
 			// it: shared with that project by RBAC counts
-			ctx = reqctx.With(context.Background(), &reqctx.Context{ProjectID: project})
+			rctx = reqctx.With(ctx, &reqctx.Context{ProjectID: project})
 		}
-		obj, err := res.Backend.Get(ctx, id, nil)
+		obj, err := res.Backend.Get(rctx, id, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -127,8 +127,8 @@ func (a *authorizer) policyAttrs(res *api.Resource) []policy.Attr {
 	return pa
 }
 
-func (a *authorizer) Authorize(rc *reqctx.Context, res *api.Resource, action string, target, body api.Object) error {
-	err := a.e.AuthorizeAttrs(action, target, body, a.policyAttrs(res), rc)
+func (a *authorizer) Authorize(ctx context.Context, rc *reqctx.Context, res *api.Resource, action string, target, body api.Object) error {
+	err := a.e.AuthorizeAttrsCtx(ctx, action, target, body, a.policyAttrs(res), rc)
 	if err == nil {
 		return nil
 	}
@@ -139,10 +139,10 @@ func (a *authorizer) Authorize(rc *reqctx.Context, res *api.Resource, action str
 	return err
 }
 
-func (a *authorizer) Check(rc *reqctx.Context, action string, target api.Object, mightNotExist bool) bool {
+func (a *authorizer) Check(ctx context.Context, rc *reqctx.Context, action string, target api.Object, mightNotExist bool) bool {
 	if mightNotExist && !a.e.HasRule(action) {
 		return true
 	}
-	ok, _ := a.e.Check(action, target, rc)
+	ok, _ := a.e.CheckCtx(ctx, action, target, rc)
 	return ok
 }

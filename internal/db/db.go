@@ -574,3 +574,22 @@ func (d Dialect) InsertIgnore() (prefix, suffix string) {
 	}
 	return "INSERT", " ON CONFLICT DO NOTHING"
 }
+
+// Strings runs a query of one string column and returns its values (a
+// row error, or a scan error, is returned, never a partial list).
+func Strings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

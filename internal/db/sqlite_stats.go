@@ -40,6 +40,9 @@ func (d *DB) tuneSQLite(ctx context.Context) error {
 		idx = append(idx, i)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	var stmts []string
 	stmts = append(stmts, "DELETE FROM sqlite_stat1")
 	for _, i := range idx {

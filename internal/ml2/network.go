@@ -2,6 +2,8 @@ package ml2
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -299,10 +301,13 @@ func (p *Plugin) beforeCreateNetwork(op *store.Op) error {
 func checkDefaultExternal(ctx context.Context, tx *db.Tx, id string) error {
 	var other string
 	err := tx.QueryRow(ctx, "SELECT id FROM networks WHERE router_external = ? AND is_default = ? AND id <> ? LIMIT 1", true, true, id).Scan(&other)
-	if err == nil {
+	switch {
+	case err == nil:
 		return nerr.Conflict("DefaultExternalNetworkExists", "A default external network already exists: %s.", other)
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
 	}
-	return nil
+	return err
 }
 
 func (p *Plugin) allocateTenantSegment(ctx context.Context, tx *db.Tx) (*Segment, error) {

@@ -1296,37 +1296,17 @@ func (p *Plugin) networkDeleteCleanup(ctx context.Context, tx *db.Tx, net api.Ob
 	for _, o := range autoDeletePortOwners {
 		args = append(args, o)
 	}
-	rows, err := tx.Query(ctx, "SELECT id FROM ports WHERE network_id = ? AND device_owner NOT IN ("+store.Placeholders(len(autoDeletePortOwners))+") ORDER BY device_owner, id", args...)
+	inUse, err := db.Strings(ctx, tx, "SELECT id FROM ports WHERE network_id = ? AND device_owner NOT IN ("+store.Placeholders(len(autoDeletePortOwners))+") ORDER BY device_owner, id", args...)
 	if err != nil {
 		return err
 	}
-	var inUse []string
-	for rows.Next() {
-		var pid string
-		if err := rows.Scan(&pid); err != nil {
-			rows.Close()
-			return err
-		}
-		inUse = append(inUse, pid)
-	}
-	rows.Close()
 	if len(inUse) > 0 {
 		return nerr.Conflict("NetworkInUse", "Unable to complete operation on network %s. There are one or more ports still in use on the network, id for these ports is: %s.", id, strings.Join(inUse, ","))
 	}
-	rows, err = tx.Query(ctx, "SELECT id FROM ports WHERE network_id = ?", id)
+	auto, err := db.Strings(ctx, tx, "SELECT id FROM ports WHERE network_id = ?", id)
 	if err != nil {
 		return err
 	}
-	var auto []string
-	for rows.Next() {
-		var pid string
-		if err := rows.Scan(&pid); err != nil {
-			rows.Close()
-			return err
-		}
-		auto = append(auto, pid)
-	}
-	rows.Close()
 	admin := reqctx.With(ctx, &reqctx.Context{IsAdmin: true})
 	for _, pid := range auto {
 		if err := p.ports.DeleteTx(admin, tx, pid, nil); err != nil {

@@ -2,6 +2,8 @@ package ml2
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -728,8 +730,10 @@ func subnetSegments(ctx context.Context, tx *db.Tx, netID string) ([]string, err
 func checkSegmentOf(ctx context.Context, tx *db.Tx, netID, segID string) error {
 	var segNet string
 	var dynamic any
-	if err := tx.QueryRow(ctx, "SELECT network_id, is_dynamic FROM network_segments WHERE id = ?", segID).Scan(&segNet, &dynamic); err != nil {
+	if err := tx.QueryRow(ctx, "SELECT network_id, is_dynamic FROM network_segments WHERE id = ?", segID).Scan(&segNet, &dynamic); errors.Is(err, sql.ErrNoRows) {
 		return nerr.NotFound("SegmentNotFound", "Segment %s could not be found.", segID)
+	} else if err != nil {
+		return err
 	}
 	if segNet != netID {
 		return nerr.New(400, "NetworkIdsDontMatch", "The subnet's network id, '%s', doesn't match the network_id of segment '%s'", netID, segID)
@@ -1065,20 +1069,10 @@ func (p *Plugin) removeSubnet(ctx context.Context, tx *db.Tx, obj api.Object) er
 		}
 	}
 	// ports losing an address get a new revision
-	rows, err := tx.Query(ctx, "SELECT DISTINCT port_id FROM ipallocations WHERE subnet_id = ?", id)
+	portIDs, err := db.Strings(ctx, tx, "SELECT DISTINCT port_id FROM ipallocations WHERE subnet_id = ?", id)
 	if err != nil {
 		return err
 	}
-	var portIDs []string
-	for rows.Next() {
-		var pid string
-		if err := rows.Scan(&pid); err != nil {
-			rows.Close()
-			return err
-		}
-		portIDs = append(portIDs, pid)
-	}
-	rows.Close()
 	if _, err := tx.Exec(ctx, "DELETE FROM ipallocations WHERE subnet_id = ?", id); err != nil {
 		return err
 	}
@@ -1221,20 +1215,10 @@ func (p *Plugin) loadSubnets(ctx context.Context, q db.Querier, objs []api.Objec
 // deleteNetworkSubnets removes the subnets of a network being deleted.
 func (p *Plugin) deleteNetworkSubnets(ctx context.Context, tx *db.Tx, netID string) error {
 	admin := reqctx.With(ctx, &reqctx.Context{IsAdmin: true})
-	rows, err := tx.Query(ctx, "SELECT id FROM subnets WHERE network_id = ? ORDER BY id", netID)
+	ids, err := db.Strings(ctx, tx, "SELECT id FROM subnets WHERE network_id = ? ORDER BY id", netID)
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		if err := p.subnets.DeleteTx(admin, tx, id, nil); err != nil {
 			return err

@@ -179,6 +179,9 @@ func allocateFrom(ctx context.Context, tx *db.Tx, typ, physnet string, ranges []
 			next = id + 1
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, false, err
+		}
 		if found < 0 && next <= r.hi {
 			found = next
 		}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -22,6 +23,7 @@ var errTooDeep = errors.New("policy: rule references nested too deeply (cycle?)"
 // a check ran into. Any error aborts the evaluation with false, as the
 // exception raised by a Neutron check aborts oslo's enforce().
 type state struct {
+	ctx    context.Context
 	e      *Enforcer
 	target map[string]any
 	// resolved holds parent attributes looked up during this evaluation

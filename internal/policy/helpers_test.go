@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -45,7 +46,7 @@ var errNotFound = errors.New("not found")
 
 // fakeResolver looks parents up in fakeDB, counting calls in *calls.
 func fakeResolver(calls *int) Resolver {
-	return func(resource, field string, target map[string]any) (any, error) {
+	return func(_ context.Context, resource, field string, target map[string]any) (any, error) {
 		if calls != nil {
 			*calls++
 		}

@@ -85,7 +85,7 @@ func (st *state) resolveParent(oc *ownerCheck) (any, bool) {
 	if r == nil || *r == nil {
 		return nil, st.fail(fmt.Errorf("policy: %%(%s)s: no resolver to look up %s %s", oc.field, res, field))
 	}
-	v, err := (*r)(res, field, st.target)
+	v, err := (*r)(st.ctx, res, field, st.target)
 	if err != nil {
 		return nil, st.fail(fmt.Errorf("policy: looking up %s %s of %v: %w", res, field, st.target[fk], err))
 	}
@@ -148,7 +148,7 @@ func (st *state) fieldMatch(fc *fieldCheck) bool {
 			return st.fail(errors.New("policy: field:networks:shared: no resolver to look up the network"))
 		}
 		var err error
-		if v, err = (*r)("network", "shared", st.target); err != nil {
+		if v, err = (*r)(st.ctx, "network", "shared", st.target); err != nil {
 			return st.fail(fmt.Errorf("policy: looking up network shared of %v: %w", st.target["network_id"], err))
 		}
 	}

@@ -5,6 +5,7 @@
 package policy
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -85,7 +86,7 @@ func Defaults() []RuleDefault {
 //     target["project_id"].
 //
 // An error makes the check fail closed and is returned to the caller.
-type Resolver func(resource, field string, target map[string]any) (any, error)
+type Resolver func(ctx context.Context, resource, field string, target map[string]any) (any, error)
 
 // Enforcer evaluates Neutron's policy rules. It is safe for concurrent
 // use; rules are compiled once, by New.
@@ -233,6 +234,11 @@ func (e *Enforcer) Enforce(action string, target map[string]any, c *reqctx.Conte
 // Check is Enforce, also returning the error (from the Resolver) that made
 // a check fail.
 func (e *Enforcer) Check(action string, target map[string]any, c *reqctx.Context) (bool, error) {
+	return e.CheckCtx(context.Background(), action, target, c)
+}
+
+// CheckCtx is Check for a request: the Resolver reads with ctx.
+func (e *Enforcer) CheckCtx(ctx context.Context, action string, target map[string]any, c *reqctx.Context) (bool, error) {
 	if c == nil {
 		c = anonymous
 	}
@@ -245,7 +251,7 @@ func (e *Enforcer) Check(action string, target map[string]any, c *reqctx.Context
 	if target == nil {
 		target = map[string]any{}
 	}
-	st := state{e: e, target: target, c: c}
+	st := state{ctx: ctx, e: e, target: target, c: c}
 	ok := st.evalRule(e.lookup(action))
 	return ok && st.err == nil, st.err
 }
@@ -328,6 +334,12 @@ func (e *Enforcer) Authorize(action string, target, body map[string]any, enforce
 // As in Neutron (oslo.policy 4.0 only scope-checks the top Check), scope
 // types are enforced only when no attribute rule was added.
 func (e *Enforcer) AuthorizeAttrs(action string, target, body map[string]any, attrs []Attr, c *reqctx.Context) error {
+	return e.AuthorizeAttrsCtx(context.Background(), action, target, body, attrs, c)
+}
+
+// AuthorizeAttrsCtx is AuthorizeAttrs for a request: the Resolver reads
+// with ctx.
+func (e *Enforcer) AuthorizeAttrsCtx(ctx context.Context, action string, target, body map[string]any, attrs []Attr, c *reqctx.Context) error {
 	if c == nil {
 		c = anonymous
 	}
@@ -344,7 +356,7 @@ func (e *Enforcer) AuthorizeAttrs(action string, target, body map[string]any, at
 	if target == nil {
 		target = map[string]any{}
 	}
-	st := state{e: e, target: target, c: c}
+	st := state{ctx: ctx, e: e, target: target, c: c}
 	if st.evalMatch(m) && st.err == nil {
 		return nil
 	}

@@ -17,7 +17,7 @@ func (e *Engine) Serve(ctx context.Context, rc *reqctx.Context, method string, r
 		if authz == nil {
 			return nil
 		}
-		return authz.Authorize(rc, nil, action, api.Object{"project_id": rc.ProjectID, "tenant_id": rc.ProjectID}, nil)
+		return authz.Authorize(ctx, rc, nil, action, api.Object{"project_id": rc.ProjectID, "tenant_id": rc.ProjectID}, nil)
 	}
 	switch {
 	case len(rest) == 0 && method == http.MethodGet:
@@ -115,20 +115,10 @@ func (e *Engine) defaults() api.Ordered {
 }
 
 func (e *Engine) all(ctx context.Context) ([]any, error) {
-	rows, err := e.DB.Query(ctx, "SELECT DISTINCT project_id FROM quotas ORDER BY project_id")
+	projects, err := db.Strings(ctx, e.DB, "SELECT DISTINCT project_id FROM quotas ORDER BY project_id")
 	if err != nil {
 		return nil, err
 	}
-	var projects []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		projects = append(projects, p)
-	}
-	rows.Close()
 	out := []any{}
 	for _, p := range projects {
 		l, err := e.limits(ctx, e.DB, p)

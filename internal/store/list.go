@@ -417,6 +417,9 @@ func (t *Table) markerCond(ctx context.Context, dbq db.Querier, q *api.Query) (s
 		}
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", nil, err
+	}
 	if !found {
 		if t.IgnoreUnknownMarker {
 			return "", nil, nil

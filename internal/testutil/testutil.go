@@ -61,7 +61,9 @@ func NewApp(t testing.TB, o Options) (*app.App, error) {
 	if o.DB == "" {
 		o.DB = "sqlite:///" + filepath.Join(t.TempDir(), "neutrino.db")
 	}
-	over := map[string]string{"database.connection": o.DB}
+	// a small pool per test server: tests run several servers at once on
+	// the shared database servers, whose connection limits are global
+	over := map[string]string{"database.connection": o.DB, "database.max_pool_size": "8"}
 	for k, v := range o.Set {
 		over[k] = v
 	}
@@ -75,6 +77,9 @@ func NewApp(t testing.TB, o Options) (*app.App, error) {
 	w := o.Log
 	if w == nil {
 		w = io.Discard
+		if os.Getenv("NEUTRINO_TEST_LOG") != "" {
+			w = os.Stderr // every server's log, to debug a test
+		}
 	}
 	a, err := app.New(c, slog.New(slog.NewTextHandler(w, nil)), true)
 	if err != nil {
