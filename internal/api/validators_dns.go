@@ -82,3 +82,75 @@ func DNSName(maxLen int) Validator {
 		return dnsFormat(v.(string), maxLen)
 	}
 }
+
+var dnsLabelRE = regexp.MustCompile(`^[a-z0-9-]{1,63}$`)
+var allDigitsRE = regexp.MustCompile(`^[0-9]+$`)
+
+// DNSNameFormat is _validate_dns_format.
+func DNSNameFormat(s string, maxLen int) string {
+	if s == "" {
+		return ""
+	}
+	reason := func() string {
+		trimmed := strings.TrimSuffix(s, ".")
+		if len([]rune(trimmed)) > maxLen {
+			return fmt.Sprintf("'%s' exceeds the %d character FQDN limit", trimmed, maxLen)
+		}
+		labels := strings.Split(trimmed, ".")
+		for _, l := range labels {
+			if l == "" {
+				return "Encountered an empty component"
+			}
+			if strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+				return fmt.Sprintf("Name '%s' must not start or end with a hyphen", l)
+			}
+			if !dnsLabelRE.MatchString(l) {
+				return fmt.Sprintf("Name '%s' must be 1-63 characters long, each of which can only be alphanumeric or a hyphen", l)
+			}
+		}
+		if len(labels) > 1 && allDigitsRE.MatchString(labels[len(labels)-1]) {
+			return fmt.Sprintf("TLD '%s' must not be all numeric", labels[len(labels)-1])
+		}
+		return ""
+	}()
+	if reason == "" {
+		return ""
+	}
+	return fmt.Sprintf("'%s' not a valid PQDN or FQDN. Reason: %s", s, reason)
+}
+
+// DNSHostName is type:dns_host_name; dnsDomain is the [DEFAULT] dns_domain
+// option.
+func DNSHostName(maxLen int, dnsDomain func() string) Validator {
+	return func(v any) string {
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Sprintf("'%s' not a valid PQDN or FQDN. Reason: %s", PyStr(v), "name must be a string")
+		}
+		if msg := DNSNameFormat(s, maxLen); msg != "" {
+			return msg
+		}
+		conf := dnsDomain()
+		domain := conf
+		if domain != "" && !strings.HasSuffix(domain, ".") {
+			domain += "."
+		}
+		if s == "" || domain == "" || domain == "openstacklocal." {
+			return ""
+		}
+		higher := "." + domain
+		if !strings.HasSuffix(s, ".") {
+			if len(s)+len(higher) > 255 {
+				return fmt.Sprintf("The dns_name passed is a PQDN and its size is '%d'. The dns_domain option in neutron.conf is set to %s, with a length of '%d'. When the two are concatenated to form a FQDN (with a '.' at the end), the resulting length exceeds the maximum size of '%d'",
+					len(s), conf, len(higher), 255)
+			}
+			return ""
+		}
+		if len(s) <= len(higher) || !strings.HasSuffix(s, higher) {
+			return fmt.Sprintf("The dns_name passed is a FQDN. Its higher level labels must be equal to the dns_domain option in neutron.conf, that has been set to '%s'. It must also include one or more valid DNS labels to the left of '%s'", conf, conf)
+		}
+		return ""
+	}
+}
+
+// SubnetpoolIDOrNone is type:subnetpool_id_or_none.

@@ -1,0 +1,321 @@
+package ml2
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/ipam"
+	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/store"
+)
+
+// ---- create ----
+
+type subnetCreateState struct {
+	pools        []ipam.Range
+	dns          []any
+	routes       []any
+	serviceTypes []any
+}
+
+type subnetCreateKey struct{}
+
+func isGiven(obj api.Object, k string) bool {
+	v, ok := obj[k]
+	return ok && v != nil && v != api.NotSpecified
+}
+
+func (p *Plugin) beforeCreateSubnet(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
+	hasCIDR := isGiven(obj, "cidr")
+	hasPrefixlen := isGiven(obj, "prefixlen")
+	if hasCIDR && hasPrefixlen {
+		return nerr.BadRequest("subnets", "cidr and prefixlen must not be supplied together")
+	}
+	if hasCIDR {
+		pfx, ok := ipam.Prefix(obj["cidr"].(string))
+		if !ok {
+			return nerr.InvalidInput(fmt.Sprintf("%s is not in a CIDR format", api.PyStr(obj["cidr"])))
+		}
+		obj["cidr"] = ipam.FormatPrefix(pfx)
+	}
+	useDefault, _ := obj["use_default_subnetpool"].(bool)
+	hasPool := isGiven(obj, "subnetpool_id")
+	if useDefault && hasPool {
+		return nerr.BadRequest("subnets", "subnetpool_id and use_default_subnetpool cannot both be specified")
+	}
+	if !hasCIDR && !hasPool && !useDefault {
+		return nerr.BadRequest("subnets", "a subnetpool must be specified in the absence of a cidr")
+	}
+	netID, _ := obj["network_id"].(string)
+	if p.subnetPools == nil {
+		if hasPool {
+			return nerr.NotFound("SubnetPoolNotFound", "Subnet pool %s could not be found.", api.PyStr(obj["subnetpool_id"]))
+		}
+		if useDefault {
+			return nerr.BadRequest("subnets", fmt.Sprintf("No default subnetpool found for IPv%s", api.PyStr(obj["ip_version"])))
+		}
+		if err := p.validateSubnet(obj, nil); err != nil {
+			return err
+		}
+		if _, err := p.networks.GetTx(ctx, tx, netID, false); err != nil {
+			return err
+		}
+	} else {
+		if (hasPool || useDefault || !hasCIDR) && isGiven(obj, "allocation_pools") && !hasCIDR {
+			return nerr.BadRequest("subnets", "allocation_pools allowed only for specific subnet requests.")
+		}
+		if !hasPool && !useDefault {
+			if err := p.validateSubnet(obj, nil); err != nil {
+				return err
+			}
+		}
+		if _, err := p.networks.GetTx(ctx, tx, netID, false); err != nil {
+			return err
+		}
+		if err := p.subnetPools.AllocateSubnet(ctx, tx, obj); err != nil {
+			return err
+		}
+		if !isGiven(obj, "cidr") {
+			return nerr.BadRequest("subnets", "a subnetpool must be specified in the absence of a cidr")
+		}
+		if hasPool || useDefault {
+			if err := p.validateSubnet(obj, nil); err != nil {
+				return err
+			}
+		}
+	}
+	if _, ok := obj["subnetpool_id"]; !ok {
+		obj["subnetpool_id"] = nil
+	}
+	pfx, _ := ipam.Prefix(obj["cidr"].(string))
+	version := ipam.Version(pfx.Addr())
+	// gateway: first address (IPv6: the subnet-router anycast address)
+	var gw netip.Addr
+	if g, ok := obj["gateway_ip"]; !ok || g == api.NotSpecified {
+		if version == 6 {
+			gw = ipam.First(pfx)
+		} else {
+			gw = ipam.FromAddr(ipam.First(pfx)).Add64(1).ToAddr(4)
+		}
+		obj["gateway_ip"] = ipam.Format(gw)
+	} else if g != nil {
+		gw, _ = netip.ParseAddr(g.(string))
+	}
+	pools, err := prepareAllocationPools(obj["allocation_pools"], pfx, gw)
+	if err != nil {
+		return err
+	}
+	if gw.IsValid() && ipam.GatewayInvalid(pfx, gw) {
+		return nerr.Conflict("IpamValueInvalid", "Gateway IP %s cannot be allocated in CIDR %s", api.PyStr(obj["gateway_ip"]), ipam.FormatPrefix(pfx))
+	}
+	if err := p.checkSubnetCIDR(ctx, tx, netID, pfx); err != nil {
+		return err
+	}
+	if err := p.checkSubnetpoolAffinity(ctx, tx, netID, version, obj["subnetpool_id"]); err != nil {
+		return err
+	}
+	seg, _ := obj["segment_id"].(string)
+	types, _ := obj["service_types"].([]any)
+	if err := p.checkSegmentCreate(ctx, tx, netID, seg, types); err != nil {
+		return err
+	}
+	st := &subnetCreateState{pools: pools}
+	st.dns, _ = obj["dns_nameservers"].([]any)
+	st.routes, _ = obj["host_routes"].([]any)
+	st.serviceTypes, _ = obj["service_types"].([]any)
+	op.Set(subnetCreateKey{}, st)
+	for _, k := range []string{"ipv6_ra_mode", "ipv6_address_mode"} {
+		if _, ok := obj[k]; !ok {
+			obj[k] = nil
+		}
+	}
+	obj["ip_version"] = int64(version)
+	return nil
+}
+
+// prepareAllocationPools is _prepare_allocation_pools: generated around the
+// gateway, or the requested ones validated.
+func prepareAllocationPools(raw any, pfx netip.Prefix, gw netip.Addr) ([]ipam.Range, error) {
+	list, _ := raw.([]any)
+	if len(list) == 0 {
+		return ipam.GeneratePools(pfx, gw), nil
+	}
+	pools, err := poolsToRanges(list)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateAllocationPools(pools, pfx); err != nil {
+		return nil, err
+	}
+	if gw.IsValid() {
+		if err := gwOutOfPools(gw, pools); err != nil {
+			return nil, err
+		}
+	}
+	return pools, nil
+}
+
+func poolsToRanges(list []any) ([]ipam.Range, error) {
+	var out []ipam.Range
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		s, _ := m["start"].(string)
+		en, _ := m["end"].(string)
+		a, err1 := netip.ParseAddr(s)
+		b, err2 := netip.ParseAddr(en)
+		if err1 != nil || err2 != nil || ipam.Version(a) != ipam.Version(b) || b.Less(a) {
+			return nil, nerr.New(400, "InvalidAllocationPool", "The allocation pool %s is not valid.", pyPool(m))
+		}
+		out = append(out, ipam.Range{First: a, Last: b})
+	}
+	return out, nil
+}
+
+// pyPool writes a requested pool as Python's str() of the dict (keys in
+// the order received; clients send them sorted).
+func pyPool(m map[string]any) string { return api.PyRepr(m) }
+
+// validateAllocationPools is validate_allocation_pools.
+func validateAllocationPools(pools []ipam.Range, pfx netip.Prefix) error {
+	first, last := ipam.PoolBounds(pfx)
+	v := ipam.Version(pfx.Addr())
+	cidr := ipam.FormatPrefix(pfx)
+	for _, r := range pools {
+		if ipam.Version(r.First) != v || ipam.Version(r.Last) != v {
+			return nerr.New(400, "InvalidAllocationPool", "The allocation pool %s is not valid.", r)
+		}
+		if r.First.Less(first) || last.Less(r.Last) {
+			return nerr.New(400, "OutOfBoundsAllocationPool", "The allocation pool %s spans beyond the subnet cidr %s.", r, cidr)
+		}
+	}
+	for i := range pools {
+		for j := i + 1; j < len(pools); j++ {
+			if pools[i].Overlaps(pools[j]) {
+				return nerr.Conflict("OverlappingAllocationPools", "Found overlapping allocation pools: %s %s for subnet %s.", pools[i], pools[j], cidr)
+			}
+		}
+	}
+	return nil
+}
+
+func gwOutOfPools(gw netip.Addr, pools []ipam.Range) error {
+	for _, r := range pools {
+		if r.Contains(gw) {
+			return nerr.Conflict("GatewayConflictWithAllocationPools", "Gateway ip %s conflicts with allocation pool %s.", ipam.Format(gw), r)
+		}
+	}
+	return nil
+}
+
+func versionMismatch(name string, addr string, version int) error {
+	return nerr.InvalidInput(fmt.Sprintf("%s '%s' does not match the ip_version '%d'", name, addr, version))
+}
+
+func addrVersion(s string) int {
+	if a, n, ok := ipam.ParseNetwork(s); ok {
+		_ = n
+		return ipam.Version(a)
+	}
+	return 0
+}
+
+// validateSubnet is _validate_subnet: s holds the request (for an update,
+// completed with ip_version and cidr); cur is the stored subnet on update.
+func (p *Plugin) validateSubnet(s api.Object, cur api.Object) error {
+	ver64, _ := api.PyInt(s["ip_version"])
+	ver := int(ver64)
+	cidr, _ := s["cidr"].(string)
+	pfx, hasPrefix := ipam.Prefix(cidr)
+	if hasPrefix && ipam.Version(pfx.Addr()) != ver {
+		return versionMismatch("cidr", cidr, ver)
+	}
+	dhcpWas := false
+	if cur != nil {
+		dhcpWas, _ = cur["enable_dhcp"].(bool)
+	}
+	if en, _ := s["enable_dhcp"].(bool); en && !dhcpWas && hasPrefix {
+		if (ver == 4 && pfx.Bits() > 30) || (ver == 6 && pfx.Bits() > 126) {
+			return nerr.InvalidInput("Subnet has a prefix length that is incompatible with DHCP service enabled")
+		}
+		if ipam.IsMulticast(pfx) {
+			return nerr.InvalidInput("Multicast IP subnet is not supported if enable_dhcp is True")
+		}
+		if ipam.IsLoopback(pfx) {
+			return nerr.InvalidInput("Loopback IP subnet is not supported if enable_dhcp is True")
+		}
+		if ver == 4 && ipam.First(pfx) == netip.IPv4Unspecified() {
+			return nerr.InvalidInput("First IP '0.0.0.0' of network is not supported if enable_dhcp is True.")
+		}
+	}
+	if g, ok := s["gateway_ip"].(string); ok {
+		if addrVersion(g) != ver {
+			return versionMismatch("gateway_ip", g, ver)
+		}
+		gw, _ := netip.ParseAddr(g)
+		if hasPrefix && ipam.GatewayInvalid(pfx, gw) {
+			return nerr.InvalidInput("Gateway is not valid on subnet")
+		}
+	}
+	if dns, ok := s["dns_nameservers"].([]any); ok {
+		if max := p.env.Config.Int("DEFAULT", "max_dns_nameservers"); len(dns) > max {
+			return nerr.New(400, "DNSNameServersExhausted", "Unable to complete operation for %s. The number of DNS nameservers exceeds the limit %d.", subnetLabel(s, cur), max)
+		}
+		for _, d := range dns {
+			ds, _ := d.(string)
+			if _, err := netip.ParseAddr(ds); err != nil {
+				return nerr.InvalidInput(fmt.Sprintf("Error parsing dns address %s", ds))
+			}
+			if addrVersion(ds) != ver {
+				return versionMismatch("dns_nameserver", ds, ver)
+			}
+		}
+	}
+	if routes, ok := s["host_routes"].([]any); ok {
+		if max := p.env.Config.Int("DEFAULT", "max_subnet_host_routes"); len(routes) > max {
+			return nerr.New(400, "HostRoutesExhausted", "Unable to complete operation for %s. The number of host routes exceeds the limit %d.", subnetLabel(s, cur), max)
+		}
+		for _, r := range routes {
+			m, _ := r.(map[string]any)
+			nh, _ := m["nexthop"].(string)
+			dst, _ := m["destination"].(string)
+			if addrVersion(nh) != ver {
+				return versionMismatch("nexthop", nh, ver)
+			}
+			if addrVersion(dst) != ver {
+				return versionMismatch("destination", dst, ver)
+			}
+		}
+	}
+	ra, raSet := s["ipv6_ra_mode"].(string)
+	am, amSet := s["ipv6_address_mode"].(string)
+	if ver == 4 {
+		if raSet {
+			return nerr.InvalidInput("ipv6_ra_mode is not valid when ip_version is 4")
+		}
+		if amSet {
+			return nerr.InvalidInput("ipv6_address_mode is not valid when ip_version is 4")
+		}
+		return nil
+	}
+	if cur != nil {
+		if en, ok := s["enable_dhcp"].(bool); ok && !en {
+			if raSet || amSet || cur["ipv6_ra_mode"] != nil || cur["ipv6_address_mode"] != nil {
+				return nerr.InvalidInput("Cannot disable enable_dhcp with ipv6 attributes set")
+			}
+		}
+		return nil
+	}
+	if en, _ := s["enable_dhcp"].(bool); (raSet || amSet) && !en {
+		return nerr.InvalidInput("ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False")
+	}
+	if raSet && amSet && ra != am {
+		return nerr.InvalidInput(fmt.Sprintf("ipv6_ra_mode set to '%s' with ipv6_address_mode set to '%s' is not valid. If both attributes are set, they must be the same value", ra, am))
+	}
+	auto := ra == "slaac" || ra == "dhcpv6-stateless" || am == "slaac" || am == "dhcpv6-stateless"
+	if (raSet || amSet) && auto && hasPrefix && pfx.Bits() != 64 {
+		return nerr.InvalidInput(fmt.Sprintf("Invalid CIDR %s for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64", cidr))
+	}
+	return nil
+}
