@@ -13,22 +13,25 @@
 // type-specific callbacks it declares. As in Neutron, every callback runs and
 // the failures are reported together, named after Neutron's callbacks.
 //
-// A component registers its type once (from init or its setup), e.g.:
+// A package registers its type from init with a factory that makes the
+// type for one server (ok=false when its owner is not loaded there):
 //
-//	rbac.RegisterObjectType(rbac.ObjectType{
-//		Name: "security_group", Actions: []string{rbac.AccessShared},
-//		Table: "securitygroups", // owner lookup (id, project_id) and row lock
-//		BoundProjects: func(ctx context.Context, q db.Querier, id string) ([]string, error) {
-//			// the projects of the ports using the group
-//		},
+//	rbac.RegisterObjectType("security_group", func(env *plugin.Env) (rbac.ObjectType, bool) {
+//		return rbac.ObjectType{
+//			Name: "security_group", Actions: []string{rbac.AccessShared},
+//			Table: "securitygroups", // owner lookup (id, project_id) and row lock
+//			BoundProjects: ..., // the projects of the ports using the group
+//		}, true
 //	})
 //
-// and, when its own "shared" attribute goes false, calls
-// CheckUnshare(ctx, tx, type, id, "*") before deleting the wildcard entry;
-// it deletes its object's policies when the object is deleted, and lists
-// its extension alias (e.g. "rbac-security-groups"). Visibility of shared
-// objects stays with the owner's table (its Shared condition reads
-// rbac_policies).
+// Each server makes its types the first time it needs them; plugins add
+// validations to a type of their server with AddCallback(env, ...) during
+// setup. When its own "shared" attribute goes false an owner calls
+// CheckUnshare(ctx, tx, env, type, id, "*") before deleting the wildcard
+// entry; it deletes its object's policies when the object is deleted
+// (internal/sharing), and lists its extension alias (e.g.
+// "rbac-security-groups"). Visibility of shared objects stays with the
+// owner's table (its Shared condition comes from internal/sharing).
 package rbac
 
 import (
