@@ -35,22 +35,33 @@ func workerListener() (net.Listener, error) {
 	return net.FileListener(f)
 }
 
-// supervise is api_workers > 1: the parent migrates the database, opens the
-// socket and runs n worker processes that accept on it (the kernel spreads
-// connections), restarting any that dies, and on SIGTERM stops them all,
-// each draining its in-flight requests.
-func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, args []string) int {
+// supervise is api_workers > 1: the parent migrates the database (when
+// asked), opens the socket and runs n worker processes that accept on it
+// (the kernel spreads connections), restarting any that dies; on SIGHUP it
+// reloads its own log options and passes the signal on to every worker;
+// on SIGTERM it stops them all, each draining its in-flight requests.
+func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, args []string, migrate bool, hup <-chan os.Signal, r *reloader) int {
 	d, err := app.OpenDB(c)
 	if err != nil {
 		log.Error("start-up failed", "error", err)
 		return 1
 	}
-	if _, err := d.Migrate(ctx, db.Schema()); err != nil {
-		d.Close()
-		log.Error("start-up failed", "error", err)
-		return 1
+	if migrate {
+		if _, err := d.Migrate(ctx, db.Schema()); err != nil {
+			d.Close()
+			log.Error("start-up failed", "error", err)
+			return 1
+		}
+	}
+	v, err := d.Version(ctx)
+	if err == nil {
+		err = app.SchemaError(v, d.Redacted)
 	}
 	d.Close()
+	if err != nil {
+		log.Error("start-up failed: " + err.Error())
+		return 1
+	}
 	a := &app.App{Config: c}
 	ln, err := a.Listen()
 	if err != nil {
@@ -117,6 +128,13 @@ func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, a
 			}
 		}(i)
 	}
+	go r.loop(ctx, hup, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, cmd := range procs {
+			cmd.Process.Signal(syscall.SIGHUP)
+		}
+	})
 	daemon.SdNotify(false, daemon.SdNotifyReady)
 	<-ctx.Done()
 	daemon.SdNotify(false, daemon.SdNotifyStopping)

@@ -114,6 +114,28 @@ func (e *Env) Load(names ...string) error {
 	return nil
 }
 
+// LoadServicePlugins loads the service plugins named by service_plugins.
+// A name neutrino does not implement (yet) is not fatal, unlike in Neutron:
+// it is logged as a WARNING naming it, and the server starts without it.
+func (e *Env) LoadServicePlugins(names ...string) error {
+	for _, n := range names {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		if _, _, ok := lookup(n); !ok {
+			e.Log.Warn(fmt.Sprintf("service plugin %q is not implemented by neutrino: ignored, its API is not served (have: %s)", n, strings.Join(Names(), ", ")))
+			continue
+		}
+		if err := e.Load(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Known reports whether a plugin name (or class path) is registered.
+func Known(name string) bool { _, _, ok := lookup(name); return ok }
+
 // Plugin returns a loaded plugin by name.
 func (e *Env) Plugin(name string) Plugin { return e.loaded[name] }
 
