@@ -261,7 +261,7 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 		for !strings.Contains(p.log(), id) && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if n := len(regexp.MustCompile(regexp.QuoteMeta(id) + `[^\n]*status: `).FindAllString(p.log(), -1)); n != 1 {
+		if n := len(regexp.MustCompile(regexp.QuoteMeta(id)+`[^\n]*status: `).FindAllString(p.log(), -1)); n != 1 {
 			t.Fatalf("request %s has %d access log lines", id, n)
 		}
 		if !strings.Contains(p.log(), fmt.Sprintf("GET %s HTTP/1.1\" status: %d", path, resp.StatusCode)) {
