@@ -25,7 +25,7 @@ func dbCommands() []dbCommand {
 		{"version", "print the schema version (changes nothing)",
 			"Print the schema version of the configured database and the version this binary\nneeds, as \"V (head H)\". It changes nothing: a missing SQLite file is reported,\nnot created.", dbVersion},
 		{"check", "check that this neutrino can serve the configured database (like neutron-status upgrade check)",
-			"Check, without changing anything, that this neutrino can serve with this\nconfiguration: the database answers and its schema is current, the policy files\nparse, the authentication options are complete, and which options, plugins and\ndrivers would be ignored. Exit status: 0 all passed, 1 warnings, 2 a failure.", dbCheck},
+			"Check, without changing anything, that this neutrino can serve with this\nconfiguration: the database answers and its schema is current, the policy files\nparse, the authentication options are complete, and which options, plugins and\ndrivers would be ignored, like neutron-status upgrade check. Exit status: 0 all\npassed, 1 warnings, 2 a failure.", dbCheck},
 	}
 }
 

@@ -165,7 +165,7 @@ func errorMessage(body []byte) string {
 		NeutronError struct{ Type, Message string }
 	}
 	if json.Unmarshal(body, &e) == nil && e.NeutronError.Message != "" {
-		return e.NeutronError.Type + ": " + e.NeutronError.Message
+		return e.NeutronError.Message
 	}
 	return strings.TrimSpace(string(body))
 }
