@@ -141,7 +141,7 @@ start_keystone() {
         --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
         --bootstrap-public-url "$KS_URL/v3/" --bootstrap-internal-url "$KS_URL/v3/" \
         --bootstrap-admin-url "$KS_URL/v3/"
-    if ss -ltn "sport = :$KS_PORT" | grep -q LISTEN; then
+    if command -v ss >/dev/null && ss -ltn "sport = :$KS_PORT" | grep -q LISTEN; then
         die "port $KS_PORT is taken by something that is not Keystone"
     fi
     say "starting uwsgi on 127.0.0.1:$KS_PORT (logs in $KS_DIR/log)"
