@@ -196,8 +196,8 @@ func (a *App) build() error {
 		if err != nil {
 			return err
 		}
-		for _, k := range ignored {
-			a.Log.Info("keystone_authtoken option accepted but not used", "option", k)
+		if len(ignored) > 0 {
+			a.Log.Warn("[keystone_authtoken] options accepted but not acted on by neutrino (ignored): " + strings.Join(ignored, ", "))
 		}
 		v, err := keystone.New(kc, keystone.WithLogger(a.Log.With("logger", "keystonemiddleware.auth_token")), keystone.WithDecorate(func(rc *reqctx.Context) {
 			e := a.authz.enforcer()
