@@ -35,30 +35,33 @@ func workerListener() (net.Listener, error) {
 	return net.FileListener(f)
 }
 
+// prepareDB migrates the database when asked and checks that its schema
+// is the one this binary needs.
+func prepareDB(ctx context.Context, c *config.Config, migrate bool) error {
+	d, err := app.OpenDB(c)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if migrate {
+		if _, err := d.Migrate(ctx, db.Schema()); err != nil {
+			return err
+		}
+	}
+	v, err := d.Version(ctx)
+	if err != nil {
+		return err
+	}
+	return app.SchemaError(v, d.Redacted)
+}
+
 // supervise is api_workers > 1: the parent migrates the database (when
 // asked), opens the socket and runs n worker processes that accept on it
 // (the kernel spreads connections), restarting any that dies; on SIGHUP it
 // reloads its own log options and passes the signal on to every worker;
 // on SIGTERM it stops them all, each draining its in-flight requests.
 func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, args []string, migrate bool, hup <-chan os.Signal, r *reloader) int {
-	d, err := app.OpenDB(c)
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		return 1
-	}
-	if migrate {
-		if _, err := d.Migrate(ctx, db.Schema()); err != nil {
-			d.Close()
-			log.Error("start-up failed", "error", err)
-			return 1
-		}
-	}
-	v, err := d.Version(ctx)
-	if err == nil {
-		err = app.SchemaError(v, d.Redacted)
-	}
-	d.Close()
-	if err != nil {
+	if err := prepareDB(ctx, c, migrate); err != nil {
 		log.Error("start-up failed: " + err.Error())
 		return 1
 	}
