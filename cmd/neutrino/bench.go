@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,16 +14,16 @@ import (
 //
 //	neutrino bench --endpoint http://127.0.0.1:9696 --clients 8 --n 2000 --resource networks
 func benchCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench", "--endpoint URL [flags]",
+		"Run the benchmark workload against any Networking API endpoint (neutrino or\nNeutron) and print req/s and p50/p99 latency per phase.")
 	endpoint := fs.String("endpoint", "http://127.0.0.1:9696", "Networking API endpoint")
 	token := fs.String("token", os.Getenv("OS_TOKEN"), "X-Auth-Token to send (default $OS_TOKEN)")
 	clients := fs.Int("clients", 8, "concurrent clients")
 	n := fs.Int("n", 1000, "requests (objects) per phase")
 	resource := fs.String("resource", "networks", "networks or ports (ports: on one /16 subnet of a new network)")
 	phases := fs.String("phases", "create,show,list,update,delete", "phases to run, in order: create (n objects), show (each object 5 times), list (pages of 100), listall (the whole collection, 1 client), update, delete")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	fmt.Fprintf(stdout, "endpoint %s, %d clients, n=%d\n", *endpoint, *clients, *n)
 	_, err := bench.Run(context.Background(), bench.Options{

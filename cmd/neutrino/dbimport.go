@@ -40,11 +40,9 @@ func dbImportCmd(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opt.Force, "force", false, "replace the contents of a non-empty target")
 	fs.BoolVar(&opt.DryRun, "dry-run", false, "import in a transaction and roll it back (an empty target still gets the schema)")
 	// the configuration flags that matter here (the target database)
-	var f commonFlags
-	fs.Var(&f.files, "config-file", "neutron.conf to read (repeatable; later files override earlier ones)")
-	fs.Var(&f.dirs, "config-dir", "directory of *.conf files to read after the config files (repeatable)")
-	fs.Var(&f.sets, "set", "override an option: group.name=value (repeatable)")
-	fs.StringVar(&f.dbConn, "database-connection", "", "the target database: override [database] connection")
+	var f confFlags
+	f.config(fs)
+	f.database(fs)
 	f.workers = -1
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -2,37 +2,29 @@
 // server: one binary with subcommands.
 //
 //	neutrino [serve] [--config-file F]... [flags]   run the API server
-//	neutrino db upgrade [--config-file F]...        apply schema migrations
-//	neutrino db version [--config-file F]...        print the schema version
+//	neutrino db upgrade|version|check [--config-file F]...
 //	neutrino policy [--config-file F]... [--format yaml|json]  print the effective policy
+//	neutrino bench --endpoint URL ...                run the benchmark workload
 //	neutrino config-doc                             print docs/config.md
-//	neutrino version                                print the version
+//	neutrino version | --version                    print the version
+//
+// Every subcommand answers --help with its own flags.
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
 	_ "net/http/pprof" // served only when NEUTRINO_PPROF is set
 	"os"
-	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/neutrino-os/neutrino/internal/app"
 	"github.com/neutrino-os/neutrino/internal/config"
-	"github.com/neutrino-os/neutrino/internal/db"
 	_ "github.com/neutrino-os/neutrino/internal/plugins" // registers every plugin
-	"github.com/neutrino-os/neutrino/internal/server"
 )
 
 // Version is set at build time (-ldflags "-X main.Version=...").
@@ -53,256 +45,145 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// command is a subcommand of neutrino.
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the API server (the default command)", serve},
+		{"db", "database schema: upgrade, version, check", dbCmd},
+		{"policy", "print the effective policy (defaults + overrides), like oslopolicy-policy-generator", policyCmd},
+		{"bench", "run the benchmark workload against an endpoint", benchCmd},
+		{"config-doc", "print the configuration reference (docs/config.md)", configDocCmd},
+		{"version", "print the version", versionCmd},
+		{"help", "show the help of neutrino or of a command", helpCmd},
+	}
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	switch cmd {
-	case "serve":
-		return serve(args, stderr)
-	case "db":
-		sub := ""
-		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-			sub, args = args[0], args[1:]
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		switch {
+		case len(args) > 0 && isHelp(args[0]):
+			usage(stdout)
+			return 0
+		case len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "-V"):
+			return versionCmd(nil, stdout, stderr)
 		}
-		if sub == "import" {
-			return dbImportCmd(args, stdout, stderr)
-		}
-		return dbCmd(sub, args, stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintf(stdout, "neutrino %s (Networking API v2.0, Neutron %s compatible)\n", Version, NeutronVersion)
-		return 0
-	case "config-doc":
-		config.WriteDoc(stdout)
-		return 0
-	case "bench":
-		return benchCmd(args, stdout, stderr)
-	case "policy":
-		return policyCmd(args, stdout, stderr)
-	case "help", "-h", "--help":
-		usage(stdout)
-		return 0
+		return serve(args, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "neutrino: unknown command %q\n", cmd)
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "neutrino: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
 }
 
+func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" || a == "help" }
+
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: neutrino <command> [flags]
-
-commands:
-  serve        run the API server (default)
-  db upgrade   apply pending schema migrations
-  db version   print the schema version
-  bench        run the benchmark workload against an endpoint
-  policy       print the effective policy (defaults + overrides), like oslopolicy-policy-generator
-  config-doc   print the configuration reference (docs/config.md)
-  version      print the version
-
-Run "neutrino serve -h" for the server's flags.
-`)
+	fmt.Fprintf(w, "neutrino %s: the OpenStack Networking API (Neutron %s) in one binary\n\n", Version, NeutronVersion)
+	fmt.Fprint(w, "usage: neutrino <command> [flags]\n       neutrino [serve flags]     (serve is the default)\n\ncommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nflags:\n  -h, --help  show this help\n  --version   print the version\n\nRun \"neutrino <command> --help\" for the flags of a command.\n")
 }
 
-type multi []string
-
-func (m *multi) String() string     { return strings.Join(*m, ",") }
-func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
-
-// commonFlags are the configuration flags of serve and db.
-type commonFlags struct {
-	files, dirs, sets multi
-	bindHost, dbConn  string
-	authStrategy      string
-	bindPort, workers int
-	debug             bool
+func helpCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return 0
+	}
+	if args[0] == "help" {
+		usage(stdout)
+		return 0
+	}
+	return run(append(args[:1:1], "--help"), stdout, stderr)
 }
 
-func (f *commonFlags) register(fs *flag.FlagSet) {
-	fs.Var(&f.files, "config-file", "neutron.conf to read (repeatable; later files override earlier ones)")
-	fs.Var(&f.dirs, "config-dir", "directory of *.conf files to read after the config files (repeatable)")
-	fs.Var(&f.sets, "set", "override an option: group.name=value (repeatable), e.g. --set ml2.tenant_network_types=vlan")
-	fs.StringVar(&f.bindHost, "bind-host", "", "override [DEFAULT] bind_host")
-	fs.IntVar(&f.bindPort, "bind-port", 0, "override [DEFAULT] bind_port")
-	fs.IntVar(&f.workers, "api-workers", -1, "override [DEFAULT] api_workers")
-	fs.StringVar(&f.dbConn, "database-connection", "", "override [database] connection")
-	fs.StringVar(&f.authStrategy, "auth-strategy", "", "override [DEFAULT] auth_strategy")
-	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
-}
-
-func (f *commonFlags) load() (*config.Config, error) {
-	over := map[string]string{}
-	for _, s := range f.sets {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok {
-			return nil, fmt.Errorf("--set %q: want group.name=value", s)
-		}
-		over[strings.TrimSpace(k)] = strings.TrimSpace(v)
+func versionCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "", "print the version")
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
-	if f.bindHost != "" {
-		over["DEFAULT.bind_host"] = f.bindHost
-	}
-	if f.bindPort != 0 {
-		over["DEFAULT.bind_port"] = fmt.Sprint(f.bindPort)
-	}
-	if f.workers >= 0 {
-		over["DEFAULT.api_workers"] = fmt.Sprint(f.workers)
-	}
-	if f.dbConn != "" {
-		over["database.connection"] = f.dbConn
-	}
-	if f.authStrategy != "" {
-		over["DEFAULT.auth_strategy"] = f.authStrategy
-	}
-	if f.debug {
-		over["DEFAULT.debug"] = "true"
-	}
-	c, err := config.Load(f.files, f.dirs, over)
-	if err != nil {
-		return nil, err
-	}
-	if err := app.ApplyDefaultProfile(c); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// flushLogs writes out buffered log lines (set by newLogger).
-var flushLogs = func() {}
-
-func newLogger(c *config.Config, stderr io.Writer) (*slog.Logger, func(), error) {
-	level := slog.LevelInfo
-	if c.Bool("DEFAULT", "debug") {
-		level = slog.LevelDebug
-	}
-	out, closeFn := stderr, func() {}
-	if lf := c.String("DEFAULT", "log_file"); lf != "" {
-		if d := c.String("DEFAULT", "log_dir"); d != "" && !filepath.IsAbs(lf) {
-			lf = filepath.Join(d, lf)
-		}
-		f, err := os.OpenFile(lf, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-		if err != nil {
-			return nil, nil, fmt.Errorf("log_file: %v", err)
-		}
-		out, closeFn = f, func() { f.Close() }
-	}
-	lw := server.NewLogWriter(out, 100*time.Millisecond)
-	flushLogs = func() { lw.Flush() }
-	return slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: level})), func() { lw.Close(); closeFn() }, nil
-}
-
-func serve(args []string, stderr io.Writer) int {
-	start := time.Now()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f commonFlags
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	c, err := f.load()
-	if err != nil {
-		fmt.Fprintln(stderr, "neutrino:", err)
-		return 1
-	}
-	log, closeLog, err := newLogger(c, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "neutrino:", err)
-		return 1
-	}
-	defer closeLog()
-	for _, w := range c.Warnings {
-		log.Warn("ignoring unknown option " + w)
-	}
-	if workerID := os.Getenv(workerEnv); workerID == "" {
-		log.Info("neutrino starting", "version", Version, "config_files", c.Files)
-		log.Info("********************************************************************************")
-		for _, line := range c.Effective() {
-			log.Info(line)
-		}
-		log.Info("********************************************************************************")
-	}
-
-	if addr := os.Getenv("NEUTRINO_PPROF"); addr != "" {
-		go func() { log.Warn("pprof server", "error", http.ListenAndServe(addr, nil)) }()
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-
-	if n := c.Int("DEFAULT", "api_workers"); n > 1 && os.Getenv(workerEnv) == "" {
-		return supervise(ctx, c, log, n, args)
-	}
-
-	a, err := app.New(c, log, os.Getenv(workerEnv) == "")
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		return 1
-	}
-	defer a.Close()
-	ln, err := workerListener()
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		return 1
-	}
-	if ln == nil {
-		if ln, err = a.Listen(); err != nil {
-			log.Error("cannot listen", "error", err)
-			return 1
-		}
-	}
-	log.Info("serving", "address", ln.Addr().String(), "database", a.DB.Redacted, "engine", a.DB.Dialect().String(),
-		"extensions", len(a.API.Extensions), "startup", time.Since(start).Round(time.Millisecond).String())
-	flushLogs()
-	if err := a.Run(ctx, ln); err != nil {
-		log.Error("server failed", "error", err)
-		return 1
-	}
-	log.Info("stopped")
+	fmt.Fprintf(stdout, "neutrino %s (Networking API v2.0, Neutron %s compatible)\n", Version, NeutronVersion)
 	return 0
 }
 
-func dbCmd(sub string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("db", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f commonFlags
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+func configDocCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("config-doc", "", "print the configuration reference in Markdown (docs/config.md)")
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
-	c, err := f.load()
-	if err != nil {
-		fmt.Fprintln(stderr, "neutrino:", err)
-		return 1
-	}
-	d, err := app.OpenDB(c)
-	if err != nil {
-		fmt.Fprintln(stderr, "neutrino:", err)
-		return 1
-	}
-	defer d.Close()
-	ctx := context.Background()
-	switch sub {
-	case "upgrade":
-		applied, err := d.Migrate(ctx, db.Schema())
-		if err != nil {
-			fmt.Fprintln(stderr, "neutrino: db upgrade:", err)
-			return 1
-		}
-		v, _ := d.Version(ctx)
-		fmt.Fprintf(stdout, "applied %d migration(s) %v; schema version %d (%s)\n", len(applied), applied, v, d.Redacted)
-		return 0
-	case "version", "current":
-		v, err := d.Version(ctx)
-		if err != nil {
-			fmt.Fprintln(stderr, "neutrino:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "%d (head %d)\n", v, db.Head())
-		return 0
-	}
-	fmt.Fprintln(stderr, "usage: neutrino db upgrade|version [--config-file F]...")
-	return 2
+	config.WriteDoc(stdout)
+	return 0
 }
 
-var errNoWorker = errors.New("not a worker")
+// newFlagSet makes the flag set of a command; its usage prints
+// "usage: neutrino <name> <synopsis>", the description and the flags.
+func newFlagSet(name, synopsis, desc string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		w := fs.Output()
+		if synopsis == "" {
+			synopsis = "[flags]"
+		}
+		fmt.Fprintf(w, "usage: neutrino %s %s\n\n%s\n", name, synopsis, desc)
+		printFlags(w, fs)
+	}
+	return fs
+}
+
+// printFlags lists the flags GNU-style (--name), as OpenStack's tools do.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if first {
+			fmt.Fprint(w, "\nflags:\n")
+			first = false
+		}
+		arg, help := flag.UnquoteUsage(f)
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		fmt.Fprintf(w, "  %s%s", dash, f.Name)
+		if arg != "" {
+			fmt.Fprintf(w, " %s", strings.ToUpper(arg))
+		}
+		switch f.DefValue {
+		case "", "0", "-1", "false", "[]":
+		default:
+			help += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "\n        %s\n", help)
+	})
+}
+
+// parseFlags parses args; --help prints the command's usage on stdout.
+// When ok is false the command returns code at once.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) || err == nil && fs.NArg() > 0 && isHelp(fs.Arg(0)) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0, false
+	}
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "neutrino %s: %v\n\n", fs.Name(), err)
+		fs.SetOutput(stderr)
+		fs.Usage()
+		return 2, false
+	}
+	return 0, true
+}

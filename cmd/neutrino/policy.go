@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,13 +11,13 @@ import (
 // in-code defaults (with Zed's deprecated alternatives ORed in unless
 // enforce_new_defaults) and the overrides of policy_file and policy_dirs.
 func policyCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("policy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f commonFlags
-	f.register(fs)
+	fs := newFlagSet("policy", "[--config-file F]... [--format yaml|json]",
+		"Print every policy rule with its effective check string: the in-code defaults of\nNeutron Zed and the overrides of policy_file and policy_dirs.")
+	var f confFlags
+	f.config(fs)
 	format := fs.String("format", "yaml", "yaml or json")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	c, err := f.load()
 	if err != nil {

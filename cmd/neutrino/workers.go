@@ -35,22 +35,36 @@ func workerListener() (net.Listener, error) {
 	return net.FileListener(f)
 }
 
-// supervise is api_workers > 1: the parent migrates the database, opens the
-// socket and runs n worker processes that accept on it (the kernel spreads
-// connections), restarting any that dies, and on SIGTERM stops them all,
-// each draining its in-flight requests.
-func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, args []string) int {
+// prepareDB migrates the database when asked and checks that its schema
+// is the one this binary needs.
+func prepareDB(ctx context.Context, c *config.Config, migrate bool) error {
 	d, err := app.OpenDB(c)
 	if err != nil {
-		log.Error("start-up failed", "error", err)
+		return err
+	}
+	defer d.Close()
+	if migrate {
+		if _, err := d.Migrate(ctx, db.Schema()); err != nil {
+			return err
+		}
+	}
+	v, err := d.Version(ctx)
+	if err != nil {
+		return err
+	}
+	return app.SchemaError(v, d.Redacted)
+}
+
+// supervise is api_workers > 1: the parent migrates the database (when
+// asked), opens the socket and runs n worker processes that accept on it
+// (the kernel spreads connections), restarting any that dies; on SIGHUP it
+// reloads its own log options and passes the signal on to every worker;
+// on SIGTERM it stops them all, each draining its in-flight requests.
+func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, args []string, migrate bool, hup <-chan os.Signal, r *reloader) int {
+	if err := prepareDB(ctx, c, migrate); err != nil {
+		log.Error("start-up failed: " + err.Error())
 		return 1
 	}
-	if _, err := d.Migrate(ctx, db.Schema()); err != nil {
-		d.Close()
-		log.Error("start-up failed", "error", err)
-		return 1
-	}
-	d.Close()
 	a := &app.App{Config: c}
 	ln, err := a.Listen()
 	if err != nil {
@@ -117,6 +131,13 @@ func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, a
 			}
 		}(i)
 	}
+	go r.loop(ctx, hup, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, cmd := range procs {
+			cmd.Process.Signal(syscall.SIGHUP)
+		}
+	})
 	daemon.SdNotify(false, daemon.SdNotifyReady)
 	<-ctx.Done()
 	daemon.SdNotify(false, daemon.SdNotifyStopping)

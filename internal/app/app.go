@@ -64,6 +64,8 @@ type App struct {
 	Server *server.Server
 	Policy *policy.Enforcer
 	Log    *slog.Logger
+
+	authz *authorizer
 }
 
 // OpenDB opens the configured database.
@@ -72,7 +74,11 @@ func OpenDB(c *config.Config) (*db.DB, error) {
 	if url == "" {
 		return nil, fmt.Errorf("[database] connection is not set")
 	}
-	return db.Open(url, db.Options{MaxOpenConns: c.Int("database", "max_pool_size")})
+	d, err := db.Open(url, db.Options{MaxOpenConns: c.Int("database", "max_pool_size")})
+	if err != nil {
+		return nil, fmt.Errorf("[database] connection: %w", err)
+	}
+	return d, nil
 }
 
 // New builds the application; migrate applies pending schema migrations.
@@ -97,9 +103,9 @@ func New(c *config.Config, log *slog.Logger, migrate bool) (*App, error) {
 		d.Close()
 		return nil, err
 	}
-	if want := db.Head(); v != want {
+	if err := SchemaError(v, d.Redacted); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("database schema is at version %d, this neutrino needs %d: run `neutrino db upgrade`", v, want)
+		return nil, err
 	}
 	a := &App{Config: c, DB: d, Log: log}
 	if err := a.build(); err != nil {
@@ -109,12 +115,33 @@ func New(c *config.Config, log *slog.Logger, migrate bool) (*App, error) {
 	return a, nil
 }
 
+// SchemaError says what to do when a database's schema version v is not
+// the one this binary needs (nil when it is).
+func SchemaError(v int, where string) error {
+	switch want := db.Head(); {
+	case v == want:
+		return nil
+	case v == 0:
+		return fmt.Errorf("database %s has no neutrino schema (this neutrino needs version %d): run `neutrino db upgrade` with the same configuration (or set [database] auto_migrate = true, or serve --auto-migrate)", where, want)
+	case v < want:
+		return fmt.Errorf("database %s schema is at version %d, behind this neutrino's %d: run `neutrino db upgrade` with the same configuration (or set [database] auto_migrate = true, or serve --auto-migrate)", where, v, want)
+	default:
+		return fmt.Errorf("database %s schema is at version %d, newer than this neutrino's %d: run a newer neutrino", where, v, want)
+	}
+}
+
 func (a *App) build() error {
 	c := a.Config
 	env := plugin.NewEnv(c, a.DB, a.Log)
-	names := append([]string{c.String("DEFAULT", "core_plugin")}, c.List("DEFAULT", "service_plugins")...)
-	if err := env.Load(names...); err != nil {
+	if err := env.Load(c.String("DEFAULT", "core_plugin")); err != nil {
 		return err
+	}
+	if err := env.LoadServicePlugins(servicePlugins(c, a.Log)...); err != nil {
+		return err
+	}
+	retryLog := a.Log.With("logger", "oslo_db.api")
+	a.DB.OnRetry = func(ctx context.Context, attempt int, err error) {
+		retryLog.DebugContext(ctx, "database transaction conflicted; retrying", "attempt", attempt, "error", err)
 	}
 	if err := env.Finish(); err != nil {
 		return err
@@ -144,8 +171,9 @@ func (a *App) build() error {
 		return err
 	}
 	a.Policy = enforcer
+	a.authz = newAuthorizer(enforcer, env, a.Log)
 	ctl := &api.Controller{
-		Policy:     newAuthorizer(enforcer, env),
+		Policy:     a.authz,
 		Resources:  env.Resources(),
 		Specials:   map[string]api.Special{"quotas": quotas},
 		Extensions: exts,
@@ -168,18 +196,32 @@ func (a *App) build() error {
 		if err != nil {
 			return err
 		}
-		for _, k := range ignored {
-			a.Log.Info("keystone_authtoken option accepted but not used", "option", k)
+		if len(ignored) > 0 {
+			a.Log.Warn("[keystone_authtoken] options accepted but not acted on by neutrino (ignored): " + strings.Join(ignored, ", "))
 		}
-		v, err := keystone.New(kc, keystone.WithLogger(a.Log), keystone.WithDecorate(func(rc *reqctx.Context) {
-			rc.IsAdmin = enforcer.CheckIsAdmin(rc)
-			rc.IsAdvsvc = enforcer.CheckIsAdvsvc(rc)
+		v, err := keystone.New(kc, keystone.WithLogger(a.Log.With("logger", "keystonemiddleware.auth_token")), keystone.WithDecorate(func(rc *reqctx.Context) {
+			e := a.authz.enforcer()
+			rc.IsAdmin = e.CheckIsAdmin(rc)
+			rc.IsAdvsvc = e.CheckIsAdvsvc(rc)
 		}))
 		if err != nil {
 			return err
 		}
 		a.Server.Auth = v.Middleware
 	}
+	return nil
+}
+
+// ReloadPolicy reads the policy files of c ([oslo_policy]) again and uses
+// them for every request from now on (SIGHUP). On error the policy in use
+// stays.
+func (a *App) ReloadPolicy(c *config.Config) error {
+	e, err := NewEnforcer(c)
+	if err != nil {
+		return err
+	}
+	a.authz.use(e)
+	a.Policy = e
 	return nil
 }
 

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/config"
@@ -60,15 +62,29 @@ func dirOf(path string) string {
 	return "."
 }
 
-// authorizer adapts the policy engine to the API controller.
+// authorizer adapts the policy engine to the API controller. The engine is
+// swapped whole when the policy files are reloaded (SIGHUP).
 type authorizer struct {
-	e     *policy.Enforcer
+	cur   atomic.Pointer[policy.Enforcer]
+	env   *plugin.Env
+	log   *slog.Logger // neutron.policy: decisions at DEBUG
 	mu    sync.Mutex
 	attrs map[*api.Resource][]policy.Attr
 }
 
-func newAuthorizer(e *policy.Enforcer, env *plugin.Env) *authorizer {
-	a := &authorizer{e: e, attrs: map[*api.Resource][]policy.Attr{}}
+func newAuthorizer(e *policy.Enforcer, env *plugin.Env, log *slog.Logger) *authorizer {
+	a := &authorizer{env: env, log: log.With("logger", "neutron.policy"), attrs: map[*api.Resource][]policy.Attr{}}
+	a.use(e)
+	return a
+}
+
+// enforcer is the policy engine in use.
+func (a *authorizer) enforcer() *policy.Enforcer { return a.cur.Load() }
+
+// use makes e the policy engine, resolving field checks (rule
+// "field:network:shared=True" and the like) against the plugins' tables.
+func (a *authorizer) use(e *policy.Enforcer) {
+	env := a.env
 	e.SetResolver(func(ctx context.Context, resource, field string, target map[string]any) (any, error) {
 		res := findResource(env, resource)
 		if res == nil {
@@ -93,7 +109,7 @@ func newAuthorizer(e *policy.Enforcer, env *plugin.Env) *authorizer {
 		}
 		return obj[field], nil
 	})
-	return a
+	a.cur.Store(e)
 }
 
 func findResource(env *plugin.Env, name string) *api.Resource {
@@ -128,7 +144,15 @@ func (a *authorizer) policyAttrs(res *api.Resource) []policy.Attr {
 }
 
 func (a *authorizer) Authorize(ctx context.Context, rc *reqctx.Context, res *api.Resource, action string, target, body api.Object) error {
-	err := a.e.AuthorizeAttrsCtx(ctx, action, target, body, a.policyAttrs(res), rc)
+	err := a.enforcer().AuthorizeAttrsCtx(ctx, action, target, body, a.policyAttrs(res), rc)
+	if a.log.Enabled(ctx, slog.LevelDebug) {
+		ctx := reqctx.With(ctx, rc)
+		if err == nil {
+			a.log.DebugContext(ctx, "policy check passed", "action", action, "target_id", target["id"], "roles", strings.Join(rc.Roles, ","), "is_admin", rc.IsAdmin)
+		} else {
+			a.log.DebugContext(ctx, "policy check failed", "action", action, "target_id", target["id"], "roles", strings.Join(rc.Roles, ","), "is_admin", rc.IsAdmin, "reason", err.Error())
+		}
+	}
 	if err == nil {
 		return nil
 	}
@@ -140,9 +164,15 @@ func (a *authorizer) Authorize(ctx context.Context, rc *reqctx.Context, res *api
 }
 
 func (a *authorizer) Check(ctx context.Context, rc *reqctx.Context, action string, target api.Object, mightNotExist bool) bool {
-	if mightNotExist && !a.e.HasRule(action) {
+	e := a.enforcer()
+	if mightNotExist && !e.HasRule(action) {
 		return true
 	}
-	ok, _ := a.e.CheckCtx(ctx, action, target, rc)
+	ok, _ := e.CheckCtx(ctx, action, target, rc)
+	if !ok {
+		if a.log.Enabled(ctx, slog.LevelDebug) {
+			a.log.DebugContext(reqctx.With(ctx, rc), "policy check failed", "action", action, "target_id", target["id"])
+		}
+	}
 	return ok
 }

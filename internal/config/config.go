@@ -71,6 +71,36 @@ func RegisterRawGroup(group, help string) {
 	rawGroups[strings.ToLower(group)] = help
 }
 
+// ignoredGroups are groups neutrino accepts whole without acting on them
+// (such as [nova]); every key given is named in the ignored-options warning.
+var ignoredGroups = map[string]string{}
+
+// RegisterIgnoredGroup declares a group whose keys are accepted and not
+// acted on; help says why, in the configuration reference.
+func RegisterIgnoredGroup(group, help string) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	ignoredGroups[strings.ToLower(group)] = help
+}
+
+func isIgnoredGroup(group string) bool {
+	regMu.Lock()
+	defer regMu.Unlock()
+	_, ok := ignoredGroups[strings.ToLower(group)]
+	return ok
+}
+
+// IgnoredGroups returns the ignored groups and their help, for the reference.
+func IgnoredGroups() map[string]string {
+	regMu.Lock()
+	defer regMu.Unlock()
+	out := map[string]string{}
+	for k, v := range ignoredGroups {
+		out[k] = v
+	}
+	return out
+}
+
 // RawGroups returns the raw groups and their help, for the reference.
 func RawGroups() map[string]string {
 	regMu.Lock()
@@ -145,10 +175,15 @@ type Config struct {
 	Files []string
 	// Warnings are the unknown options met (one line each).
 	Warnings []string
+	// IgnoredSet are the options given (in a file or on the command line)
+	// that neutrino accepts but does not act on, as "[group] name".
+	IgnoredSet []string
 	// FromFiles is true when at least one config file was read.
 	FromFiles bool
 	// raw holds the values of raw groups: "group.key" → value (last wins).
 	raw map[string]string
+	// ignored is the set behind IgnoredSet.
+	ignored map[string]bool
 }
 
 // Raw returns a key of a raw group as written in the files.
@@ -164,6 +199,7 @@ func Load(files, dirs []string, overrides map[string]string) (*Config, error) {
 	c := &Config{values: map[*Option]any{}, sources: map[*Option]string{}, raw: map[string]string{}}
 	raw := map[*Option]rawValue{}
 	unknown := map[string]bool{}
+	c.ignored = map[string]bool{}
 
 	all := append([]string{}, files...)
 	for _, d := range dirs {
@@ -186,8 +222,16 @@ func Load(files, dirs []string, overrides map[string]string) (*Config, error) {
 			group, name = "DEFAULT", k
 		}
 		o := lookup(group, name)
+		if o == nil && isRawGroup(group) {
+			c.raw[strings.ToLower(group)+"."+strings.ToLower(name)] = v
+			continue
+		}
+		if o == nil && isIgnoredGroup(group) {
+			c.ignored[fmt.Sprintf("[%s] %s", group, name)] = true
+			continue
+		}
 		if o == nil {
-			return nil, fmt.Errorf("unknown option %s.%s", group, name)
+			return nil, fmt.Errorf("unknown option %s.%s (no such option in neutrino's reference, docs/config.md)", group, name)
 		}
 		raw[o] = rawValue{vals: []string{v}, src: "command line"}
 	}
@@ -216,6 +260,15 @@ func Load(files, dirs []string, overrides map[string]string) (*Config, error) {
 	}
 	sort.Strings(ws)
 	c.Warnings = ws
+	for _, o := range Options() {
+		if _, given := raw[o]; given && o.Ignored {
+			c.ignored[fmt.Sprintf("[%s] %s", o.Group, o.Name)] = true
+		}
+	}
+	for k := range c.ignored {
+		c.IgnoredSet = append(c.IgnoredSet, k)
+	}
+	sort.Strings(c.IgnoredSet)
 	return c, nil
 }
 
@@ -262,6 +315,10 @@ func (c *Config) readFile(path string, raw map[*Option]rawValue, unknown map[str
 			o := lookup(group, k.Name())
 			if o == nil && isRawGroup(group) {
 				c.raw[strings.ToLower(group)+"."+strings.ToLower(k.Name())] = k.Value()
+				continue
+			}
+			if o == nil && isIgnoredGroup(group) {
+				c.ignored[fmt.Sprintf("[%s] %s", group, k.Name())] = true
 				continue
 			}
 			if o == nil {
@@ -379,6 +436,10 @@ func parse(o *Option, vals []string, raw map[*Option]rawValue, depth int) (any, 
 		return f, nil
 	case Bool:
 		switch strings.ToLower(s) {
+		case "":
+			if o.Default == "" {
+				return nil, nil // unset: the user of the option decides
+			}
 		case "true", "1", "on", "yes":
 			return true, nil
 		case "false", "0", "off", "no":
@@ -441,6 +502,16 @@ func (c *Config) Bool(group, name string) bool {
 	v, _ := c.get(group, name)
 	b, _ := v.(bool)
 	return b
+}
+
+// BoolOr returns a boolean option, or def when it has no value (an option
+// whose default is unset).
+func (c *Config) BoolOr(group, name string, def bool) bool {
+	v, _ := c.get(group, name)
+	if b, ok := v.(bool); ok {
+		return b
+	}
+	return def
 }
 
 // Float returns a float option.

@@ -54,6 +54,9 @@ type DB struct {
 	path    string     // SQLite: database file
 	changes atomic.Pointer[changeWatcher]
 	lastTry atomic.Int64 // unix nanos of the last attempt to open changes
+	// OnRetry, when set, is called before Write retries a transaction that
+	// conflicted (for the debug log).
+	OnRetry func(ctx context.Context, attempt int, err error)
 	// pinned (SQLite) is a connection kept open, in a read transaction's
 	// aftermath, for the DB's lifetime: while it is open no process can
 	// re-initialise or delete the -shm file the change watcher reads.
@@ -469,6 +472,9 @@ func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 		if !Retryable(err) {
 			return err
+		}
+		if d.OnRetry != nil {
+			d.OnRetry(ctx, attempt+1, err)
 		}
 	}
 	return fmt.Errorf("giving up after %d attempts: %w", MaxAttempts, err)

@@ -1,7 +1,7 @@
 package keystone
 
 // Tests against the real Keystone (Zed) that
-// /work/shared/reference/keystone-up.sh runs on 127.0.0.1:5000 (or
+// scripts/harness/keystone-up.sh runs on 127.0.0.1:5000 (or
 // $KEYSTONE_URL). They skip when it does not answer, unless CI=true, where
 // they fail: run testdata/ensure-keystone.sh first.
 

@@ -9,6 +9,7 @@ package plugin
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 
@@ -99,6 +100,41 @@ func (e *Env) Load(names ...string) error {
 	}
 	return nil
 }
+
+// neutronServicePlugins are the service plugin names (entry points) of
+// Neutron's tree: one neutrino lacks is a start-up warning, so that an
+// operator's files start; any other unknown name is an error.
+var neutronServicePlugins = []string{"router", "ovn-router", "metering", "qos", "segments", "trunk", "port_forwarding",
+	"flavors", "auto_allocate", "network_segment_range", "placement", "log", "local_ip", "ndp_proxy",
+	"conntrack_helper", "tag", "timestamp", "revisions", "network_ip_availability", "loki", "vpnaas",
+	"firewall_v2", "bgp", "taas", "address_group", "port_hints", "port_trusted"}
+
+// LoadServicePlugins loads the service plugins named by service_plugins.
+// A Neutron service plugin neutrino does not implement (yet) is not fatal:
+// it is logged as a WARNING naming it, and the server starts without it.
+// A name that is no Neutron plugin either fails, listing the names that
+// exist.
+func (e *Env) LoadServicePlugins(names ...string) error {
+	for _, n := range names {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		if !Known(n) {
+			if !slices.Contains(neutronServicePlugins, n) && !strings.Contains(n, ".") {
+				return fmt.Errorf("service_plugins: unknown plugin %q (available: %s)", n, strings.Join(Names(), ", "))
+			}
+			e.Log.Warn(fmt.Sprintf("service plugin %q is not implemented by neutrino: ignored, its API is not served (have: %s)", n, strings.Join(Names(), ", ")))
+			continue
+		}
+		if err := e.Load(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Known reports whether a plugin name (or class path) is registered.
+func Known(name string) bool { _, ok := registry.Get(registry.Plugins, name); return ok }
 
 // Plugin returns a loaded plugin by name.
 func (e *Env) Plugin(name string) Plugin { return e.loaded[name] }

@@ -44,6 +44,16 @@ func (lw *LogWriter) Write(p []byte) (int, error) {
 	return lw.w.Write(p)
 }
 
+// SetOutput flushes what is buffered to the old output and writes to w
+// from now on.
+func (lw *LogWriter) SetOutput(w io.Writer) error {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	err := lw.w.Flush()
+	lw.w.Reset(w)
+	return err
+}
+
 // Flush writes out what is buffered.
 func (lw *LogWriter) Flush() error {
 	lw.mu.Lock()

@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,8 +38,9 @@ type Server struct {
 	// AccessLog enables one log line per request.
 	AccessLog bool
 
-	handler  http.Handler
-	inflight atomic.Int64
+	handler   http.Handler
+	inflight  atomic.Int64
+	accessLog *slog.Logger
 }
 
 // maxRequestLine is eventlet.wsgi's MAX_REQUEST_LINE, the bound of the
@@ -57,7 +59,8 @@ func (s *Server) Handler() http.Handler {
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
-	var v2 http.Handler = s.API
+	s.accessLog = s.Log.With(LoggerKey, "neutron.wsgi")
+	var v2 http.Handler = recordCaller(s.API)
 	if s.Auth != nil {
 		v2 = s.Auth(v2)
 	} else {
@@ -92,7 +95,9 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) InFlight() int64 { return s.inflight.Load() }
 
 // requestID gives every request its req-<uuid> (oslo's RequestId) and
-// writes the access log line.
+// writes the access log line, and for a client error (4xx) the reason, as
+// Neutron's "<action> failed (client error): <message>". Both lines carry
+// the caller the authentication found (request id, user, project).
 func (s *Server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.inflight.Add(1)
@@ -101,15 +106,68 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		id := "req-" + uuid.NewString()
 		w.Header().Set("X-Openstack-Request-Id", id)
 		rc := &reqctx.Context{RequestID: id}
-		r = r.WithContext(reqctx.With(r.Context(), rc))
+		caller := &callerBox{rc: rc}
+		ctx := context.WithValue(reqctx.With(r.Context(), rc), callerKey{}, caller)
+		r = r.WithContext(ctx)
 		rw := &statusWriter{ResponseWriter: w, status: 200}
 		next.ServeHTTP(rw, r)
-		if s.AccessLog {
-			s.Log.Info(fmt.Sprintf("%s \"%s %s %s\" status: %d  len: %d time: %.7f",
-				clientIP(r), r.Method, r.URL.RequestURI(), r.Proto, rw.status, rw.n, time.Since(start).Seconds()),
-				"request_id", id)
+		if !s.AccessLog {
+			return
 		}
+		lctx := reqctx.With(ctx, caller.rc)
+		if rw.status >= 400 && rw.status < 500 && s.accessLog.Enabled(lctx, slog.LevelInfo) {
+			s.accessLog.LogAttrs(lctx, slog.LevelInfo, actionOf(r)+" failed (client error): "+errorMessage(rw.errBody))
+		}
+		s.accessLog.LogAttrs(lctx, slog.LevelInfo, fmt.Sprintf("%s \"%s %s %s\" status: %d  len: %d time: %.7f",
+			clientIP(r), r.Method, r.URL.RequestURI(), r.Proto, rw.status, rw.n, time.Since(start).Seconds()))
 	})
+}
+
+// callerBox carries the caller the authentication middleware found back to
+// requestID, which logs with it.
+type callerBox struct{ rc *reqctx.Context }
+
+type callerKey struct{}
+
+// recordCaller, just behind authentication, records the caller.
+func recordCaller(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b, _ := r.Context().Value(callerKey{}).(*callerBox); b != nil {
+			if rc := reqctx.From(r.Context()); rc != nil {
+				b.rc = rc
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// actionOf names a request as Neutron's controller actions do.
+func actionOf(r *http.Request) string {
+	switch r.Method {
+	case http.MethodPost:
+		return "create"
+	case http.MethodPut:
+		return "update"
+	case http.MethodDelete:
+		return "delete"
+	}
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	last := p[strings.LastIndex(p, "/")+1:]
+	if uuid.Validate(last) == nil {
+		return "show"
+	}
+	return "index"
+}
+
+// errorMessage is the message of a Neutron error body, or the body.
+func errorMessage(body []byte) string {
+	var e struct {
+		NeutronError struct{ Type, Message string }
+	}
+	if json.Unmarshal(body, &e) == nil && e.NeutronError.Message != "" {
+		return e.NeutronError.Message
+	}
+	return strings.TrimSpace(string(body))
 }
 
 func clientIP(r *http.Request) string {
@@ -126,9 +184,10 @@ func clientIP(r *http.Request) string {
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	n      int
-	wrote  bool
+	status  int
+	n       int
+	wrote   bool
+	errBody []byte // the start of a 4xx body, for the log
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -141,6 +200,9 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
+	if w.status >= 400 && w.status < 500 && len(w.errBody) < 2048 {
+		w.errBody = append(w.errBody, b[:min(len(b), 2048-len(w.errBody))]...)
+	}
 	n, err := w.ResponseWriter.Write(b)
 	w.n += n
 	return n, err
@@ -154,12 +216,8 @@ func (s *Server) catchErrors(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log := s.Log
-				if rc := reqctx.From(r.Context()); rc != nil {
-					log = log.With("request_id", rc.RequestID)
-				}
-				log.Error("unhandled panic", "panic", p, "path", r.URL.Path)
-				api.WriteError(w, log, nerr.Internal())
+				s.Log.ErrorContext(r.Context(), "unhandled panic", "panic", p, "path", r.URL.Path)
+				api.WriteError(w, s.Log, nerr.Internal())
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -28,7 +28,7 @@ stop() {
 
 start() {
 	command -v neutron-server >/dev/null || {
-		echo "neutron-server is not installed (../shared/reference/neutron-up.sh installs it)" >&2
+		echo "neutron-server is not installed (apt-get install neutron-server neutron-plugin-ml2)" >&2
 		exit 1
 	}
 	stop
