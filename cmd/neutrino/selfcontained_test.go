@@ -15,7 +15,7 @@ var sharedRef = regexp.MustCompile(`(\.\./)+` + "shared/|/work/" + "shared")
 
 // TestSelfContained: what CI and the tests run uses only the repository:
 // .ci/run, the harness scripts, every script under a testdata directory and
-// the code (not the comments) of every test refer to nothing in ../shared,
+// the code (not the comments) of every test refer to nothing in the shared directory,
 // and every script .ci/run calls exists in the repository.
 func TestSelfContained(t *testing.T) {
 	root, err := filepath.Abs("../..")
@@ -34,7 +34,7 @@ func TestSelfContained(t *testing.T) {
 			}
 			if sharedRef.MatchString(line) {
 				rel, _ := filepath.Rel(root, path)
-				t.Errorf("%s:%d depends on ../shared: %s", rel, i+1, trim)
+				t.Errorf("%s:%d depends on the shared directory: %s", rel, i+1, trim)
 			}
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// The real Keystone that /work/shared/reference/keystone-up.sh runs (or
+// The real Keystone that scripts/harness/keystone-up.sh runs (or
 // $KEYSTONE_URL), with admin/admin and demo/demo. Tests skip when it does
 // not answer, unless CI=true.
 

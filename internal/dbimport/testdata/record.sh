@@ -7,7 +7,7 @@
 # from a reference Neutron (Zed, noauth) with an EMPTY database, e.g. one
 # started for this purpose next to the repository with
 #
-#   REF_PORT=19698 REF_DIR=/tmp/neutron-ref-import ../shared/reference/neutron-up.sh fresh
+#   REF_PORT=19698 REF_DIR=/tmp/neutron-ref-import neutron-up.sh fresh   (the workplace reference script)
 #
 # The scenario (TestRecordReference in record_test.go) fills it through the
 # API, records the answers, and this script dumps the database right after.
