@@ -116,8 +116,11 @@ func matchAny(patterns []string, path []string) bool {
 }
 
 // matchPath matches a dotted pattern ("networks.*.tags") against a path;
-// "*" matches one segment.
+// "*" matches one segment, "." the body itself (a top-level list).
 func matchPath(pattern string, path []string) bool {
+	if pattern == "." {
+		return len(path) == 0
+	}
 	segs := strings.Split(pattern, ".")
 	if len(segs) != len(path) {
 		return false

@@ -38,6 +38,9 @@ type Scenario struct {
 	// Config are option overrides ("group.name" → value) for the
 	// in-process neutrino the scenario replays against.
 	Config map[string]string `yaml:"config"`
+	// Requires lists extension aliases the scenario needs: replay skips
+	// it when the server does not list one of them on /v2.0/extensions.
+	Requires []string `yaml:"requires"`
 	// Hints apply to every step (and are merged with each step's own).
 	Hints `yaml:",inline"`
 
