@@ -287,7 +287,8 @@ ssl() { # ssl KEY CERT CA NB_SSL_PORT SB_SSL_PORT
 	running
 	ovn-nbctl set-ssl "$1" "$2" "$3" -- set-connection "pssl:$4:127.0.0.1" || die "NB set-ssl"
 	ovn-sbctl set-ssl "$1" "$2" "$3" -- set-connection "pssl:$5:127.0.0.1" || die "SB set-ssl"
-	wait_for 10 sh -c "ovs-appctl -t $OVN_RUNDIR/ovnnb_db.ctl ovsdb-server/list-remotes | grep -q pssl" || die "NB SSL remote"
+	wait_for 10 sh -c "ss -Hltn 'sport = :$4' | grep -q ." || die "NB does not listen on SSL port $4 (see $OVN_LOGDIR/ovsdb-server-nb.log)"
+	wait_for 10 sh -c "ss -Hltn 'sport = :$5' | grep -q ." || die "SB does not listen on SSL port $5 (see $OVN_LOGDIR/ovsdb-server-sb.log)"
 }
 
 status() {
