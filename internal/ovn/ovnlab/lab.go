@@ -171,7 +171,11 @@ func (l *Lab) Exec(name string, args ...string) (string, error) {
 }
 
 // NBCtl runs ovn-nbctl against the lab.
-func (l *Lab) NBCtl(args ...string) (string, error) { return l.Run(append([]string{"nbctl"}, args...)...) }
+func (l *Lab) NBCtl(args ...string) (string, error) {
+	return l.Run(append([]string{"nbctl"}, args...)...)
+}
 
 // SBCtl runs ovn-sbctl against the lab.
-func (l *Lab) SBCtl(args ...string) (string, error) { return l.Run(append([]string{"sbctl"}, args...)...) }
+func (l *Lab) SBCtl(args ...string) (string, error) {
+	return l.Run(append([]string{"sbctl"}, args...)...)
+}
