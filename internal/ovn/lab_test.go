@@ -70,7 +70,9 @@ func TestLab(t *testing.T) {
 	mac := "fa:16:3e:12:34:56"
 	writeNetwork(ctx, t, nb, portID, mac, lab.Chassis)
 	start := time.Now()
-	lab.VM("vm1", portID, mac)
+	if err := lab.VM("vm1", portID, mac); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case name := <-upCh:
 		if name != portID {

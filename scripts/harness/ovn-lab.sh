@@ -16,7 +16,7 @@
 #                                 namespace $OVN_LAB_NS_PREFIX<NAME> whose eth0 (MAC) is a veth plugged into
 #                                 the integration bridge with external_ids:iface-id=IFACE_ID (Nova's job);
 #                                 the host side is named tap<IFACE_ID[0:11]> as Nova names it
-#   ovn-lab.sh unplug NAME        remove that VM again (its dhclient, OVS port, namespace)
+#   ovn-lab.sh unplug NAME        remove a VM or external host again (its dhclient, OVS port, namespace)
 #   ovn-lab.sh ext NAME ADDR/LEN [EXTRA_ADDR...]
 #                                 an "external" host: namespace on the provider bridge with ADDR/LEN on
 #                                 eth0 and every EXTRA_ADDR as a /32 on lo (addresses "behind" it)
@@ -25,6 +25,11 @@
 #   ovn-lab.sh exec NAME CMD...   run CMD in the namespace of NAME
 #   ovn-lab.sh nbctl|sbctl|vsctl|appctl ARGS...   the OVN/OVS command-line tools against this lab
 #   ovn-lab.sh nb-stop|nb-start|sb-stop|sb-start  stop or restart one OVN database server (data kept)
+#   ovn-lab.sh chassis-external-ids
+#                                 copy ovn-bridge-mappings and ovn-cms-options of the SB Chassis row from
+#                                 other_config (where OVN 23.03 puts them) to external_ids, where Neutron
+#                                 Zed (21.x) reads them: without it, Zed schedules no gateway and binds no
+#                                 port on a provider network. Only for running the reference Neutron.
 #   ovn-lab.sh ssl KEY CERT CA NB_SSL_PORT SB_SSL_PORT
 #                                 also listen with SSL on 127.0.0.1 (the servers read the SSL table)
 #
@@ -229,7 +234,7 @@ unplug() { # unplug NAME
 	running
 	local name=$1 h
 	stop_pidfile "$OVN_LAB/run/dhclient-$name.pid"
-	h=$(cat "$OVN_LAB/run/vm-$name.port" 2>/dev/null) && ovs-vsctl --if-exists del-port "$BR_INT" "$h"
+	h=$(cat "$OVN_LAB/run/vm-$name.port" 2>/dev/null) && ovs-vsctl --if-exists del-port "$h"
 	ip netns del "$NS_PREFIX$name" 2>/dev/null
 	[ -n "$h" ] && { wait_for 2 sh -c "! ip link show $h" || ip link del "$h" 2>/dev/null; }
 	rm -f "$OVN_LAB/run/vm-$name.port"
@@ -247,6 +252,7 @@ ext() { # ext NAME ADDR/LEN [EXTRA_ADDR...]
 	ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null || die "ethtool -K eth0 tx off in $ns"
 	ip link set "$h" up
 	ovs-vsctl add-port "$BR_EX" "$h" || die "add-port $h"
+	echo "$h" > "$OVN_LAB/run/vm-$name.port"
 }
 
 write_dhclient_script() {
@@ -291,6 +297,17 @@ ssl() { # ssl KEY CERT CA NB_SSL_PORT SB_SSL_PORT
 	wait_for 10 sh -c "ss -Hltn 'sport = :$5' | grep -q ." || die "SB does not listen on SSL port $5 (see $OVN_LOGDIR/ovsdb-server-sb.log)"
 }
 
+chassis_external_ids() {
+	running
+	local k v args=()
+	for k in ovn-bridge-mappings ovn-cms-options; do
+		v=$(ovn-sbctl --if-exists get chassis "$CHASSIS" other_config:"$k" 2>/dev/null | tr -d '"')
+		[ -n "$v" ] && args+=(external_ids:"$k"="$v")
+	done
+	[ ${#args[@]} -gt 0 ] || die "chassis $CHASSIS has no bridge mappings or CMS options"
+	ovn-sbctl set chassis "$CHASSIS" "${args[@]}" || die "ovn-sbctl set chassis"
+}
+
 status() {
 	local f p
 	for f in "$OVS_RUNDIR"/*.pid "$OVN_RUNDIR"/*.pid "$OVN_LAB/run/lock-holder.pid"; do
@@ -320,5 +337,6 @@ sb-stop) running; stop_pidfile "$OVN_RUNDIR/ovnsb_db.pid" ;;
 nb-start) running; start_ovn_db nb ;;
 sb-start) running; start_ovn_db sb ;;
 ssl) shift; ssl "$@" ;;
-*) sed -n '2,32p' "$0"; exit 2 ;;
+chassis-external-ids) chassis_external_ids ;;
+*) sed -n '2,/^set -u/p' "$0" | sed '$d'; exit 2 ;;
 esac

@@ -31,7 +31,7 @@ type Lab struct {
 	Physnet string // physical network mapped to the provider bridge
 	script  string
 	env     []string
-	t       testing.TB
+	t       testing.TB // nil for a lab attached to (Attach)
 }
 
 // NBTCP is the NB remote over TCP, as ovn_nb_connection takes it.
@@ -117,7 +117,16 @@ func (l *Lab) Run(args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
-// Must is Run that fails the test on an error.
+// Attach returns a Lab for a lab already running in dir (ovn-lab.sh start with OVN_LAB=dir and
+// these ports), for programs that are not tests. Stop is not called for it.
+func Attach(dir string, nbPort, sbPort int) *Lab {
+	l := &Lab{Dir: dir, NBPort: nbPort, SBPort: sbPort, Chassis: "chassis1", Physnet: "provider", script: Script()}
+	l.env = append(os.Environ(), "OVN_LAB="+dir, "OVN_LAB_NB_PORT="+strconv.Itoa(nbPort),
+		"OVN_LAB_SB_PORT="+strconv.Itoa(sbPort))
+	return l
+}
+
+// Must is Run that fails the test on an error (only for a Lab from Start).
 func (l *Lab) Must(args ...string) string {
 	l.t.Helper()
 	out, err := l.Run(args...)
@@ -129,21 +138,27 @@ func (l *Lab) Must(args ...string) string {
 
 // Stop stops the lab (idempotent).
 func (l *Lab) Stop() {
-	if _, err := l.Run("stop"); err != nil {
+	if _, err := l.Run("stop"); err != nil && l.t != nil {
 		l.t.Errorf("stopping the OVN lab: %v", err)
 	}
 }
 
 // VM plugs a namespace whose eth0 has mac into the integration bridge as ifaceID (a port id).
-func (l *Lab) VM(name, ifaceID, mac string) { l.t.Helper(); l.Must("vm", name, ifaceID, mac) }
+func (l *Lab) VM(name, ifaceID, mac string) error {
+	_, err := l.Run("vm", name, ifaceID, mac)
+	return err
+}
 
 // Unplug removes a VM.
-func (l *Lab) Unplug(name string) { l.t.Helper(); l.Must("unplug", name) }
+func (l *Lab) Unplug(name string) error {
+	_, err := l.Run("unplug", name)
+	return err
+}
 
 // External adds an "external" host on the provider bridge with addr (ADDR/LEN) and extra /32s.
-func (l *Lab) External(name, addr string, extra ...string) {
-	l.t.Helper()
-	l.Must(append([]string{"ext", name, addr}, extra...)...)
+func (l *Lab) External(name, addr string, extra ...string) error {
+	_, err := l.Run(append([]string{"ext", name, addr}, extra...)...)
+	return err
 }
 
 // Lease is what dhclient got.
@@ -178,4 +193,50 @@ func (l *Lab) NBCtl(args ...string) (string, error) {
 // SBCtl runs ovn-sbctl against the lab.
 func (l *Lab) SBCtl(args ...string) (string, error) {
 	return l.Run(append([]string{"sbctl"}, args...)...)
+}
+
+// Ping sends one ping (two-second wait) from the namespace of name to addr.
+func (l *Lab) Ping(name, addr string) error {
+	_, err := l.Exec(name, "ping", "-c1", "-W2", addr)
+	return err
+}
+
+// Serve starts a TCP server on port in the namespace of name that answers each connection with
+// "peer=<client address>" (socat); stop ends it.
+func (l *Lab) Serve(name string, port int) (stop func(), err error) {
+	cmd := exec.Command(l.script, "exec", name, "socat",
+		fmt.Sprintf("TCP-LISTEN:%d,reuseaddr,fork", port), "SYSTEM:echo peer=$SOCAT_PEERADDR")
+	cmd.Env = l.env
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }() //nolint:errcheck
+	// wait until it listens
+	for i := 0; i < 50; i++ {
+		if out, _ := l.Exec(name, "ss", "-Hltn", fmt.Sprintf("sport = :%d", port)); strings.TrimSpace(out) != "" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return func() {
+		// socat forks per connection; the listener is the one started here
+		cmd.Process.Kill() //nolint:errcheck
+		<-done
+	}, nil
+}
+
+// TCPPeer connects from the namespace of name to addr:port (three-second connect timeout) and
+// returns the address the server (Serve) saw the connection come from.
+func (l *Lab) TCPPeer(name, addr string, port int) (string, error) {
+	out, err := l.Exec(name, "timeout", "6", "socat", "-",
+		fmt.Sprintf("TCP:%s:%d,connect-timeout=3", addr, port))
+	if err != nil {
+		return "", err
+	}
+	peer, ok := strings.CutPrefix(strings.TrimSpace(out), "peer=")
+	if !ok {
+		return "", fmt.Errorf("unexpected answer %q", out)
+	}
+	return peer, nil
 }
