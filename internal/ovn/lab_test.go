@@ -52,19 +52,7 @@ func TestLab(t *testing.T) {
 	sb.Start()
 	defer sb.Close()
 
-	// the chassis as Neutron's agent list and gateway scheduler read it
-	ch := &sbdb.Chassis{Name: lab.Chassis}
-	if err := sb.Get(ctx, ch); err != nil {
-		t.Fatalf("SB Chassis %s: %v", lab.Chassis, err)
-	}
-	if ch.Hostname != lab.Chassis || ch.OtherConfig["ovn-cms-options"] != "enable-chassis-as-gw" ||
-		ch.OtherConfig["ovn-bridge-mappings"] != lab.Physnet+":br-ex" || len(ch.Encaps) != 1 {
-		t.Fatalf("chassis row: %+v", ch)
-	}
-	var privs []sbdb.ChassisPrivate
-	if err := sb.List(ctx, &privs); err != nil || len(privs) != 1 || privs[0].Name != lab.Chassis {
-		t.Fatalf("Chassis_Private: %+v %v", privs, err)
-	}
+	ch := checkChassis(ctx, t, sb, lab)
 
 	portID := "5d3c2a8e-1b0f-4c55-9e57-5a0b7c1d2e3f"
 	mac := "fa:16:3e:12:34:56"
@@ -105,6 +93,24 @@ func TestLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the port to go", 5*time.Second, func() bool { return IsNotFound(nb.Get(ctx, &nbdb.LogicalSwitchPort{Name: portID})) })
+}
+
+// checkChassis reads the chassis as Neutron's agent list and gateway scheduler read it.
+func checkChassis(ctx context.Context, t *testing.T, sb *Client, lab *ovnlab.Lab) *sbdb.Chassis {
+	t.Helper()
+	ch := &sbdb.Chassis{Name: lab.Chassis}
+	if err := sb.Get(ctx, ch); err != nil {
+		t.Fatalf("SB Chassis %s: %v", lab.Chassis, err)
+	}
+	if ch.Hostname != lab.Chassis || ch.OtherConfig["ovn-cms-options"] != "enable-chassis-as-gw" ||
+		ch.OtherConfig["ovn-bridge-mappings"] != lab.Physnet+":br-ex" || len(ch.Encaps) != 1 {
+		t.Fatalf("chassis row: %+v", ch)
+	}
+	var privs []sbdb.ChassisPrivate
+	if err := sb.List(ctx, &privs); err != nil || len(privs) != 1 || privs[0].Name != lab.Chassis {
+		t.Fatalf("Chassis_Private: %+v %v", privs, err)
+	}
+	return ch
 }
 
 // writeNetwork writes what ML2/OVN writes for a network with a subnet and one bound port.
