@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"modernc.org/sqlite"
@@ -48,10 +49,10 @@ type DB struct {
 	// Redacted is the connection URL without its password, for logs.
 	Redacted string
 
-	writeMu sync.Mutex // SQLite: one writer per process, no busy spinning
-	rebound sync.Map   // query → query with $n placeholders (PostgreSQL)
-	stmts   sync.Map   // SQLite: query → *sql.Stmt (parsing is a large share of a query's cost)
-	path    string     // SQLite: database file
+	writeMu sync.Mutex                 // SQLite: one writer per process, no busy spinning
+	rebound *lru.Cache[string, string] // query → query with $n placeholders (PostgreSQL)
+	stmts   *stmtCache                 // SQLite: prepared statements (parsing is a large share of a query's cost)
+	path    string                     // SQLite: database file
 	changes atomic.Pointer[changeWatcher]
 	lastTry atomic.Int64 // unix nanos of the last attempt to open changes
 	// pinned (SQLite) is a connection kept open, in a read transaction's
@@ -60,27 +61,10 @@ type DB struct {
 	pinned *sql.Conn
 }
 
-// stmt returns a cached prepared statement (SQLite only; pgx caches
-// statements itself and the MySQL driver interpolates client-side).
-func (d *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	if v, ok := d.stmts.Load(q); ok {
-		return v.(*sql.Stmt), nil
-	}
-	st, err := d.SQL.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	if v, loaded := d.stmts.LoadOrStore(q, st); loaded {
-		st.Close()
-		return v.(*sql.Stmt), nil
-	}
-	return st, nil
-}
-
 // cacheable reports whether q is worth a cached statement: SQLite, and a
-// query text of bounded size (IN lists vary in length).
+// query text of bounded size.
 func (d *DB) cacheable(q string) bool {
-	return d.engine == SQLite && len(q) < 4096 && strings.Count(q, "?") <= 32
+	return d.engine == SQLite && len(q) < 4096 && strings.Count(q, "?") <= 64
 }
 
 // Querier is what both *DB and *Tx offer for reads.
@@ -105,7 +89,7 @@ func Open(rawURL string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("invalid database URL %q: no scheme", redact(rawURL))
 	}
 	driver, _, _ := strings.Cut(scheme, "+")
-	d := &DB{Redacted: redact(rawURL)}
+	d := &DB{Redacted: redact(rawURL), rebound: newReboundCache(), stmts: newStmtCache(MaxCachedStatements)}
 	var err error
 	switch driver {
 	case "sqlite":
@@ -261,6 +245,11 @@ func (d *DB) openPostgres(raw string, opt Options) error {
 	if q.Get("sslmode") == "" {
 		q.Set("sslmode", "prefer")
 	}
+	if q.Get("statement_cache_capacity") == "" {
+		// pgx keeps an LRU of prepared statements per connection (each
+		// also costs server memory): the same bound as on SQLite
+		q.Set("statement_cache_capacity", strconv.Itoa(MaxCachedStatements))
+	}
 	u.RawQuery = q.Encode()
 	db, err := sql.Open("pgx", u.String())
 	if err != nil {
@@ -282,6 +271,7 @@ func (d *DB) Close() error {
 	if d.pinned != nil {
 		d.pinned.Close()
 	}
+	d.stmts.closeAll()
 	return d.SQL.Close()
 }
 
@@ -307,8 +297,8 @@ func (d *DB) Rebind(q string) string {
 	if d.engine != Postgres {
 		return q
 	}
-	if v, ok := d.rebound.Load(q); ok {
-		return v.(string)
+	if v, ok := d.rebound.Get(q); ok {
+		return v
 	}
 	var b strings.Builder
 	n := 0
@@ -328,28 +318,32 @@ func (d *DB) Rebind(q string) string {
 	}
 	s := b.String()
 	if len(q) < 4096 {
-		d.rebound.Store(q, s)
+		d.rebound.Add(q, s)
 	}
 	return s
 }
 
 // Query runs a read query outside any transaction.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	q, args = NormalizeIN(q, args)
 	if d.cacheable(q) {
-		st, err := d.stmt(ctx, q)
+		cs, err := d.stmts.acquire(ctx, d.SQL, q)
 		if err != nil {
 			return nil, err
 		}
-		return st.QueryContext(ctx, args...)
+		defer d.stmts.release(cs)
+		return cs.st.QueryContext(ctx, args...)
 	}
 	return d.SQL.QueryContext(ctx, d.Rebind(q), args...)
 }
 
 // QueryRow runs a single-row read query.
 func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	q, args = NormalizeIN(q, args)
 	if d.cacheable(q) {
-		if st, err := d.stmt(ctx, q); err == nil {
-			return st.QueryRowContext(ctx, args...)
+		if cs, err := d.stmts.acquire(ctx, d.SQL, q); err == nil {
+			defer d.stmts.release(cs)
+			return cs.st.QueryRowContext(ctx, args...)
 		}
 	}
 	return d.SQL.QueryRowContext(ctx, d.Rebind(q), args...)
@@ -357,6 +351,7 @@ func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 // Exec runs a statement outside any transaction.
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	q, args = NormalizeIN(q, args)
 	return d.SQL.ExecContext(ctx, d.Rebind(q), args...)
 }
 
@@ -371,20 +366,24 @@ type Tx struct {
 	onCommit []func()
 }
 
-func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+// stmt returns the transaction's copy of q's cached statement (nil: run
+// q unprepared) and the function releasing the cached one.
+func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, func()) {
 	if !t.db.cacheable(q) {
-		return nil
+		return nil, nil
 	}
-	st, err := t.db.stmt(ctx, q)
+	cs, err := t.db.stmts.acquire(ctx, t.db.SQL, q)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return t.tx.StmtContext(ctx, st)
+	return t.tx.StmtContext(ctx, cs.st), func() { t.db.stmts.release(cs) }
 }
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := t.stmt(ctx, q); st != nil {
+	q, args = NormalizeIN(q, args)
+	if st, release := t.stmt(ctx, q); st != nil {
+		defer release()
 		return st.QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
@@ -392,7 +391,9 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 
 // QueryRow runs a single-row query in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := t.stmt(ctx, q); st != nil {
+	q, args = NormalizeIN(q, args)
+	if st, release := t.stmt(ctx, q); st != nil {
+		defer release()
 		return st.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
@@ -400,7 +401,9 @@ func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if st := t.stmt(ctx, q); st != nil {
+	q, args = NormalizeIN(q, args)
+	if st, release := t.stmt(ctx, q); st != nil {
+		defer release()
 		return st.ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
