@@ -209,6 +209,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLog()
+	slog.SetDefault(log)
 	for _, w := range c.Warnings {
 		log.Warn("ignoring unknown option " + w)
 	}
@@ -231,6 +232,12 @@ func serve(args []string, stderr io.Writer) int {
 		return supervise(ctx, c, log, n, args)
 	}
 
+	d, err := openDBWaiting(ctx, c, log)
+	if err != nil {
+		log.Error("start-up failed", "error", err)
+		return 1
+	}
+	d.Close()
 	a, err := app.New(c, log, os.Getenv(workerEnv) == "")
 	if err != nil {
 		log.Error("start-up failed", "error", err)

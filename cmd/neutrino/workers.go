@@ -40,7 +40,7 @@ func workerListener() (net.Listener, error) {
 // connections), restarting any that dies, and on SIGTERM stops them all,
 // each draining its in-flight requests.
 func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, args []string) int {
-	d, err := app.OpenDB(c)
+	d, err := openDBWaiting(ctx, c, log)
 	if err != nil {
 		log.Error("start-up failed", "error", err)
 		return 1

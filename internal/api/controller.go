@@ -142,6 +142,11 @@ func (c *Controller) route(req *request) error {
 		return req.extensions(segs[1:])
 	}
 	if sp, ok := c.Specials[segs[0]]; ok {
+		for _, seg := range segs[1:] {
+			if !ValidText(seg) {
+				return nerr.HTTPBadRequest("Invalid input: %s.", textReason(seg))
+			}
+		}
 		status, resp, err := sp.Serve(req.ctx, req.rc, req.r.Method, segs[1:], req.readBody, c.Policy)
 		if err != nil {
 			return err
@@ -171,6 +176,9 @@ func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest
 		if answered, err := req.coreChecks(); answered || err != nil {
 			return err
 		}
+	}
+	if len(rest) > 0 && !ValidText(rest[0]) {
+		return res.notFound(rest[0]) // no row has such an id
 	}
 	switch len(rest) {
 	case 0:
@@ -570,6 +578,9 @@ func (req *request) readBodyFor(res *Resource) (any, error) {
 	v, err := DecodeJSON(data)
 	if err != nil {
 		return nil, malformed("Body contains invalid data")
+	}
+	if err := checkBodyText(v); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

@@ -72,7 +72,12 @@ func OpenDB(c *config.Config) (*db.DB, error) {
 	if url == "" {
 		return nil, fmt.Errorf("[database] connection is not set")
 	}
-	return db.Open(url, db.Options{MaxOpenConns: c.Int("database", "max_pool_size")})
+	return db.Open(url, db.Options{MaxOpenConns: c.Int("database", "max_pool_size"), Retry: &db.RetryPolicy{
+		MaxRetries:  c.Int("database", "db_max_retries"),
+		Interval:    time.Duration(c.Int("database", "db_retry_interval")) * time.Second,
+		MaxInterval: time.Duration(c.Int("database", "db_max_retry_interval")) * time.Second,
+		Inc:         c.Bool("database", "db_inc_retry_interval"),
+	}})
 }
 
 // New builds the application; migrate applies pending schema migrations.

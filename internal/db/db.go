@@ -11,12 +11,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,12 +49,14 @@ type DB struct {
 	// Redacted is the connection URL without its password, for logs.
 	Redacted string
 
-	writeMu sync.Mutex                 // SQLite: one writer per process, no busy spinning
-	rebound *lru.Cache[string, string] // query → query with $n placeholders (PostgreSQL)
-	stmts   *stmtCache                 // SQLite: prepared statements (parsing is a large share of a query's cost)
-	path    string                     // SQLite: database file
-	changes atomic.Pointer[changeWatcher]
-	lastTry atomic.Int64 // unix nanos of the last attempt to open changes
+	writeSem chan struct{} // SQLite: one writer per process, no busy spinning
+	retry    RetryPolicy   // connection errors
+	log      *slog.Logger
+	rebound  *lru.Cache[string, string] // query → query with $n placeholders (PostgreSQL)
+	stmts    *stmtCache                 // SQLite: prepared statements (parsing is a large share of a query's cost)
+	path     string                     // SQLite: database file
+	changes  atomic.Pointer[changeWatcher]
+	lastTry  atomic.Int64 // unix nanos of the last attempt to open changes
 	// pinned (SQLite) is a connection kept open, in a read transaction's
 	// aftermath, for the DB's lifetime: while it is open no process can
 	// re-initialise or delete the -shm file the change watcher reads.
@@ -70,7 +72,7 @@ func (d *DB) cacheable(q string) bool {
 // Querier is what both *DB and *Tx offer for reads.
 type Querier interface {
 	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	QueryRow(ctx context.Context, query string, args ...any) *Row
 	Dialect() Dialect
 }
 
@@ -78,6 +80,10 @@ type Querier interface {
 type Options struct {
 	MaxOpenConns int
 	MaxIdleConns int
+	// Retry is how connection errors are retried (nil: DefaultRetry).
+	Retry *RetryPolicy
+	// Log receives the retry warnings (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // Open connects to the database named by a Neutron-style URL:
@@ -89,7 +95,14 @@ func Open(rawURL string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("invalid database URL %q: no scheme", redact(rawURL))
 	}
 	driver, _, _ := strings.Cut(scheme, "+")
-	d := &DB{Redacted: redact(rawURL), rebound: newReboundCache(), stmts: newStmtCache(MaxCachedStatements)}
+	d := &DB{Redacted: redact(rawURL), rebound: newReboundCache(), stmts: newStmtCache(MaxCachedStatements),
+		writeSem: make(chan struct{}, 1), retry: DefaultRetry(), log: opt.Log}
+	if opt.Retry != nil {
+		d.retry = *opt.Retry
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
 	var err error
 	switch driver {
 	case "sqlite":
@@ -323,9 +336,25 @@ func (d *DB) Rebind(q string) string {
 	return s
 }
 
-// Query runs a read query outside any transaction.
+// Query runs a read query outside any transaction, retrying connection
+// errors as the RetryPolicy says.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := checkArgs(q, args, false); err != nil {
+		return nil, err
+	}
 	q, args = NormalizeIN(q, args)
+	for n := 1; ; n++ {
+		rows, err := d.query(ctx, q, args)
+		if !IsConnectionError(err) || ctx.Err() != nil {
+			return rows, dataError(err)
+		}
+		if e := d.retryConn(ctx, n, err); e != nil {
+			return nil, e
+		}
+	}
+}
+
+func (d *DB) query(ctx context.Context, q string, args []any) (*sql.Rows, error) {
 	if d.cacheable(q) {
 		cs, err := d.stmts.acquire(ctx, d.SQL, q)
 		if err != nil {
@@ -337,9 +366,25 @@ func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 	return d.SQL.QueryContext(ctx, d.Rebind(q), args...)
 }
 
-// QueryRow runs a single-row read query.
-func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+// QueryRow runs a single-row read query, retrying connection errors.
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	if err := checkArgs(q, args, false); err != nil {
+		return &Row{err: err}
+	}
 	q, args = NormalizeIN(q, args)
+	for n := 1; ; n++ {
+		row := d.queryRow(ctx, q, args)
+		err := row.Err()
+		if !IsConnectionError(err) || ctx.Err() != nil {
+			return &Row{row: row}
+		}
+		if e := d.retryConn(ctx, n, err); e != nil {
+			return &Row{err: e}
+		}
+	}
+}
+
+func (d *DB) queryRow(ctx context.Context, q string, args []any) *sql.Row {
 	if d.cacheable(q) {
 		if cs, err := d.stmts.acquire(ctx, d.SQL, q); err == nil {
 			defer d.stmts.release(cs)
@@ -349,11 +394,25 @@ func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return d.SQL.QueryRowContext(ctx, d.Rebind(q), args...)
 }
 
-// Exec runs a statement outside any transaction.
+// Exec runs a statement outside any transaction, retrying connection
+// errors.
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := checkArgs(q, args, true); err != nil {
+		return nil, err
+	}
 	q, args = NormalizeIN(q, args)
-	return d.SQL.ExecContext(ctx, d.Rebind(q), args...)
+	for n := 1; ; n++ {
+		res, err := d.SQL.ExecContext(ctx, d.Rebind(q), args...)
+		if !IsConnectionError(err) || ctx.Err() != nil {
+			return res, dataError(err)
+		}
+		if e := d.retryConn(ctx, n, err); e != nil {
+			return nil, e
+		}
+	}
 }
+
+func (d *DB) warn(msg string, args ...any) { d.log.Warn(msg, args...) }
 
 // Dialect returns the engine family (Querier).
 func (d *DB) Dialect() Dialect { return d.engine }
@@ -381,32 +440,45 @@ func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, func()) {
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := checkArgs(q, args, false); err != nil {
+		return nil, err
+	}
 	q, args = NormalizeIN(q, args)
 	if st, release := t.stmt(ctx, q); st != nil {
 		defer release()
-		return st.QueryContext(ctx, args...)
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, dataError(err)
 	}
-	return t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
+	rows, err := t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
+	return rows, dataError(err)
 }
 
 // QueryRow runs a single-row query in the transaction.
-func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	if err := checkArgs(q, args, false); err != nil {
+		return &Row{err: err}
+	}
 	q, args = NormalizeIN(q, args)
 	if st, release := t.stmt(ctx, q); st != nil {
 		defer release()
-		return st.QueryRowContext(ctx, args...)
+		return &Row{row: st.QueryRowContext(ctx, args...)}
 	}
-	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+	return &Row{row: t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)}
 }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := checkArgs(q, args, true); err != nil {
+		return nil, err
+	}
 	q, args = NormalizeIN(q, args)
 	if st, release := t.stmt(ctx, q); st != nil {
 		defer release()
-		return st.ExecContext(ctx, args...)
+		res, err := st.ExecContext(ctx, args...)
+		return res, dataError(err)
 	}
-	return t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
+	res, err := t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
+	return res, dataError(err)
 }
 
 // Dialect returns the engine family.
@@ -424,98 +496,6 @@ func (t *Tx) ForUpdate() string {
 		return ""
 	}
 	return " FOR UPDATE"
-}
-
-// ErrRetry asks Write to run the transaction again (e.g. after losing an
-// allocation race).
-var ErrRetry = errors.New("db: retry transaction")
-
-// MaxAttempts bounds Write's retries.
-const MaxAttempts = 20
-
-// Write runs fn in one transaction, committing if it returns nil. It retries
-// the whole function on serialization failures, deadlocks, lock timeouts,
-// SQLITE_BUSY and ErrRetry; fn must therefore be free of side effects
-// outside the transaction (use OnCommit for those).
-func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
-	var err error
-	for attempt := 0; attempt < MaxAttempts; attempt++ {
-		if attempt > 0 {
-			backoff := time.Duration(1<<min(attempt, 8)) * 200 * time.Microsecond
-			backoff += time.Duration(rand.Int64N(int64(backoff) + 1))
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(backoff):
-			}
-		}
-		var committed *Tx
-		committed, err = d.writeOnce(ctx, fn)
-		if err == nil {
-			for _, f := range committed.onCommit {
-				f()
-			}
-			return nil
-		}
-		if !Retryable(err) {
-			return err
-		}
-	}
-	return fmt.Errorf("giving up after %d attempts: %w", MaxAttempts, err)
-}
-
-func (d *DB) writeOnce(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
-	if d.engine == SQLite {
-		d.writeMu.Lock()
-		defer d.writeMu.Unlock()
-	}
-	stx, err := d.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	tx := &Tx{tx: stx, db: d}
-	if err := fn(tx); err != nil {
-		stx.Rollback()
-		return nil, err
-	}
-	if err := stx.Commit(); err != nil {
-		return nil, err
-	}
-	return tx, nil
-}
-
-// Retryable reports whether err is a transient conflict worth retrying.
-func Retryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, ErrRetry) {
-		return true
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "40001", "40P01", "55P03":
-			return true
-		}
-		return false
-	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		switch me.Number {
-		case 1213, 1205, 1020:
-			return true
-		}
-		return false
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return true
-		}
-	}
-	return false
 }
 
 // IsUniqueViolation reports whether err is a unique/primary key violation.
