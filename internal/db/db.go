@@ -137,17 +137,6 @@ func Open(rawURL string, opt Options) (*DB, error) {
 	return d, nil
 }
 
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "***")
-	}
-	return u.String()
-}
-
 func (d *DB) openSQLite(rest string, opt Options) error {
 	// rest is "/path" (sqlite:///path, relative) or "//abs" (sqlite:////abs)
 	// or "" (sqlite://, in memory).
@@ -185,28 +174,18 @@ func (d *DB) openSQLite(rest string, opt Options) error {
 }
 
 func (d *DB) openMySQL(raw string, opt Options) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("invalid database URL %q: %v", redact(raw), err)
+	u, ok := parseURL(raw)
+	if !ok {
+		return fmt.Errorf("invalid database URL %s", redact(raw))
 	}
 	cfg := mysql.NewConfig()
-	if u.User != nil {
-		cfg.User = u.User.Username()
-		cfg.Passwd, _ = u.User.Password()
-	}
-	host := u.Host
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	if u.Port() == "" {
-		host += ":3306"
-	}
+	cfg.User, cfg.Passwd = u.user, u.password
 	cfg.Net = "tcp"
-	cfg.Addr = host
-	if sock := u.Query().Get("unix_socket"); sock != "" {
+	cfg.Addr = u.hostPort("3306")
+	if sock := u.query.Get("unix_socket"); sock != "" {
 		cfg.Net, cfg.Addr = "unix", sock
 	}
-	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	cfg.DBName = u.database
 	cfg.ParseTime = false
 	cfg.InterpolateParams = true
 	// group_concat_max_len: child lists are aggregated with GROUP_CONCAT
@@ -248,12 +227,22 @@ func (d *DB) openMySQL(raw string, opt Options) error {
 }
 
 func (d *DB) openPostgres(raw string, opt Options) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("invalid database URL %q: %v", redact(raw), err)
+	pu, ok := parseURL(raw)
+	if !ok {
+		return fmt.Errorf("invalid database URL %s", redact(raw))
 	}
-	u.Scheme = "postgres"
-	q := u.Query()
+	// rebuilt with net/url, which escapes what the password holds
+	u := &url.URL{Scheme: "postgres", Path: "/" + pu.database}
+	if pu.user != "" || pu.hasPassword {
+		u.User = url.User(pu.user)
+		if pu.hasPassword {
+			u.User = url.UserPassword(pu.user, pu.password)
+		}
+	}
+	if pu.host != "" || pu.port != "" {
+		u.Host = pu.hostPort("5432")
+	}
+	q := pu.query
 	q.Del("client_encoding")
 	if q.Get("sslmode") == "" {
 		q.Set("sslmode", "prefer")
