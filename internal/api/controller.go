@@ -54,7 +54,10 @@ type Controller struct {
 	MaxLimit int
 	// LinkPrefix is network_link_prefix.
 	LinkPrefix string
-	Log        *slog.Logger
+	// MaxBulk is max_bulk_items: the most resources one bulk create may
+	// hold (<= 0: no bound).
+	MaxBulk int
+	Log     *slog.Logger
 
 	top     map[string][]*Resource // first path segment → top-level resources
 	subs    map[*Resource][]*Resource
@@ -392,6 +395,7 @@ func (res *Resource) appendViews(b []byte, items []Object, fields []string, hidd
 	}
 	const parts = 4
 	bufs := make([][]byte, parts)
+	panics := make([]any, parts)
 	var wg sync.WaitGroup
 	per := (len(items) + parts - 1) / parts
 	for p := 0; p < parts; p++ {
@@ -402,6 +406,9 @@ func (res *Resource) appendViews(b []byte, items []Object, fields []string, hidd
 		wg.Add(1)
 		go func(p, lo, hi int) {
 			defer wg.Done()
+			// a panic here would kill the process: hand it to the
+			// request's goroutine, whose recovery answers 500
+			defer func() { panics[p] = recover() }()
 			var pb []byte
 			for i := lo; i < hi; i++ {
 				if i > lo {
@@ -413,6 +420,11 @@ func (res *Resource) appendViews(b []byte, items []Object, fields []string, hidd
 		}(p, lo, hi)
 	}
 	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
 	first := true
 	for _, pb := range bufs {
 		if len(pb) == 0 {
@@ -588,6 +600,9 @@ func (req *request) readBodyFor(res *Resource) (any, error) {
 func (req *request) create(res *Resource, parentID string) error {
 	body, err := req.readBodyFor(res)
 	if err != nil {
+		return err
+	}
+	if err := checkBulkSize(res, body, req.c.MaxBulk); err != nil {
 		return err
 	}
 	items, bulk, err := res.PrepareBody(req.rc, body, true)

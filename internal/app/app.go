@@ -156,6 +156,7 @@ func (a *App) build() error {
 		Extensions: exts,
 		MaxLimit:   maxLimit,
 		LinkPrefix: c.String("DEFAULT", "network_link_prefix"),
+		MaxBulk:    c.Int("DEFAULT", "max_bulk_items"),
 		Log:        a.Log,
 	}
 	ctl.Init()
@@ -164,6 +165,7 @@ func (a *App) build() error {
 		API:       ctl,
 		Log:       a.Log,
 		AccessLog: true,
+		Limits:    server.LimitsFromConfig(c),
 		Ready: func(ctx context.Context) error {
 			return a.DB.SQL.PingContext(ctx)
 		},
