@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -103,8 +104,21 @@ func FuzzParseQuery(f *testing.F) {
 // FuzzRequest: any method, path, query and body through the whole
 // in-process server on SQLite (routing, policy, bodies, the store): never
 // a 5xx.
+//
+// NEUTRINO_FUZZ_ENGINE=postgresql (or mysql) runs it on that engine.
 func FuzzRequest(f *testing.F) {
-	s := testutil.StartServer(f, testutil.Options{})
+	var o testutil.Options
+	if name := os.Getenv("NEUTRINO_FUZZ_ENGINE"); name != "" {
+		for _, e := range testutil.Engines(f) {
+			if e.Name == name {
+				o.DB = e.URL(f)
+			}
+		}
+		if o.DB == "" {
+			f.Fatalf("engine %q not available", name)
+		}
+	}
+	s := testutil.StartServer(f, o)
 	h := s.App.Server.Handler()
 	for _, c := range [][3]string{
 		{"POST", "/v2.0/networks", `{"network": {"name": "n"}}`},
