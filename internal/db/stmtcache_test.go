@@ -91,59 +91,14 @@ func TestStatementCacheBounded(t *testing.T) {
 	if got := d.stmts.Len(); got > 11 {
 		t.Fatalf("%d statements cached for IN lists of 1..600", got)
 	}
-	cols := []string{"a", "b", "c", "id"}
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(g), 1))
-			for i := 0; i < 1500; i++ {
-				lim := 1 + r.IntN(50)
-				var conds []string
-				for _, c := range cols[:3] {
-					if r.IntN(2) == 0 {
-						conds = append(conds, c+" IS NOT NULL")
-					}
-				}
-				q := fmt.Sprintf("SELECT id FROM t WHERE id >= ? %s ORDER BY %s, id LIMIT %d",
-					strings.Repeat(" AND 1 = 1", r.IntN(8)), cols[r.IntN(len(cols))], lim)
-				if len(conds) > 0 {
-					q = strings.Replace(q, "WHERE", "WHERE "+strings.Join(conds, " AND ")+" AND", 1)
-				}
-				var rows int
-				err := func() error {
-					if r.IntN(2) == 0 {
-						return d.Write(ctx, func(tx *Tx) error {
-							rs, err := tx.Query(ctx, q, 0)
-							if err != nil {
-								return err
-							}
-							defer rs.Close()
-							for rs.Next() {
-								rows++
-							}
-							return rs.Err()
-						})
-					}
-					rs, err := d.Query(ctx, q, 0)
-					if err != nil {
-						return err
-					}
-					defer rs.Close()
-					for rs.Next() {
-						rows++
-					}
-					return rs.Err()
-				}()
-				if err == nil && rows != lim {
-					err = fmt.Errorf("%s: %d rows, want %d", q, rows, lim)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
+			if err := randomShapes(ctx, d, g, 1500); err != nil {
+				errs <- err
 			}
 		}(g)
 	}
@@ -155,4 +110,50 @@ func TestStatementCacheBounded(t *testing.T) {
 	if got := d.stmts.Len(); got > MaxCachedStatements {
 		t.Fatalf("%d statements cached, bound %d", got, MaxCachedStatements)
 	}
+}
+
+// randomShapes runs n queries of random shapes (filters, sort key, limit),
+// half of them in write transactions, and checks their row counts.
+func randomShapes(ctx context.Context, d *DB, seed, n int) error {
+	cols := []string{"a", "b", "c", "id"}
+	r := rand.New(rand.NewPCG(uint64(seed), 1))
+	for i := 0; i < n; i++ {
+		lim := 1 + r.IntN(50)
+		var conds []string
+		for _, c := range cols[:3] {
+			if r.IntN(2) == 0 {
+				conds = append(conds, c+" IS NOT NULL")
+			}
+		}
+		q := fmt.Sprintf("SELECT id FROM t WHERE id >= ? %s ORDER BY %s, id LIMIT %d",
+			strings.Repeat(" AND 1 = 1", r.IntN(8)), cols[r.IntN(len(cols))], lim)
+		if len(conds) > 0 {
+			q = strings.Replace(q, "WHERE", "WHERE "+strings.Join(conds, " AND ")+" AND", 1)
+		}
+		rows := 0
+		run := func(qr Querier) error {
+			rs, err := qr.Query(ctx, q, 0)
+			if err != nil {
+				return err
+			}
+			defer rs.Close()
+			for rs.Next() {
+				rows++
+			}
+			return rs.Err()
+		}
+		var err error
+		if r.IntN(2) == 0 {
+			err = d.Write(ctx, func(tx *Tx) error { rows = 0; return run(tx) })
+		} else {
+			err = run(d)
+		}
+		if err == nil && rows != lim {
+			err = fmt.Errorf("%s: %d rows, want %d", q, rows, lim)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package keystone
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -155,55 +156,65 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 			v.writeContext401(w, r)
 			return
 		}
-		if userID != nil {
-			setIdentityHeaders(r.Header, "X", userID)
-			r.Header.Set("X-Is-Admin-Project", "False")
-			if userID.IsAdminProject {
-				r.Header.Set("X-Is-Admin-Project", "True")
-			}
-			if userID.SystemScope != "" {
-				r.Header.Set("OpenStack-System-Scope", userID.SystemScope)
-			}
-			for old, cur := range map[string]string{"X-Role": "X-Roles", "X-User": "X-User-Name",
-				"X-Tenant-Id": "X-Project-Id", "X-Tenant-Name": "X-Project-Name", "X-Tenant": "X-Project-Name"} {
-				if vals := r.Header.Values(cur); len(vals) > 0 {
-					r.Header.Set(old, vals[0])
-				}
-			}
-		}
+		setUserHeaders(r.Header, userID)
 		if svcID != nil && svcValid {
 			setIdentityHeaders(r.Header, "X-Service", svcID)
+		} else {
+			svcID = nil
 		}
-		if userID != nil {
-			rc := &reqctx.Context{
-				UserID:          userID.UserID,
-				UserName:        userID.UserName,
-				UserDomainID:    userID.UserDomainID,
-				ProjectID:       userID.ProjectID,
-				ProjectName:     userID.ProjectName,
-				ProjectDomainID: userID.ProjectDomainID,
-				DomainID:        userID.DomainID,
-				SystemScope:     userID.SystemScope,
-				Roles:           slices.Clone(userID.Roles),
-				AuthToken:       strings.TrimSpace(userToken),
-			}
-			if old := reqctx.From(ctx); old != nil && old.RequestID != "" {
-				rc.RequestID = old.RequestID
-			} else {
-				rc.RequestID = "req-" + uuid.NewString()
-			}
-			if svcID != nil && svcValid {
-				rc.ServiceRoles = slices.Clone(svcID.Roles)
-				rc.ServiceUserID = svcID.UserID
-				rc.ServiceProjectID = svcID.ProjectID
-			}
-			if v.decorate != nil {
-				v.decorate(rc)
-			}
-			r = r.WithContext(reqctx.With(ctx, rc))
-		}
+		r = r.WithContext(reqctx.With(ctx, v.context(ctx, userID, svcID, userToken)))
 		next.ServeHTTP(&authWriter{ResponseWriter: w, wwwAuth: v.WWWAuthenticate()}, r)
 	})
+}
+
+// setUserHeaders sets keystonemiddleware's user headers and their
+// deprecated aliases (X-Role, X-User, X-Tenant-*).
+func setUserHeaders(h http.Header, id *Identity) {
+	setIdentityHeaders(h, "X", id)
+	h.Set("X-Is-Admin-Project", "False")
+	if id.IsAdminProject {
+		h.Set("X-Is-Admin-Project", "True")
+	}
+	if id.SystemScope != "" {
+		h.Set("OpenStack-System-Scope", id.SystemScope)
+	}
+	for old, cur := range map[string]string{"X-Role": "X-Roles", "X-User": "X-User-Name",
+		"X-Tenant-Id": "X-Project-Id", "X-Tenant-Name": "X-Project-Name", "X-Tenant": "X-Project-Name"} {
+		if vals := h.Values(cur); len(vals) > 0 {
+			h.Set(old, vals[0])
+		}
+	}
+}
+
+// context is the caller of a request made with a valid user token (and a
+// valid service token, or svc nil), decorated by the WithDecorate hook.
+func (v *Validator) context(ctx context.Context, user, svc *Identity, token string) *reqctx.Context {
+	rc := &reqctx.Context{
+		UserID:          user.UserID,
+		UserName:        user.UserName,
+		UserDomainID:    user.UserDomainID,
+		ProjectID:       user.ProjectID,
+		ProjectName:     user.ProjectName,
+		ProjectDomainID: user.ProjectDomainID,
+		DomainID:        user.DomainID,
+		SystemScope:     user.SystemScope,
+		Roles:           slices.Clone(user.Roles),
+		AuthToken:       strings.TrimSpace(token),
+	}
+	if old := reqctx.From(ctx); old != nil && old.RequestID != "" {
+		rc.RequestID = old.RequestID
+	} else {
+		rc.RequestID = "req-" + uuid.NewString()
+	}
+	if svc != nil {
+		rc.ServiceRoles = slices.Clone(svc.Roles)
+		rc.ServiceUserID = svc.UserID
+		rc.ServiceProjectID = svc.ProjectID
+	}
+	if v.decorate != nil {
+		v.decorate(rc)
+	}
+	return rc
 }
 
 // headerValue reads a header as WSGI sees it: repeated headers joined by ",".
