@@ -33,6 +33,10 @@ type normalizer struct {
 	uuids  map[string]int
 	// fixed values (Keystone ids) become <name> wherever they occur.
 	fixed []NamedValue
+	// savedIPs returns the saved variables whose values are IP addresses
+	// (allocated addresses differ between servers): each becomes <name>
+	// wherever it occurs as a whole address.
+	savedIPs func() []NamedValue
 }
 
 func newNormalizer(base, runID string, varFor func(string) (string, bool)) *normalizer {
@@ -239,6 +243,11 @@ func (n *normalizer) str(s string, h *stepHints) string {
 		}
 		return "\x00" + m + "\x00"
 	})
+	if n.savedIPs != nil {
+		for _, v := range n.savedIPs() {
+			s = replaceAddress(s, v.Value, "<"+v.Name+">")
+		}
+	}
 	for _, r := range h.replace {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
@@ -302,4 +311,34 @@ func sortCanonical(list []any) {
 		sorted[i] = list[j]
 	}
 	copy(list, sorted)
+}
+
+// replaceAddress replaces every occurrence of the IP address addr in s that
+// is a whole address (not part of a longer address or number: the
+// characters around it are not hex digits, '.' or ':').
+func replaceAddress(s, addr, with string) string {
+	if addr == "" || !strings.Contains(s, addr) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, addr)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(addr)
+		if (i > 0 && addressByte(s[i-1])) || (end < len(s) && addressByte(s[end])) {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		b.WriteString(s[:i])
+		b.WriteString(with)
+		s = s[end:]
+	}
+}
+
+func addressByte(c byte) bool {
+	return c == '.' || c == ':' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 }

@@ -38,6 +38,10 @@ type Scenario struct {
 	// Config are option overrides ("group.name" → value) for the
 	// in-process neutrino the scenario replays against.
 	Config map[string]string `yaml:"config"`
+	// Requires are the extension aliases the scenario needs: a replay
+	// against a server that does not list one of them on /v2.0/extensions
+	// is skipped (scenarios recorded ahead of the implementation).
+	Requires []string `yaml:"requires"`
 	// Hints apply to every step (and are merged with each step's own).
 	Hints `yaml:",inline"`
 
