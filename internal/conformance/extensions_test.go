@@ -81,3 +81,16 @@ func TestMissingExtensions(t *testing.T) {
 		t.Errorf("no requires: %v, %v", m, err)
 	}
 }
+
+// TestOwnElements: an own: list keeps only this run's elements, and the
+// UUIDs of the dropped ones are not numbered.
+func TestOwnElements(t *testing.T) {
+	n := newNormalizer("", "rghjkmnp", func(string) (string, bool) { return "", false })
+	sc := loadString(t, "own: [floatingip_pools]\nsteps: [GET /v2.0/floatingip_pools]\n")
+	got := n.body(decode(t, `{"floatingip_pools": [
+		{"subnet_id": "7f4e1c3b-1111-4111-8111-111111111111", "subnet_name": "other-run"},
+		{"subnet_id": "9d7c4b2a-0000-4000-8000-000000000002", "subnet_name": "rghjkmnp-ext"}]}`), mergeHints(sc, sc.Steps[0]))
+	if s := compact(t, got); s != `{"floatingip_pools":[{"subnet_id":"<uuid:1>","subnet_name":"{run}-ext"}]}` {
+		t.Errorf("normalised: %s", s)
+	}
+}

@@ -45,10 +45,10 @@ func newNormalizer(base, runID string, varFor func(string) (string, bool)) *norm
 
 // stepHints are the effective hints of one step.
 type stepHints struct {
-	any                        map[string]string
-	unordered, ordered, ignore []string
-	keepMAC                    bool
-	replace                    []replacement
+	any                             map[string]string
+	unordered, ordered, ignore, own []string
+	keepMAC                         bool
+	replace                         []replacement
 	// collection: a GET without sort_key, whose top-level lists of
 	// objects are unordered.
 	collection bool
@@ -63,6 +63,7 @@ func mergeHints(sc *Scenario, s *Step) *stepHints {
 		h.unordered = append(h.unordered, src.Unordered...)
 		h.ordered = append(h.ordered, src.Ordered...)
 		h.ignore = append(h.ignore, src.Ignore...)
+		h.own = append(h.own, src.Own...)
 		h.keepMAC = h.keepMAC || src.KeepMAC
 		keys := make([]string, 0, len(src.Replace))
 		for k := range src.Replace {
@@ -158,9 +159,14 @@ func (n *normalizer) walk(v any, path []string, h *stepHints) any {
 	case string:
 		return n.str(x, h)
 	case []any:
-		out := make([]any, len(x))
+		out := make([]any, 0, len(x))
+		own := matchAny(h.own, path)
 		for i, e := range x {
-			out[i] = n.walk(e, append(path[:len(path):len(path)], strconv.Itoa(i)), h)
+			e = n.walk(e, append(path[:len(path):len(path)], strconv.Itoa(i)), h)
+			if own && !strings.Contains(canonical(e), "{run}") {
+				continue // another run's element of a global collection
+			}
+			out = append(out, e)
 		}
 		if h.unorderedList(path, x) {
 			sortCanonical(out)
