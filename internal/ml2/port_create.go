@@ -50,37 +50,9 @@ func (p *Plugin) beforeCreatePort(op *store.Op) error {
 		owner, _ := obj["device_owner"].(string)
 		obj["port_security_enabled"] = net.PortSecurity && !strings.HasPrefix(owner, ownerNetworkPrefix)
 	}
-	st := &portCreateState{}
-	st.fixedIPs = obj["fixed_ips"]
-	if v, ok := obj["allowed_address_pairs"]; ok {
-		st.pairs, _ = v.([]any)
-		st.pairsGiven = true
-	}
-	st.dhcpOpts, _ = obj["extra_dhcp_opts"].([]any)
-	if p.ExtensionDriverLoaded("tag_ports_during_bulk_creation") {
-		st.tags, _ = obj["tags"].([]any)
-	}
-	st.deviceOwner, _ = obj["device_owner"].(string)
-	st.macParsed, _ = ipam.ParseMAC(mac)
-	// binding
-	host := ""
-	if h, ok := obj["binding:host_id"]; ok && h != nil {
-		host = api.PyStr(h)
-	}
-	obj["binding:host_id"] = host
-	st.hostSet = host != ""
-	if prof, ok := obj["binding:profile"]; !ok || prof == nil {
-		obj["binding:profile"] = map[string]any{}
-	} else if err := checkProfileSize(prof); err != nil {
+	st := p.newPortCreateState(obj, mac)
+	if err := p.bindNewPort(op, st); err != nil {
 		return err
-	}
-	obj["binding:vif_type"] = VIFUnbound
-	if st.hostSet {
-		b, err := p.bindPort(ctx, tx, obj, host)
-		if err != nil {
-			return err
-		}
-		obj["binding:vif_type"], st.binding = b.vifType, b
 	}
 	if !p.dnsNamesStored() {
 		obj["dns_name"] = ""
@@ -91,21 +63,9 @@ func (p *Plugin) beforeCreatePort(op *store.Op) error {
 	if !p.ExtensionDriverLoaded("port_device_profile") {
 		delete(obj, "device_profile")
 	}
-	// addresses (ipallocations rows first; the port row keeps a copy)
-	fixedGiven := st.fixedIPs != nil && st.fixedIPs != api.NotSpecified
-	var fixed []any
-	if fixedGiven {
-		fixed, _ = st.fixedIPs.([]any)
-	}
-	alloc, ips, err := p.allocatePortIPs(ctx, tx, id, netID, st.deviceOwner, st.macParsed, st.hostSet, fixedGiven, fixed)
-	if err != nil {
+	if err := p.allocateNewPortIPs(op, st); err != nil {
 		return err
 	}
-	if fixedGiven && len(fixed) == 0 {
-		alloc = "none"
-	}
-	obj["ip_allocation"] = alloc
-	obj["fixed_ips"] = encodeFixedIPs(ips)
 	ps, _ := obj["port_security_enabled"].(bool)
 	if st.pairsGiven && len(st.pairs) > 0 && !ps {
 		return nerr.Conflict("AddressPairAndPortSecurityRequired", "Port Security must be enabled in order to have allowed address pairs on a port.")
@@ -123,6 +83,72 @@ func (p *Plugin) beforeCreatePort(op *store.Op) error {
 		obj["revision_number"] = obj["revision_number"].(int64) + 1
 	}
 	op.Set(portCreateKey{}, st)
+	return nil
+}
+
+// newPortCreateState keeps what the create's after-hook needs of the
+// request: the lists stored in child tables, the owner and the MAC.
+func (p *Plugin) newPortCreateState(obj api.Object, mac string) *portCreateState {
+	st := &portCreateState{}
+	st.fixedIPs = obj["fixed_ips"]
+	if v, ok := obj["allowed_address_pairs"]; ok {
+		st.pairs, _ = v.([]any)
+		st.pairsGiven = true
+	}
+	st.dhcpOpts, _ = obj["extra_dhcp_opts"].([]any)
+	if p.ExtensionDriverLoaded("tag_ports_during_bulk_creation") {
+		st.tags, _ = obj["tags"].([]any)
+	}
+	st.deviceOwner, _ = obj["device_owner"].(string)
+	st.macParsed, _ = ipam.ParseMAC(mac)
+	return st
+}
+
+// bindNewPort sets the binding attributes of a new port and, when it has
+// a host, binds it.
+func (p *Plugin) bindNewPort(op *store.Op, st *portCreateState) error {
+	obj := op.New
+	host := ""
+	if h, ok := obj["binding:host_id"]; ok && h != nil {
+		host = api.PyStr(h)
+	}
+	obj["binding:host_id"] = host
+	st.hostSet = host != ""
+	if prof, ok := obj["binding:profile"]; !ok || prof == nil {
+		obj["binding:profile"] = map[string]any{}
+	} else if err := checkProfileSize(prof); err != nil {
+		return err
+	}
+	obj["binding:vif_type"] = VIFUnbound
+	if st.hostSet {
+		b, err := p.bindPort(op.Ctx, op.Tx, obj, host)
+		if err != nil {
+			return err
+		}
+		obj["binding:vif_type"], st.binding = b.vifType, b
+	}
+	return nil
+}
+
+// allocateNewPortIPs allocates a new port's addresses (ipallocations rows
+// first; the port row keeps a copy) and sets ip_allocation.
+func (p *Plugin) allocateNewPortIPs(op *store.Op, st *portCreateState) error {
+	obj := op.New
+	fixedGiven := st.fixedIPs != nil && st.fixedIPs != api.NotSpecified
+	var fixed []any
+	if fixedGiven {
+		fixed, _ = st.fixedIPs.([]any)
+	}
+	netID, _ := obj["network_id"].(string)
+	alloc, ips, err := p.allocatePortIPs(op.Ctx, op.Tx, obj["id"].(string), netID, st.deviceOwner, st.macParsed, st.hostSet, fixedGiven, fixed)
+	if err != nil {
+		return err
+	}
+	if fixedGiven && len(fixed) == 0 {
+		alloc = "none"
+	}
+	obj["ip_allocation"] = alloc
+	obj["fixed_ips"] = encodeFixedIPs(ips)
 	return nil
 }
 
