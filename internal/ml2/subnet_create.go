@@ -28,81 +28,16 @@ func isGiven(obj api.Object, k string) bool {
 
 func (p *Plugin) beforeCreateSubnet(op *store.Op) error {
 	ctx, tx, obj := op.Ctx, op.Tx, op.New
-	hasCIDR := isGiven(obj, "cidr")
-	hasPrefixlen := isGiven(obj, "prefixlen")
-	if hasCIDR && hasPrefixlen {
-		return nerr.BadRequest("subnets", "cidr and prefixlen must not be supplied together")
-	}
-	if hasCIDR {
-		pfx, ok := ipam.Prefix(obj["cidr"].(string))
-		if !ok {
-			return nerr.InvalidInput(fmt.Sprintf("%s is not in a CIDR format", api.PyStr(obj["cidr"])))
-		}
-		obj["cidr"] = ipam.FormatPrefix(pfx)
-	}
-	useDefault, _ := obj["use_default_subnetpool"].(bool)
-	hasPool := isGiven(obj, "subnetpool_id")
-	if useDefault && hasPool {
-		return nerr.BadRequest("subnets", "subnetpool_id and use_default_subnetpool cannot both be specified")
-	}
-	if !hasCIDR && !hasPool && !useDefault {
-		return nerr.BadRequest("subnets", "a subnetpool must be specified in the absence of a cidr")
-	}
-	netID, _ := obj["network_id"].(string)
-	if p.subnetPools == nil {
-		if hasPool {
-			return nerr.NotFound("SubnetPoolNotFound", "Subnet pool %s could not be found.", api.PyStr(obj["subnetpool_id"]))
-		}
-		if useDefault {
-			return nerr.BadRequest("subnets", fmt.Sprintf("No default subnetpool found for IPv%s", api.PyStr(obj["ip_version"])))
-		}
-		if err := p.validateSubnet(obj, nil); err != nil {
-			return err
-		}
-		if _, err := p.networks.GetTx(ctx, tx, netID, false); err != nil {
-			return err
-		}
-	} else {
-		if (hasPool || useDefault || !hasCIDR) && isGiven(obj, "allocation_pools") && !hasCIDR {
-			return nerr.BadRequest("subnets", "allocation_pools allowed only for specific subnet requests.")
-		}
-		if !hasPool && !useDefault {
-			if err := p.validateSubnet(obj, nil); err != nil {
-				return err
-			}
-		}
-		if _, err := p.networks.GetTx(ctx, tx, netID, false); err != nil {
-			return err
-		}
-		if err := p.subnetPools.AllocateSubnet(ctx, tx, obj); err != nil {
-			return err
-		}
-		if !isGiven(obj, "cidr") {
-			return nerr.BadRequest("subnets", "a subnetpool must be specified in the absence of a cidr")
-		}
-		if hasPool || useDefault {
-			if err := p.validateSubnet(obj, nil); err != nil {
-				return err
-			}
-		}
+	if err := p.resolveSubnetCIDR(op); err != nil {
+		return err
 	}
 	if _, ok := obj["subnetpool_id"]; !ok {
 		obj["subnetpool_id"] = nil
 	}
+	netID, _ := obj["network_id"].(string)
 	pfx, _ := ipam.Prefix(obj["cidr"].(string))
 	version := ipam.Version(pfx.Addr())
-	// gateway: first address (IPv6: the subnet-router anycast address)
-	var gw netip.Addr
-	if g, ok := obj["gateway_ip"]; !ok || g == api.NotSpecified {
-		if version == 6 {
-			gw = ipam.First(pfx)
-		} else {
-			gw = ipam.FromAddr(ipam.First(pfx)).Add64(1).ToAddr(4)
-		}
-		obj["gateway_ip"] = ipam.Format(gw)
-	} else if g != nil {
-		gw, _ = netip.ParseAddr(g.(string))
-	}
+	gw := defaultGateway(obj, pfx)
 	pools, err := prepareAllocationPools(obj["allocation_pools"], pfx, gw)
 	if err != nil {
 		return err
@@ -133,6 +68,100 @@ func (p *Plugin) beforeCreateSubnet(op *store.Op) error {
 	}
 	obj["ip_version"] = int64(version)
 	return nil
+}
+
+// subnetSource is where a new subnet's CIDR comes from.
+type subnetSource struct {
+	cidr, pool, useDefault bool
+}
+
+// checkSubnetSource normalizes a given cidr and checks that the request
+// names one source for it: a cidr, a subnet pool or the default pool.
+func checkSubnetSource(obj api.Object) (subnetSource, error) {
+	src := subnetSource{cidr: isGiven(obj, "cidr"), pool: isGiven(obj, "subnetpool_id")}
+	src.useDefault, _ = obj["use_default_subnetpool"].(bool)
+	if src.cidr && isGiven(obj, "prefixlen") {
+		return src, nerr.BadRequest("subnets", "cidr and prefixlen must not be supplied together")
+	}
+	if src.cidr {
+		pfx, ok := ipam.Prefix(obj["cidr"].(string))
+		if !ok {
+			return src, nerr.InvalidInput(fmt.Sprintf("%s is not in a CIDR format", api.PyStr(obj["cidr"])))
+		}
+		obj["cidr"] = ipam.FormatPrefix(pfx)
+	}
+	if src.useDefault && src.pool {
+		return src, nerr.BadRequest("subnets", "subnetpool_id and use_default_subnetpool cannot both be specified")
+	}
+	if !src.cidr && !src.pool && !src.useDefault {
+		return src, nerr.BadRequest("subnets", "a subnetpool must be specified in the absence of a cidr")
+	}
+	return src, nil
+}
+
+// resolveSubnetCIDR validates the request and gives the subnet its CIDR:
+// the one requested, or one allocated from its subnet pool (validated
+// once known), in Neutron's order of checks.
+func (p *Plugin) resolveSubnetCIDR(op *store.Op) error {
+	ctx, tx, obj := op.Ctx, op.Tx, op.New
+	src, err := checkSubnetSource(obj)
+	if err != nil {
+		return err
+	}
+	netID, _ := obj["network_id"].(string)
+	if p.subnetPools == nil {
+		if src.pool {
+			return nerr.NotFound("SubnetPoolNotFound", "Subnet pool %s could not be found.", api.PyStr(obj["subnetpool_id"]))
+		}
+		if src.useDefault {
+			return nerr.BadRequest("subnets", fmt.Sprintf("No default subnetpool found for IPv%s", api.PyStr(obj["ip_version"])))
+		}
+		if err := p.validateSubnet(obj, nil); err != nil {
+			return err
+		}
+		_, err := p.networks.GetTx(ctx, tx, netID, false)
+		return err
+	}
+	fromPool := src.pool || src.useDefault
+	if (fromPool || !src.cidr) && isGiven(obj, "allocation_pools") && !src.cidr {
+		return nerr.BadRequest("subnets", "allocation_pools allowed only for specific subnet requests.")
+	}
+	if !fromPool {
+		if err := p.validateSubnet(obj, nil); err != nil {
+			return err
+		}
+	}
+	if _, err := p.networks.GetTx(ctx, tx, netID, false); err != nil {
+		return err
+	}
+	if err := p.subnetPools.AllocateSubnet(ctx, tx, obj); err != nil {
+		return err
+	}
+	if !isGiven(obj, "cidr") {
+		return nerr.BadRequest("subnets", "a subnetpool must be specified in the absence of a cidr")
+	}
+	if fromPool {
+		return p.validateSubnet(obj, nil)
+	}
+	return nil
+}
+
+// defaultGateway fills gateway_ip when not given (the first address; for
+// IPv6 the subnet-router anycast address) and returns the gateway (none
+// when null).
+func defaultGateway(obj api.Object, pfx netip.Prefix) netip.Addr {
+	var gw netip.Addr
+	if g, ok := obj["gateway_ip"]; !ok || g == api.NotSpecified {
+		if ipam.Version(pfx.Addr()) == 6 {
+			gw = ipam.First(pfx)
+		} else {
+			gw = ipam.FromAddr(ipam.First(pfx)).Add64(1).ToAddr(4)
+		}
+		obj["gateway_ip"] = ipam.Format(gw)
+	} else if g != nil {
+		gw, _ = netip.ParseAddr(g.(string))
+	}
+	return gw
 }
 
 // prepareAllocationPools is _prepare_allocation_pools: generated around the
@@ -236,17 +265,8 @@ func (p *Plugin) validateSubnet(s api.Object, cur api.Object) error {
 		dhcpWas, _ = cur["enable_dhcp"].(bool)
 	}
 	if en, _ := s["enable_dhcp"].(bool); en && !dhcpWas && hasPrefix {
-		if (ver == 4 && pfx.Bits() > 30) || (ver == 6 && pfx.Bits() > 126) {
-			return nerr.InvalidInput("Subnet has a prefix length that is incompatible with DHCP service enabled")
-		}
-		if ipam.IsMulticast(pfx) {
-			return nerr.InvalidInput("Multicast IP subnet is not supported if enable_dhcp is True")
-		}
-		if ipam.IsLoopback(pfx) {
-			return nerr.InvalidInput("Loopback IP subnet is not supported if enable_dhcp is True")
-		}
-		if ver == 4 && ipam.First(pfx) == netip.IPv4Unspecified() {
-			return nerr.InvalidInput("First IP '0.0.0.0' of network is not supported if enable_dhcp is True.")
+		if err := validateDHCPPrefix(pfx, ver); err != nil {
+			return err
 		}
 	}
 	if g, ok := s["gateway_ip"].(string); ok {
@@ -258,36 +278,83 @@ func (p *Plugin) validateSubnet(s api.Object, cur api.Object) error {
 			return nerr.InvalidInput("Gateway is not valid on subnet")
 		}
 	}
-	if dns, ok := s["dns_nameservers"].([]any); ok {
-		if max := p.env.Config.Int("DEFAULT", "max_dns_nameservers"); len(dns) > max {
-			return nerr.New(400, "DNSNameServersExhausted", "Unable to complete operation for %s. The number of DNS nameservers exceeds the limit %d.", subnetLabel(s, cur), max)
+	if err := p.validateDNSNameservers(s, cur, ver); err != nil {
+		return err
+	}
+	if err := p.validateHostRoutes(s, cur, ver); err != nil {
+		return err
+	}
+	return validateIPv6Modes(s, cur, ver, pfx, hasPrefix)
+}
+
+// validateDHCPPrefix: a subnet with DHCP enabled needs room for a DHCP
+// port and an address that is not multicast, loopback or 0.0.0.0/x.
+func validateDHCPPrefix(pfx netip.Prefix, ver int) error {
+	if (ver == 4 && pfx.Bits() > 30) || (ver == 6 && pfx.Bits() > 126) {
+		return nerr.InvalidInput("Subnet has a prefix length that is incompatible with DHCP service enabled")
+	}
+	if ipam.IsMulticast(pfx) {
+		return nerr.InvalidInput("Multicast IP subnet is not supported if enable_dhcp is True")
+	}
+	if ipam.IsLoopback(pfx) {
+		return nerr.InvalidInput("Loopback IP subnet is not supported if enable_dhcp is True")
+	}
+	if ver == 4 && ipam.First(pfx) == netip.IPv4Unspecified() {
+		return nerr.InvalidInput("First IP '0.0.0.0' of network is not supported if enable_dhcp is True.")
+	}
+	return nil
+}
+
+// validateDNSNameservers checks the number and the IP version of the
+// given DNS nameservers.
+func (p *Plugin) validateDNSNameservers(s, cur api.Object, ver int) error {
+	dns, ok := s["dns_nameservers"].([]any)
+	if !ok {
+		return nil
+	}
+	if max := p.env.Config.Int("DEFAULT", "max_dns_nameservers"); len(dns) > max {
+		return nerr.New(400, "DNSNameServersExhausted", "Unable to complete operation for %s. The number of DNS nameservers exceeds the limit %d.", subnetLabel(s, cur), max)
+	}
+	for _, d := range dns {
+		ds, _ := d.(string)
+		if _, err := netip.ParseAddr(ds); err != nil {
+			return nerr.InvalidInput(fmt.Sprintf("Error parsing dns address %s", ds))
 		}
-		for _, d := range dns {
-			ds, _ := d.(string)
-			if _, err := netip.ParseAddr(ds); err != nil {
-				return nerr.InvalidInput(fmt.Sprintf("Error parsing dns address %s", ds))
-			}
-			if addrVersion(ds) != ver {
-				return versionMismatch("dns_nameserver", ds, ver)
-			}
+		if addrVersion(ds) != ver {
+			return versionMismatch("dns_nameserver", ds, ver)
 		}
 	}
-	if routes, ok := s["host_routes"].([]any); ok {
-		if max := p.env.Config.Int("DEFAULT", "max_subnet_host_routes"); len(routes) > max {
-			return nerr.New(400, "HostRoutesExhausted", "Unable to complete operation for %s. The number of host routes exceeds the limit %d.", subnetLabel(s, cur), max)
+	return nil
+}
+
+// validateHostRoutes checks the number and the IP version of the given
+// host routes.
+func (p *Plugin) validateHostRoutes(s, cur api.Object, ver int) error {
+	routes, ok := s["host_routes"].([]any)
+	if !ok {
+		return nil
+	}
+	if max := p.env.Config.Int("DEFAULT", "max_subnet_host_routes"); len(routes) > max {
+		return nerr.New(400, "HostRoutesExhausted", "Unable to complete operation for %s. The number of host routes exceeds the limit %d.", subnetLabel(s, cur), max)
+	}
+	for _, r := range routes {
+		m, _ := r.(map[string]any)
+		nh, _ := m["nexthop"].(string)
+		dst, _ := m["destination"].(string)
+		if addrVersion(nh) != ver {
+			return versionMismatch("nexthop", nh, ver)
 		}
-		for _, r := range routes {
-			m, _ := r.(map[string]any)
-			nh, _ := m["nexthop"].(string)
-			dst, _ := m["destination"].(string)
-			if addrVersion(nh) != ver {
-				return versionMismatch("nexthop", nh, ver)
-			}
-			if addrVersion(dst) != ver {
-				return versionMismatch("destination", dst, ver)
-			}
+		if addrVersion(dst) != ver {
+			return versionMismatch("destination", dst, ver)
 		}
 	}
+	return nil
+}
+
+// validateIPv6Modes is _validate_ipv6_attributes (and, on update,
+// _validate_ipv6_update_dhcp): the IPv6 modes are only for IPv6, need
+// DHCP, agree with each other, and the automatic ones need a /64.
+func validateIPv6Modes(s, cur api.Object, ver int, pfx netip.Prefix, hasPrefix bool) error {
 	ra, raSet := s["ipv6_ra_mode"].(string)
 	am, amSet := s["ipv6_address_mode"].(string)
 	if ver == 4 {
@@ -315,6 +382,7 @@ func (p *Plugin) validateSubnet(s api.Object, cur api.Object) error {
 	}
 	auto := ra == "slaac" || ra == "dhcpv6-stateless" || am == "slaac" || am == "dhcpv6-stateless"
 	if (raSet || amSet) && auto && hasPrefix && pfx.Bits() != 64 {
+		cidr, _ := s["cidr"].(string)
 		return nerr.InvalidInput(fmt.Sprintf("Invalid CIDR %s for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64", cidr))
 	}
 	return nil

@@ -12,96 +12,70 @@ import (
 
 // ---- loading ----
 
+// subnetChild is a subnet attribute listed from a child table: the rows of
+// "SELECT subnet_id, <cols> FROM ..." in order, each made an element.
+type subnetChild struct {
+	attr   string
+	from   string // SELECT subnet_id, <cols> FROM <table>
+	order  string
+	cols   int
+	elemOf func(cols []string) any
+}
+
+var subnetChildren = []subnetChild{
+	{"allocation_pools", "SELECT subnet_id, first_ip, last_ip FROM ipallocationpools", "subnet_id, ord", 2,
+		func(c []string) any { return map[string]any{"start": c[0], "end": c[1]} }},
+	{"dns_nameservers", "SELECT subnet_id, address FROM dnsnameservers", "subnet_id, ord", 1,
+		func(c []string) any { return c[0] }},
+	{"host_routes", "SELECT subnet_id, destination, nexthop FROM subnetroutes", "subnet_id, destination, nexthop", 2,
+		func(c []string) any { return map[string]any{"destination": c[0], "nexthop": c[1]} }},
+	{"service_types", "SELECT subnet_id, service_type FROM subnet_service_types", "subnet_id, service_type", 1,
+		func(c []string) any { return c[0] }},
+}
+
 func (p *Plugin) loadSubnets(ctx context.Context, q db.Querier, objs []api.Object) error {
 	byID := store.IndexByID(objs)
 	for _, o := range objs {
-		o["allocation_pools"] = []any{}
-		o["dns_nameservers"] = []any{}
-		o["host_routes"] = []any{}
-		o["service_types"] = []any{}
+		for _, c := range subnetChildren {
+			o[c.attr] = []any{}
+		}
 	}
 	ids := store.IDs(objs)
-	err := store.ForChunks(ids, func(ph string, args []any) error {
-		rows, err := q.Query(ctx, "SELECT subnet_id, first_ip, last_ip FROM ipallocationpools WHERE subnet_id IN ("+ph+") ORDER BY subnet_id, ord", args...)
+	for _, c := range subnetChildren {
+		if err := c.load(ctx, q, ids, byID); err != nil {
+			return err
+		}
+	}
+	return loadSubnetShared(ctx, q, objs)
+}
+
+// load appends the child rows of the subnets ids to their attribute.
+func (c subnetChild) load(ctx context.Context, q db.Querier, ids []string, byID map[string]api.Object) error {
+	return store.ForChunks(ids, func(ph string, args []any) error {
+		rows, err := q.Query(ctx, c.from+" WHERE subnet_id IN ("+ph+") ORDER BY "+c.order, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
+		vals := make([]string, 1+c.cols)
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
 		for rows.Next() {
-			var id, f, l string
-			if err := rows.Scan(&id, &f, &l); err != nil {
+			if err := rows.Scan(ptrs...); err != nil {
 				return err
 			}
-			if o := byID[id]; o != nil {
-				o["allocation_pools"] = append(o["allocation_pools"].([]any), map[string]any{"start": f, "end": l})
+			if o := byID[vals[0]]; o != nil {
+				o[c.attr] = append(o[c.attr].([]any), c.elemOf(vals[1:]))
 			}
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return err
-	}
-	err = store.ForChunks(ids, func(ph string, args []any) error {
-		rows, err := q.Query(ctx, "SELECT subnet_id, address FROM dnsnameservers WHERE subnet_id IN ("+ph+") ORDER BY subnet_id, ord", args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, a string
-			if err := rows.Scan(&id, &a); err != nil {
-				return err
-			}
-			if o := byID[id]; o != nil {
-				o["dns_nameservers"] = append(o["dns_nameservers"].([]any), a)
-			}
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return err
-	}
-	err = store.ForChunks(ids, func(ph string, args []any) error {
-		rows, err := q.Query(ctx, "SELECT subnet_id, destination, nexthop FROM subnetroutes WHERE subnet_id IN ("+ph+") ORDER BY subnet_id, destination, nexthop", args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, d, n string
-			if err := rows.Scan(&id, &d, &n); err != nil {
-				return err
-			}
-			if o := byID[id]; o != nil {
-				o["host_routes"] = append(o["host_routes"].([]any), map[string]any{"destination": d, "nexthop": n})
-			}
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return err
-	}
-	err = store.ForChunks(ids, func(ph string, args []any) error {
-		rows, err := q.Query(ctx, "SELECT subnet_id, service_type FROM subnet_service_types WHERE subnet_id IN ("+ph+") ORDER BY subnet_id, service_type", args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, st string
-			if err := rows.Scan(&id, &st); err != nil {
-				return err
-			}
-			if o := byID[id]; o != nil {
-				o["service_types"] = append(o["service_types"].([]any), st)
-			}
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return err
-	}
-	// shared mirrors the network's (for policy)
+}
+
+// loadSubnetShared sets each subnet's shared: its network's (for policy).
+func loadSubnetShared(ctx context.Context, q db.Querier, objs []api.Object) error {
 	netIDs := map[string]bool{}
 	for _, o := range objs {
 		if n, ok := o["network_id"].(string); ok {
@@ -124,7 +98,7 @@ func (p *Plugin) loadSubnets(ctx context.Context, q db.Querier, objs []api.Objec
 		n, _ := o["network_id"].(string)
 		o["shared"] = shared[n]
 	}
-	return err
+	return nil
 }
 
 // deleteNetworkSubnets removes the subnets of a network being deleted.

@@ -29,7 +29,6 @@ func (p *Plugin) beforeUpdateSubnet(op *store.Op) error {
 	if err := p.networks.BumpRevision(ctx, tx, old["network_id"].(string)); err != nil {
 		return err
 	}
-	pfx, _ := ipam.Prefix(old["cidr"].(string))
 	cur, err := networkSubnets(ctx, tx, "s.id = ?", id)
 	if err != nil {
 		return err
@@ -37,20 +36,44 @@ func (p *Plugin) beforeUpdateSubnet(op *store.Op) error {
 	if len(cur) == 0 {
 		return SubnetNotFound(id)
 	}
-	sub := cur[0]
-	var newPools []ipam.Range
-	poolsGiven := false
-	if raw, ok := ch["allocation_pools"]; ok && raw != nil {
-		list, _ := raw.([]any)
-		newPools, err = poolsToRanges(list)
-		if err != nil {
-			return err
-		}
-		if err := validateAllocationPools(newPools, pfx); err != nil {
-			return err
-		}
-		poolsGiven = true
+	pfx, _ := ipam.Prefix(old["cidr"].(string))
+	pools, poolsGiven, err := updatedPools(ch, pfx)
+	if err != nil {
+		return err
 	}
+	if err := checkGatewayUpdate(ctx, tx, cur[0], ch, pools, poolsGiven); err != nil {
+		return err
+	}
+	if seg, ok := ch["segment_id"]; ok && api.PyStr(seg) != api.PyStr(old["segment_id"]) {
+		if err := p.updateSegmentCheck(ctx, tx, old, seg); err != nil {
+			return err
+		}
+	}
+	return replaceSubnetChildren(ctx, tx, id, ch, pools, poolsGiven)
+}
+
+// updatedPools returns the allocation pools an update gives, validated
+// against the subnet's prefix (given: false when it gives none).
+func updatedPools(ch api.Object, pfx netip.Prefix) (pools []ipam.Range, given bool, err error) {
+	raw, ok := ch["allocation_pools"]
+	if !ok || raw == nil {
+		return nil, false, nil
+	}
+	list, _ := raw.([]any)
+	pools, err = poolsToRanges(list)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := validateAllocationPools(pools, pfx); err != nil {
+		return nil, false, err
+	}
+	return pools, true, nil
+}
+
+// checkGatewayUpdate: the gateway (new, or the current one with new pools)
+// must be outside the pools, and a gateway a router interface uses cannot
+// move.
+func checkGatewayUpdate(ctx context.Context, tx *db.Tx, sub *subnetInfo, ch api.Object, newPools []ipam.Range, poolsGiven bool) error {
 	oldGW := sub.Gateway
 	newGW := oldGW
 	if g, ok := ch["gateway_ip"]; ok {
@@ -74,16 +97,17 @@ func (p *Plugin) beforeUpdateSubnet(op *store.Op) error {
 		var portID string
 		err := tx.QueryRow(ctx, `SELECT a.port_id FROM ipallocations a JOIN ports pt ON pt.id = a.port_id
 			WHERE a.subnet_id = ? AND a.ip_address = ? AND pt.device_owner IN (?, ?, ?, ?) LIMIT 1`,
-			id, ipam.Format(oldGW), OwnerRouterIntf, OwnerHAReplicated, OwnerDVRInterface, OwnerRouterSNAT).Scan(&portID)
+			sub.ID, ipam.Format(oldGW), OwnerRouterIntf, OwnerHAReplicated, OwnerDVRInterface, OwnerRouterSNAT).Scan(&portID)
 		if err == nil && portID != "" {
 			return nerr.Conflict("GatewayIpInUse", "Current gateway ip %s already in use by port %s. Unable to update.", ipam.Format(oldGW), portID)
 		}
 	}
-	if seg, ok := ch["segment_id"]; ok && api.PyStr(seg) != api.PyStr(old["segment_id"]) {
-		if err := p.updateSegmentCheck(ctx, tx, old, seg); err != nil {
-			return err
-		}
-	}
+	return nil
+}
+
+// replaceSubnetChildren replaces the child rows of the lists an update
+// gives: DNS nameservers, host routes, allocation pools, service types.
+func replaceSubnetChildren(ctx context.Context, tx *db.Tx, id string, ch api.Object, pools []ipam.Range, poolsGiven bool) error {
 	if dns, ok := ch["dns_nameservers"].([]any); ok {
 		if _, err := tx.Exec(ctx, "DELETE FROM dnsnameservers WHERE subnet_id = ?", id); err != nil {
 			return err
@@ -104,7 +128,7 @@ func (p *Plugin) beforeUpdateSubnet(op *store.Op) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM ipallocationpools WHERE subnet_id = ?", id); err != nil {
 			return err
 		}
-		if err := insertPools(ctx, tx, id, newPools); err != nil {
+		if err := insertPools(ctx, tx, id, pools); err != nil {
 			return err
 		}
 	}
