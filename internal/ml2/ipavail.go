@@ -122,9 +122,36 @@ func strValues(vals []any) []any {
 // get_network_ip_availabilities: used_ips counts allocations, total_ips
 // the pool sizes (the CIDR size for a subnet without pools).
 func (b *ipAvailability) compute(ctx context.Context, filters []api.Filter) ([]api.Object, error) {
-	var conds []string
-	var args []any
-	var versions []any
+	conds, args, versions, none := availabilityConds(filters)
+	if none {
+		return []api.Object{}, nil
+	}
+	out, byNet, err := b.networks(ctx, conds, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return []api.Object{}, nil
+	}
+	netIDs := make([]string, len(out))
+	for i, o := range out {
+		netIDs[i] = o["network_id"].(string)
+	}
+	subs, err := b.subnets(ctx, netIDs, versions)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.countAddresses(ctx, subs); err != nil {
+		return nil, err
+	}
+	sumAvailability(subs, byNet)
+	return out, nil
+}
+
+// availabilityConds turns the filters into conditions on networks n;
+// versions are the ip_version filter's values. none: no network can match
+// (an ip_version filter without an integer).
+func availabilityConds(filters []api.Filter) (conds []string, args, versions []any, none bool) {
 	for _, f := range filters {
 		switch f.Attr {
 		case "network_id":
@@ -143,7 +170,7 @@ func (b *ipAvailability) compute(ctx context.Context, filters []api.Filter) ([]a
 				}
 			}
 			if len(versions) == 0 {
-				return []api.Object{}, nil
+				return nil, nil, nil, true
 			}
 		}
 	}
@@ -151,6 +178,12 @@ func (b *ipAvailability) compute(ctx context.Context, filters []api.Filter) ([]a
 		conds = append(conds, "n.id IN (SELECT network_id FROM subnets WHERE ip_version IN ("+store.Placeholders(len(versions))+"))")
 		args = append(args, versions...)
 	}
+	return conds, args, versions, false
+}
+
+// networks reads the matching networks, each an availability with no
+// subnets yet, in id order, and indexed by id.
+func (b *ipAvailability) networks(ctx context.Context, conds []string, args []any) ([]api.Object, map[string]api.Object, error) {
 	query := "SELECT n.id, n.name, n.project_id FROM networks n"
 	if len(conds) > 0 {
 		query += " WHERE " + strings.Join(conds, " AND ")
@@ -158,17 +191,16 @@ func (b *ipAvailability) compute(ctx context.Context, filters []api.Filter) ([]a
 	query += " ORDER BY n.id"
 	rows, err := b.db.Query(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	defer rows.Close()
 	var out []api.Object
 	byNet := map[string]api.Object{}
-	var netIDs []string
 	for rows.Next() {
 		var id, name string
 		var project *string
 		if err := rows.Scan(&id, &name, &project); err != nil {
-			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		o := api.Object{"network_id": id, "network_name": name, "tenant_id": nullStr(project), "project_id": nullStr(project),
 			"subnet_ip_availability": []any{}, "used_ips": int64(0), "total_ips": int64(0)}
@@ -177,25 +209,27 @@ func (b *ipAvailability) compute(ctx context.Context, filters []api.Filter) ([]a
 		}
 		out = append(out, o)
 		byNet[id] = o
-		netIDs = append(netIDs, id)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(out) == 0 {
-		return []api.Object{}, nil
-	}
-	type subAvail struct {
-		id, netID, name, cidr string
-		version               int64
-		total                 *big.Int
-		hasPools              bool
-		used                  int64
-	}
+	return out, byNet, nil
+}
+
+// subAvail is the availability of one subnet.
+type subAvail struct {
+	id, netID, name, cidr string
+	version               int64
+	total                 *big.Int
+	hasPools              bool
+	used                  int64
+}
+
+// subnets reads the subnets of the networks (of the given IP versions),
+// by network and id.
+func (b *ipAvailability) subnets(ctx context.Context, netIDs []string, versions []any) ([]*subAvail, error) {
 	var subs []*subAvail
-	bySub := map[string]*subAvail{}
-	err = store.ForChunks(netIDs, func(ph string, a []any) error {
+	err := store.ForChunks(netIDs, func(ph string, a []any) error {
 		q := "SELECT id, network_id, name, cidr, ip_version FROM subnets WHERE network_id IN (" + ph + ")"
 		if len(versions) > 0 {
 			q += " AND ip_version IN (" + store.Placeholders(len(versions)) + ")"
@@ -212,18 +246,22 @@ func (b *ipAvailability) compute(ctx context.Context, filters []api.Filter) ([]a
 				return err
 			}
 			subs = append(subs, s)
-			bySub[s.id] = s
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, err
-	}
+	return subs, err
+}
+
+// countAddresses sets each subnet's total (its pools' sizes) and used
+// (its allocations) addresses.
+func (b *ipAvailability) countAddresses(ctx context.Context, subs []*subAvail) error {
 	subIDs := make([]string, len(subs))
+	bySub := map[string]*subAvail{}
 	for i, s := range subs {
 		subIDs[i] = s.id
+		bySub[s.id] = s
 	}
-	err = store.ForChunks(subIDs, func(ph string, a []any) error {
+	err := store.ForChunks(subIDs, func(ph string, a []any) error {
 		rows, err := b.db.Query(ctx, "SELECT subnet_id, first_ip, last_ip FROM ipallocationpools WHERE subnet_id IN ("+ph+")", a...)
 		if err != nil {
 			return err
@@ -246,9 +284,9 @@ func (b *ipAvailability) compute(ctx context.Context, filters []api.Filter) ([]a
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = store.ForChunks(subIDs, func(ph string, a []any) error {
+	return store.ForChunks(subIDs, func(ph string, a []any) error {
 		rows, err := b.db.Query(ctx, "SELECT subnet_id, COUNT(*) FROM ipallocations WHERE subnet_id IN ("+ph+") GROUP BY subnet_id", a...)
 		if err != nil {
 			return err
@@ -266,9 +304,11 @@ func (b *ipAvailability) compute(ctx context.Context, filters []api.Filter) ([]a
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, err
-	}
+}
+
+// sumAvailability lists each subnet in its network's availability (a
+// subnet without pools counts its whole CIDR) and sums the networks'.
+func sumAvailability(subs []*subAvail, byNet map[string]api.Object) {
 	netTotals := map[string]*big.Int{}
 	for _, s := range subs {
 		if !s.hasPools {
@@ -292,7 +332,6 @@ func (b *ipAvailability) compute(ctx context.Context, filters []api.Filter) ([]a
 	for id, t := range netTotals {
 		byNet[id]["total_ips"] = bigJSON(t)
 	}
-	return out, nil
 }
 
 // bigJSON writes an integer of any size as a JSON number.
