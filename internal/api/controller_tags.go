@@ -27,51 +27,61 @@ func (req *request) tags(res *Resource, id string, rest []string) error {
 	if req.c.Policy != nil && !req.c.Policy.Check(req.ctx, req.rc, res.PolicyAction("show"), obj, false) {
 		return notFound
 	}
+	if len(rest) == 0 {
+		return req.tagCollection(tg, id)
+	}
+	return req.tagMember(tg, id, rest[0])
+}
+
+// tagCollection serves /<path>/{id}/tags: the list, its replacement and
+// its removal.
+func (req *request) tagCollection(tg Tagger, id string) error {
 	m := req.r.Method
-	if len(rest) == 0 && m == http.MethodPut && strings.HasSuffix(req.r.URL.Path, "/") {
+	if m == http.MethodPut && strings.HasSuffix(req.r.URL.Path, "/") {
 		// .../tags/ is the collection, but Neutron refuses a PUT there
 		return nerr.InvalidInput("Invalid tags body")
 	}
-	if len(rest) == 0 {
-		switch m {
-		case http.MethodGet:
-			tags, err := tg.GetTags(req.ctx, id)
-			if err != nil {
-				return err
-			}
-			req.writeSpaced(http.StatusOK, map[string]any{"tags": tags})
-			return nil
-		case http.MethodPut:
-			body, err := req.readBody() // no body: "Invalid tags body"
-			if err != nil {
-				return err
-			}
-			tags, err := tagListFromBody(body)
-			if err != nil {
-				return err
-			}
-			out, err := tg.ReplaceTags(req.ctx, id, tags)
-			if err != nil {
-				return err
-			}
-			req.writeSpaced(http.StatusOK, map[string]any{"tags": out})
-			return nil
-		case http.MethodDelete:
-			if err := tg.RemoveAllTags(req.ctx, id); err != nil {
-				return err
-			}
-			req.w.WriteHeader(http.StatusNoContent)
-			return nil
-		case http.MethodPost:
-			return nerr.New(http.StatusNotFound, "HTTPNotFound", "not supported")
+	switch m {
+	case http.MethodGet:
+		tags, err := tg.GetTags(req.ctx, id)
+		if err != nil {
+			return err
 		}
-		return nerr.HTTPMethodNotAllowed()
+		req.writeSpaced(http.StatusOK, map[string]any{"tags": tags})
+		return nil
+	case http.MethodPut:
+		body, err := req.readBody() // no body: "Invalid tags body"
+		if err != nil {
+			return err
+		}
+		tags, err := tagListFromBody(body)
+		if err != nil {
+			return err
+		}
+		out, err := tg.ReplaceTags(req.ctx, id, tags)
+		if err != nil {
+			return err
+		}
+		req.writeSpaced(http.StatusOK, map[string]any{"tags": out})
+		return nil
+	case http.MethodDelete:
+		if err := tg.RemoveAllTags(req.ctx, id); err != nil {
+			return err
+		}
+		req.w.WriteHeader(http.StatusNoContent)
+		return nil
+	case http.MethodPost:
+		return nerr.New(http.StatusNotFound, "HTTPNotFound", "not supported")
 	}
-	tag := rest[0]
+	return nerr.HTTPMethodNotAllowed()
+}
+
+// tagMember serves /<path>/{id}/tags/{tag}: check, add and remove one tag.
+func (req *request) tagMember(tg Tagger, id, tag string) error {
 	if msg := validateTag(tag); msg != "" {
 		return nerr.InvalidInput(msg)
 	}
-	switch m {
+	switch req.r.Method {
 	case http.MethodGet, http.MethodPost:
 		tags, err := tg.GetTags(req.ctx, id)
 		if err != nil {

@@ -156,8 +156,21 @@ func (r *Resource) ParseQuery(ps Params, maxLimit int) (*Query, error) {
 	if len(q.Fields) == 0 && len(ps.All("fields")) > 0 {
 		q.NoFields = true // "fields=" asks for nothing
 	}
+	if err := r.parseFilters(ps, q); err != nil {
+		return nil, err
+	}
+	if err := r.parseSorts(ps, q); err != nil {
+		return nil, err
+	}
+	if err := r.parsePagination(ps, maxLimit, q); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
 
-	// filters (in first-appearance order)
+// parseFilters sets the attribute and tag filters of q (get_filters), in
+// first-appearance order; a key that is not a filter is a 400.
+func (r *Resource) parseFilters(ps Params, q *Query) error {
 	var invalid []any
 	seen := map[string]bool{}
 	for _, p := range ps {
@@ -173,20 +186,7 @@ func (r *Resource) ParseQuery(ps Params, maxLimit int) (*Query, error) {
 				invalid = append(invalid, key)
 				continue
 			}
-			var tags []string
-			for _, v := range values {
-				tags = append(tags, strings.Split(v, ",")...)
-			}
-			switch key {
-			case "tags":
-				q.Tags.All = tags
-			case "tags-any":
-				q.Tags.Any = tags
-			case "not-tags":
-				q.Tags.NotAll = tags
-			case "not-tags-any":
-				q.Tags.NotAny = tags
-			}
+			q.Tags.set(key, values)
 			continue
 		}
 		a := r.filterAttr(key)
@@ -194,42 +194,72 @@ func (r *Resource) ParseQuery(ps Params, maxLimit int) (*Query, error) {
 			invalid = append(invalid, key)
 			continue
 		}
-		f := Filter{Attr: key}
-		switch {
-		case a.ConvertFilterList != nil:
-			v, err := a.ConvertFilterList(values)
-			if err != nil {
-				return nil, err
-			}
-			f.Values = []any{v}
-		default:
-			conv := a.ConvertFilter
-			if conv == nil {
-				conv = a.Convert
-			}
-			for _, s := range values {
-				var v any = s
-				if conv != nil {
-					var err error
-					if v, err = conv(s); err != nil {
-						return nil, err
-					}
-				}
-				f.Values = append(f.Values, v)
-			}
+		f, err := a.filter(key, values)
+		if err != nil {
+			return err
 		}
 		if len(f.Values) > 0 {
 			q.Filters = append(q.Filters, f)
 		}
 	}
 	if len(invalid) > 0 {
-		return nil, nerr.HTTPBadRequest("%s is invalid attribute for filtering", PyRepr(invalid))
+		return nerr.HTTPBadRequest("%s is invalid attribute for filtering", PyRepr(invalid))
 	}
+	return nil
+}
 
-	// sorting
+// set sets the tag filter key from its comma-separated values.
+func (t *TagFilter) set(key string, values []string) {
+	var tags []string
+	for _, v := range values {
+		tags = append(tags, strings.Split(v, ",")...)
+	}
+	switch key {
+	case "tags":
+		t.All = tags
+	case "tags-any":
+		t.Any = tags
+	case "not-tags":
+		t.NotAll = tags
+	case "not-tags-any":
+		t.NotAny = tags
+	}
+}
+
+// filter converts the query-string values of a filter on a (with its
+// list converter, else its filter or value converter).
+func (a *Attribute) filter(key string, values []string) (Filter, error) {
+	f := Filter{Attr: key}
+	if a.ConvertFilterList != nil {
+		v, err := a.ConvertFilterList(values)
+		if err != nil {
+			return f, err
+		}
+		f.Values = []any{v}
+		return f, nil
+	}
+	conv := a.ConvertFilter
+	if conv == nil {
+		conv = a.Convert
+	}
+	for _, s := range values {
+		var v any = s
+		if conv != nil {
+			var err error
+			if v, err = conv(s); err != nil {
+				return f, err
+			}
+		}
+		f.Values = append(f.Values, v)
+	}
+	return f, nil
+}
+
+// parseSorts sets the sort keys of q (get_sorts).
+func (r *Resource) parseSorts(ps Params, q *Query) error {
 	keys, dirs := ps.NonEmpty("sort_key"), ps.NonEmpty("sort_dir")
 	if len(keys) != len(dirs) {
-		return nil, nerr.HTTPBadRequest("The number of sort_keys and sort_dirs must be same")
+		return nerr.HTTPBadRequest("The number of sort_keys and sort_dirs must be same")
 	}
 	var badKeys, badDirs []any
 	for _, k := range keys {
@@ -238,7 +268,7 @@ func (r *Resource) ParseQuery(ps Params, maxLimit int) (*Query, error) {
 		}
 	}
 	if len(badKeys) > 0 {
-		return nil, nerr.HTTPBadRequest("%s is invalid attribute for sort_keys", PyRepr(badKeys))
+		return nerr.HTTPBadRequest("%s is invalid attribute for sort_keys", PyRepr(badKeys))
 	}
 	for _, d := range dirs {
 		if d != "asc" && d != "desc" {
@@ -246,18 +276,23 @@ func (r *Resource) ParseQuery(ps Params, maxLimit int) (*Query, error) {
 		}
 	}
 	if len(badDirs) > 0 {
-		return nil, nerr.HTTPBadRequest("%s is invalid value for sort_dirs, valid value is 'asc' and 'desc'", PyRepr(badDirs))
+		return nerr.HTTPBadRequest("%s is invalid value for sort_dirs, valid value is 'asc' and 'desc'", PyRepr(badDirs))
 	}
 	for i, k := range keys {
 		q.Sorts = append(q.Sorts, Sort{Key: k, Asc: dirs[i] == "asc"})
 	}
+	return nil
+}
 
-	// pagination
+// parsePagination sets limit, marker and page_reverse of q
+// (get_limit_and_marker, get_page_reverse); a page is sorted by the
+// primary key last.
+func (r *Resource) parsePagination(ps Params, maxLimit int, q *Query) error {
 	limit := 0
 	if s, ok := ps.Get("limit"); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 0 {
-			return nil, nerr.BadRequest("limit", "Limit must be an integer 0 or greater and not '"+s+"'")
+			return nerr.BadRequest("limit", "Limit must be an integer 0 or greater and not '"+s+"'")
 		}
 		limit = n
 	}
@@ -281,7 +316,7 @@ func (r *Resource) ParseQuery(ps Params, maxLimit int) (*Query, error) {
 	if s, ok := ps.Get("page_reverse"); ok {
 		q.PageReverse = strings.ToLower(s) == "true"
 	}
-	return q, nil
+	return nil
 }
 
 // filterAttr resolves a filter/sort key; project_id mirrors tenant_id.
