@@ -30,54 +30,8 @@ func (t *Table) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
 
 // ListQ runs a list query on q (the database or a transaction).
 func (t *Table) ListQ(ctx context.Context, dbq db.Querier, q *api.Query) ([]api.Object, error) {
-	var conds []string
-	var args []any
-	if c, a := t.scope(ctx); c != "" {
-		conds = append(conds, c)
-		args = append(args, a...)
-	}
-	var post []api.Filter
-	for _, f := range q.Filters {
-		attr := f.Attr
-		if attr == "tenant_id" {
-			attr = "project_id"
-		}
-		if fn, ok := t.Filters[attr]; ok {
-			c, a := fn(ctx, f.Values)
-			if c != "" {
-				conds = append(conds, c)
-				args = append(args, a...)
-			}
-			continue
-		}
-		col := t.byAttr[attr]
-		if col == nil || col.Kind == JSON {
-			post = append(post, f)
-			continue
-		}
-		c, a := inCond("t."+col.Name, col, f.Values)
-		conds = append(conds, c)
-		args = append(args, a...)
-	}
-	if !q.Tags.Empty() {
-		c, a := tagConds(q.Tags)
-		conds = append(conds, c...)
-		args = append(args, a...)
-	}
-	sorts := q.Sorts
-	var order []string
-	for _, s := range sorts {
-		attr := s.Key
-		if attr == "tenant_id" {
-			attr = "project_id"
-		}
-		col := t.byAttr[attr]
-		if col == nil {
-			continue
-		}
-		asc := s.Asc != q.PageReverse
-		order = append(order, orderTerm(dbq.Dialect(), "t."+col.Name, asc))
-	}
+	conds, args, post := t.listConds(ctx, q)
+	order := t.orderTerms(dbq.Dialect(), q)
 	if q.Marker != "" && q.Limit > 0 {
 		c, a, err := t.markerCond(ctx, dbq, q)
 		if err != nil {
@@ -117,6 +71,63 @@ func (t *Table) ListQ(ctx context.Context, dbq db.Querier, q *api.Query) ([]api.
 		objs = []api.Object{}
 	}
 	return objs, nil
+}
+
+// listConds is the WHERE of a list: the caller's scope, the filters with
+// an SQL form and the tag filters; post are the filters applied to the
+// rows read (attributes without a column, or JSON ones).
+func (t *Table) listConds(ctx context.Context, q *api.Query) (conds []string, args []any, post []api.Filter) {
+	if c, a := t.scope(ctx); c != "" {
+		conds = append(conds, c)
+		args = append(args, a...)
+	}
+	for _, f := range q.Filters {
+		attr := f.Attr
+		if attr == "tenant_id" {
+			attr = "project_id"
+		}
+		if fn, ok := t.Filters[attr]; ok {
+			c, a := fn(ctx, f.Values)
+			if c != "" {
+				conds = append(conds, c)
+				args = append(args, a...)
+			}
+			continue
+		}
+		col := t.byAttr[attr]
+		if col == nil || col.Kind == JSON {
+			post = append(post, f)
+			continue
+		}
+		c, a := inCond("t."+col.Name, col, f.Values)
+		conds = append(conds, c)
+		args = append(args, a...)
+	}
+	if !q.Tags.Empty() {
+		c, a := tagConds(q.Tags)
+		conds = append(conds, c...)
+		args = append(args, a...)
+	}
+	return conds, args, post
+}
+
+// orderTerms is the ORDER BY of a list: the sort keys with a column, in
+// the effective direction (reversed for page_reverse).
+func (t *Table) orderTerms(d db.Dialect, q *api.Query) []string {
+	var order []string
+	for _, s := range q.Sorts {
+		attr := s.Key
+		if attr == "tenant_id" {
+			attr = "project_id"
+		}
+		col := t.byAttr[attr]
+		if col == nil {
+			continue
+		}
+		asc := s.Asc != q.PageReverse
+		order = append(order, orderTerm(d, "t."+col.Name, asc))
+	}
+	return order
 }
 
 // scan runs one SELECT and loads the rows' computed attributes; keyRange
@@ -373,7 +384,7 @@ func dedupe(ss []string) []string {
 // markerCond is the keyset condition "after the marker row" in the
 // effective sort order (NULLs smallest).
 func (t *Table) markerCond(ctx context.Context, dbq db.Querier, q *api.Query) (string, []any, error) {
-	var cols []*Column
+	var names []string
 	var dirs []bool
 	for _, s := range q.Sorts {
 		attr := s.Key
@@ -381,43 +392,15 @@ func (t *Table) markerCond(ctx context.Context, dbq db.Querier, q *api.Query) (s
 			attr = "project_id"
 		}
 		if c := t.byAttr[attr]; c != nil {
-			cols = append(cols, c)
+			names = append(names, "t."+c.Name)
 			dirs = append(dirs, s.Asc != q.PageReverse)
 		}
 	}
-	if len(cols) == 0 {
+	if len(names) == 0 {
 		return "", nil, nil
 	}
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = "t." + c.Name
-	}
-	// the marker must be visible to the caller (Neutron reads it with the
-	// caller's context): another project's id is not found
-	where, margs := "t.id = ?", []any{q.Marker}
-	if c, a := t.scope(ctx); c != "" {
-		where += " AND " + c
-		margs = append(margs, a...)
-	}
-	rows, err := dbq.Query(ctx, "SELECT "+strings.Join(names, ", ")+" FROM "+t.Name+" t WHERE "+where, margs...)
+	vals, found, err := t.markerValues(ctx, dbq, q.Marker, names)
 	if err != nil {
-		return "", nil, err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	found := false
-	if rows.Next() {
-		found = true
-		if err := rows.Scan(ptrs...); err != nil {
-			rows.Close()
-			return "", nil, err
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return "", nil, err
 	}
 	if !found {
@@ -426,9 +409,49 @@ func (t *Table) markerCond(ctx context.Context, dbq db.Querier, q *api.Query) (s
 		}
 		return "", nil, t.Res.NotFoundErr(q.Marker)
 	}
+	c, args := afterRow(names, dirs, vals)
+	return c, args, nil
+}
+
+// markerValues reads the sort columns of the marker row. The marker must
+// be visible to the caller (Neutron reads it with the caller's context):
+// another project's id is not found.
+func (t *Table) markerValues(ctx context.Context, dbq db.Querier, marker string, names []string) ([]any, bool, error) {
+	where, margs := "t.id = ?", []any{marker}
+	if c, a := t.scope(ctx); c != "" {
+		where += " AND " + c
+		margs = append(margs, a...)
+	}
+	rows, err := dbq.Query(ctx, "SELECT "+strings.Join(names, ", ")+" FROM "+t.Name+" t WHERE "+where, margs...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	vals := make([]any, len(names))
+	ptrs := make([]any, len(names))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	found := false
+	if rows.Next() {
+		found = true
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, false, err
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	return vals, found, nil
+}
+
+// afterRow is the condition "strictly after the row with vals" on the
+// columns names in directions dirs (true: ascending), NULLs smallest.
+func afterRow(names []string, dirs []bool, vals []any) (string, []any) {
 	var ors []string
 	var args []any
-	for i := range cols {
+	for i := range names {
 		var ands []string
 		for j := 0; j < i; j++ {
 			if vals[j] == nil {
@@ -453,7 +476,7 @@ func (t *Table) markerCond(ctx context.Context, dbq db.Querier, q *api.Query) (s
 		}
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", args, nil
+	return "(" + strings.Join(ors, " OR ") + ")", args
 }
 
 // postFilter applies filters on attributes that have no SQL form, by
