@@ -91,63 +91,29 @@ func attr(obj api.Object, k string) (any, bool) {
 	return v, true
 }
 
+// subnetRequest is what a subnet create asks of the pools.
+type subnetRequest struct {
+	cidr         Net // when hasCIDR (normalized)
+	hasCIDR      bool
+	prefixlen    any
+	hasPrefixlen bool
+	poolID       string // the pool named, or the default one
+	version      int    // 0: unknown
+}
+
 // AllocateSubnet implements ml2.SubnetPools.
 func (c *Component) AllocateSubnet(ctx context.Context, tx *db.Tx, subnet api.Object) error {
-	cidrV, hasCIDR := attr(subnet, "cidr")
-	prefixlenV, hasPrefixlen := attr(subnet, "prefixlen")
-	if hasCIDR && hasPrefixlen {
-		return badSubnet("cidr and prefixlen must not be supplied together")
+	req, err := c.readSubnetRequest(ctx, tx, subnet)
+	if err != nil {
+		return err
 	}
-	var cidr Net
-	if hasCIDR {
-		n, err := ParseNet(str(cidrV))
-		if err != nil {
-			return nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP subnet", api.PyStr(cidrV)))
-		}
-		cidr = n.CIDR()
-		subnet["cidr"] = cidr.String()
+	if req.poolID == "" {
+		return c.checkNetworkPools(ctx, tx, subnet, nil, req.version)
 	}
-	useDefault := false
-	if v, ok := attr(subnet, "use_default_subnetpool"); ok {
-		useDefault, _ = api.ParseBool(v)
-	}
-	poolID := ""
-	if v, ok := attr(subnet, "subnetpool_id"); ok {
-		poolID = str(v)
-	}
-	if useDefault && poolID != "" {
-		return badSubnet("subnetpool_id and use_default_subnetpool cannot both be specified")
-	}
-	version := 0
-	if v, ok := attr(subnet, "ip_version"); ok {
-		version = int(intOf(v))
-	}
-	if hasCIDR {
-		version = cidr.Version()
-	}
-	if poolID == "" && useDefault {
-		if version == 0 {
-			return badSubnet("ip_version must be specified in the absence of cidr and subnetpool_id")
-		}
-		id, err := c.defaultPoolID(ctx, tx, version)
-		if err != nil {
-			return err
-		}
-		if id == "" {
-			return badSubnet("No default subnetpool found for IPv%d", version)
-		}
-		poolID = id
-	}
-	if poolID == "" && !hasCIDR {
-		return badSubnet("a subnetpool must be specified in the absence of a cidr")
-	}
-	if poolID == "" {
-		return c.checkNetworkPools(ctx, tx, subnet, nil, version)
-	}
-	if _, ok := attr(subnet, "allocation_pools"); ok && !hasCIDR {
+	if _, ok := attr(subnet, "allocation_pools"); ok && !req.hasCIDR {
 		return badSubnet("allocation_pools allowed only for specific subnet requests.")
 	}
-	pool, err := c.pools.GetTx(ctx, tx, poolID, true)
+	pool, err := c.pools.GetTx(ctx, tx, req.poolID, true)
 	if err != nil {
 		return err
 	}
@@ -155,42 +121,15 @@ func (c *Component) AllocateSubnet(ctx context.Context, tx *db.Tx, subnet api.Ob
 	if v, ok := attr(subnet, "ip_version"); ok && int(intOf(v)) != poolVersion {
 		return badSubnet("Cannot allocate IPv%d subnet from IPv%d subnet pool", intOf(v), poolVersion)
 	}
-	// SubnetRequestFactory: an "any" request unless a cidr or gateway is given
-	var prefixlen int64
-	gateway, hasGateway := attr(subnet, "gateway_ip")
-	specific := hasCIDR
-	if !hasCIDR && hasGateway {
-		prefixlen = intOf(pool["default_prefixlen"])
-		if hasPrefixlen {
-			prefixlen = intOf(prefixlenV)
-		}
-		n, err := ParseNet(fmt.Sprintf("%s/%d", api.PyStr(gateway), prefixlen))
-		if err != nil {
-			return nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP address", api.PyStr(gateway)))
-		}
-		cidr, specific = n.CIDR(), true
-	}
-	if specific {
-		prefixlen = int64(cidr.Bits)
-	} else {
-		prefixlen = intOf(pool["default_prefixlen"])
-		if hasPrefixlen {
-			prefixlen = intOf(prefixlenV)
-		}
-	}
-	if max := intOf(pool["max_prefixlen"]); prefixlen > max {
-		return nerr.Typed(http.StatusBadRequest, "MaxPrefixSubnetAllocationError",
-			"Unable to allocate subnet with prefix length %d, maximum allowed prefix is %d.", prefixlen, max)
-	}
-	if min := intOf(pool["min_prefixlen"]); prefixlen < min {
-		return nerr.Typed(http.StatusBadRequest, "MinPrefixSubnetAllocationError",
-			"Unable to allocate subnet with prefix length %d, minimum allowed prefix is %d.", prefixlen, min)
+	cidr, specific, prefixlen, err := requestedPrefix(subnet, pool, req)
+	if err != nil {
+		return err
 	}
 	if err := c.checkQuota(ctx, tx, pool, poolVersion, prefixlen); err != nil {
 		return err
 	}
 	prefixes, _ := parsePrefixes(pool["prefixes"].([]any))
-	allocated, err := c.allocatedSet(ctx, tx, poolID, poolVersion)
+	allocated, err := c.allocatedSet(ctx, tx, req.poolID, poolVersion)
 	if err != nil {
 		return err
 	}
@@ -209,11 +148,96 @@ func (c *Component) AllocateSubnet(ctx context.Context, tx *db.Tx, subnet api.Ob
 		return err
 	}
 	subnet["cidr"] = cidr.String()
-	subnet["subnetpool_id"] = poolID
+	subnet["subnetpool_id"] = req.poolID
 	if _, ok := attr(subnet, "ip_version"); !ok {
 		subnet["ip_version"] = int64(poolVersion)
 	}
 	return nil
+}
+
+// readSubnetRequest reads the cidr, prefix length, pool and IP version a
+// subnet create asks for (normalizing the cidr); use_default_subnetpool
+// resolves to the default pool of the version.
+func (c *Component) readSubnetRequest(ctx context.Context, tx *db.Tx, subnet api.Object) (*subnetRequest, error) {
+	req := &subnetRequest{}
+	var cidrV any
+	cidrV, req.hasCIDR = attr(subnet, "cidr")
+	req.prefixlen, req.hasPrefixlen = attr(subnet, "prefixlen")
+	if req.hasCIDR && req.hasPrefixlen {
+		return nil, badSubnet("cidr and prefixlen must not be supplied together")
+	}
+	if req.hasCIDR {
+		n, err := ParseNet(str(cidrV))
+		if err != nil {
+			return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP subnet", api.PyStr(cidrV)))
+		}
+		req.cidr = n.CIDR()
+		subnet["cidr"] = req.cidr.String()
+	}
+	useDefault := false
+	if v, ok := attr(subnet, "use_default_subnetpool"); ok {
+		useDefault, _ = api.ParseBool(v)
+	}
+	if v, ok := attr(subnet, "subnetpool_id"); ok {
+		req.poolID = str(v)
+	}
+	if useDefault && req.poolID != "" {
+		return nil, badSubnet("subnetpool_id and use_default_subnetpool cannot both be specified")
+	}
+	if v, ok := attr(subnet, "ip_version"); ok {
+		req.version = int(intOf(v))
+	}
+	if req.hasCIDR {
+		req.version = req.cidr.Version()
+	}
+	if req.poolID == "" && useDefault {
+		if req.version == 0 {
+			return nil, badSubnet("ip_version must be specified in the absence of cidr and subnetpool_id")
+		}
+		id, err := c.defaultPoolID(ctx, tx, req.version)
+		if err != nil {
+			return nil, err
+		}
+		if id == "" {
+			return nil, badSubnet("No default subnetpool found for IPv%d", req.version)
+		}
+		req.poolID = id
+	}
+	if req.poolID == "" && !req.hasCIDR {
+		return nil, badSubnet("a subnetpool must be specified in the absence of a cidr")
+	}
+	return req, nil
+}
+
+// requestedPrefix is SubnetRequestFactory: a specific request for the
+// given cidr (or the gateway's network at the prefix length), else an
+// "any" request of the prefix length (the pool's default when not given),
+// within the pool's bounds.
+func requestedPrefix(subnet, pool api.Object, req *subnetRequest) (cidr Net, specific bool, prefixlen int64, err error) {
+	cidr, specific = req.cidr, req.hasCIDR
+	prefixlen = intOf(pool["default_prefixlen"])
+	if req.hasPrefixlen {
+		prefixlen = intOf(req.prefixlen)
+	}
+	if gateway, hasGateway := attr(subnet, "gateway_ip"); !req.hasCIDR && hasGateway {
+		n, err := ParseNet(fmt.Sprintf("%s/%d", api.PyStr(gateway), prefixlen))
+		if err != nil {
+			return cidr, false, 0, nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP address", api.PyStr(gateway)))
+		}
+		cidr, specific = n.CIDR(), true
+	}
+	if specific {
+		prefixlen = int64(cidr.Bits)
+	}
+	if max := intOf(pool["max_prefixlen"]); prefixlen > max {
+		return cidr, false, 0, nerr.Typed(http.StatusBadRequest, "MaxPrefixSubnetAllocationError",
+			"Unable to allocate subnet with prefix length %d, maximum allowed prefix is %d.", prefixlen, max)
+	}
+	if min := intOf(pool["min_prefixlen"]); prefixlen < min {
+		return cidr, false, 0, nerr.Typed(http.StatusBadRequest, "MinPrefixSubnetAllocationError",
+			"Unable to allocate subnet with prefix length %d, minimum allowed prefix is %d.", prefixlen, min)
+	}
+	return cidr, specific, prefixlen, nil
 }
 
 // ReleaseSubnet implements ml2.SubnetPools: a pool's allocations are its
