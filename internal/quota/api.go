@@ -10,18 +10,28 @@ import (
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 )
 
+// quotaRequest is one call of /v2.0/quotas.
+type quotaRequest struct {
+	ctx   context.Context
+	rc    *reqctx.Context
+	authz api.Authorizer
+}
+
+// check enforces a quota policy action on the caller's own project.
+func (q quotaRequest) check(action string) error {
+	if q.authz == nil {
+		return nil
+	}
+	return q.authz.Authorize(q.ctx, q.rc, nil, action, api.Object{"project_id": q.rc.ProjectID, "tenant_id": q.rc.ProjectID}, nil)
+}
+
 // Serve answers /v2.0/quotas[/{project_id}[/details|/default]] as
 // Neutron's quotasv2 controller does (api.Special).
 func (e *Engine) Serve(ctx context.Context, rc *reqctx.Context, method string, rest []string, body func() (any, error), authz api.Authorizer) (int, any, error) {
-	check := func(action string) error {
-		if authz == nil {
-			return nil
-		}
-		return authz.Authorize(ctx, rc, nil, action, api.Object{"project_id": rc.ProjectID, "tenant_id": rc.ProjectID}, nil)
-	}
+	q := quotaRequest{ctx: ctx, rc: rc, authz: authz}
 	switch {
 	case len(rest) == 0 && method == http.MethodGet:
-		if err := check("get_quota"); err != nil {
+		if err := q.check("get_quota"); err != nil {
 			return 0, nil, err
 		}
 		list, err := e.all(ctx)
@@ -35,45 +45,52 @@ func (e *Engine) Serve(ctx context.Context, rc *reqctx.Context, method string, r
 			return 0, nil, nerr.Typed(http.StatusBadRequest, "QuotaMissingTenant", "Tenant-id was missing from quota request.")
 		}
 		return http.StatusOK, map[string]any{rest[0]: map[string]any{rest[0] + "_id": rc.ProjectID}}, nil
-	}
-	project := rest[0]
-	if len(rest) == 2 && method == http.MethodGet {
-		if project != rc.ProjectID && rest[1] == "details" && !rc.IsAdmin {
-			// DetailQuotaSetsController.details: admins only, no policy
-			return 0, nil, nerr.Typed(http.StatusForbidden, "AdminRequired",
-				"User does not have admin privileges: Only admin is authorized to access quotas for another project.")
-		}
-		if project != rc.ProjectID && rest[1] != "details" {
-			if err := check("get_quota"); err != nil {
-				return 0, nil, err
-			}
-		}
-		switch rest[1] {
-		case "default":
-			return http.StatusOK, map[string]any{"quota": e.defaults()}, nil
-		case "details":
-			d, err := e.details(ctx, project)
-			return http.StatusOK, map[string]any{"quota": d}, err
-		}
+	case len(rest) == 2 && method == http.MethodGet:
+		return e.serveProjectView(q, rest[0], rest[1])
+	case len(rest) != 1:
 		return 0, nil, nerr.HTTPNotFound()
 	}
-	if len(rest) != 1 {
-		return 0, nil, nerr.HTTPNotFound()
+	return e.serveProject(q, method, rest[0], body)
+}
+
+// serveProjectView answers GET /quotas/{project_id}/default|details.
+func (e *Engine) serveProjectView(q quotaRequest, project, view string) (int, any, error) {
+	if project != q.rc.ProjectID && view == "details" && !q.rc.IsAdmin {
+		// DetailQuotaSetsController.details: admins only, no policy
+		return 0, nil, nerr.Typed(http.StatusForbidden, "AdminRequired",
+			"User does not have admin privileges: Only admin is authorized to access quotas for another project.")
 	}
-	switch method {
-	case http.MethodGet:
-		if project != rc.ProjectID {
-			if err := check("get_quota"); err != nil {
-				return 0, nil, err
-			}
-		}
-		l, err := e.limits(ctx, e.DB, project)
-		return http.StatusOK, map[string]any{"quota": e.ordered(l)}, err
-	case http.MethodDelete:
-		if err := check("delete_quota"); err != nil {
+	if project != q.rc.ProjectID && view != "details" {
+		if err := q.check("get_quota"); err != nil {
 			return 0, nil, err
 		}
-		res, err := e.DB.Exec(ctx, "DELETE FROM quotas WHERE project_id = ?", project)
+	}
+	switch view {
+	case "default":
+		return http.StatusOK, map[string]any{"quota": e.defaults()}, nil
+	case "details":
+		d, err := e.details(q.ctx, project)
+		return http.StatusOK, map[string]any{"quota": d}, err
+	}
+	return 0, nil, nerr.HTTPNotFound()
+}
+
+// serveProject answers GET, PUT and DELETE /quotas/{project_id}.
+func (e *Engine) serveProject(q quotaRequest, method, project string, body func() (any, error)) (int, any, error) {
+	switch method {
+	case http.MethodGet:
+		if project != q.rc.ProjectID {
+			if err := q.check("get_quota"); err != nil {
+				return 0, nil, err
+			}
+		}
+		l, err := e.limits(q.ctx, e.DB, project)
+		return http.StatusOK, map[string]any{"quota": e.ordered(l)}, err
+	case http.MethodDelete:
+		if err := q.check("delete_quota"); err != nil {
+			return 0, nil, err
+		}
+		res, err := e.DB.Exec(q.ctx, "DELETE FROM quotas WHERE project_id = ?", project)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -83,14 +100,14 @@ func (e *Engine) Serve(ctx context.Context, rc *reqctx.Context, method string, r
 		}
 		return http.StatusNoContent, nil, nil
 	case http.MethodPut:
-		if err := check("update_quota"); err != nil {
+		if err := q.check("update_quota"); err != nil {
 			return 0, nil, err
 		}
 		b, err := body()
 		if err != nil {
 			return 0, nil, err
 		}
-		l, err := e.update(ctx, rc, project, b)
+		l, err := e.update(q.ctx, q.rc, project, b)
 		return http.StatusOK, map[string]any{"quota": l}, err
 	}
 	return 0, nil, nerr.HTTPMethodNotAllowed()
