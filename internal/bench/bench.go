@@ -178,13 +178,44 @@ func (r *runner) singular() string { return strings.TrimSuffix(r.o.Resource, "s"
 
 // phase runs one phase: N requests spread over the clients.
 func (r *runner) phase(ctx context.Context, name string) (Result, error) {
+	ids := make([]string, r.o.N) // of the objects a create phase makes
+	n, work, err := r.phaseWork(ctx, name, ids)
+	if err != nil {
+		return Result{}, err
+	}
+	clients := r.o.Clients
+	if name == "listall" {
+		clients = 1 // the latency of one client reading the whole collection
+	}
+	lat, errs, elapsed := measure(ctx, n, clients, work)
+	if name == "create" {
+		r.ids = r.ids[:0]
+		for _, id := range ids {
+			if id != "" {
+				r.ids = append(r.ids, id)
+			}
+		}
+	}
+	if name == "delete" {
+		r.ids = nil
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return Result{Phase: name, Requests: n, Errors: errs, Elapsed: elapsed,
+		P50: lat[n*50/100], P99: lat[min(n-1, n*99/100)]}, nil
+}
+
+// phaseWork returns the number of requests of a phase and the request
+// number i does (true: answered as expected); a create records the ids it
+// gets in ids.
+func (r *runner) phaseWork(ctx context.Context, name string, ids []string) (int, func(i int) (bool, error), error) {
 	n := r.o.N
-	var work func(i int) (bool, error)
 	coll, one := r.o.Resource, r.singular()
-	ids := make([]string, n)
+	if (name == "show" || name == "update" || name == "delete") && len(r.ids) == 0 {
+		return 0, nil, fmt.Errorf("%s needs the create phase first", name)
+	}
 	switch name {
 	case "create":
-		work = func(i int) (bool, error) {
+		return n, func(i int) (bool, error) {
 			body := map[string]any{"name": fmt.Sprintf("%s-%d", r.run, i), "tenant_id": r.project}
 			if coll == "ports" {
 				body["network_id"] = r.netID
@@ -195,65 +226,52 @@ func (r *runner) phase(ctx context.Context, name string) (Result, error) {
 			}
 			ids[i] = m[one].(map[string]any)["id"].(string)
 			return true, nil
-		}
+		}, nil
 	case "show":
-		if len(r.ids) == 0 {
-			return Result{}, fmt.Errorf("show needs the create phase first")
-		}
-		n = 5 * len(r.ids) // every object five times: reads of a working set
-		work = func(i int) (bool, error) {
-			st, _, err := r.doDecode(ctx, "GET", "/v2.0/"+coll+"/"+r.ids[i%len(r.ids)], nil, false)
-			return err == nil && st == 200, err
-		}
+		// every object five times: reads of a working set
+		return 5 * len(r.ids), func(i int) (bool, error) {
+			return r.expect(ctx, "GET", "/v2.0/"+coll+"/"+r.ids[i%len(r.ids)], nil, 200)
+		}, nil
 	case "list":
 		// pages of 100 of this run's objects, like a dashboard
 		filter := "?name=" + r.run + "-0&limit=100"
 		if coll == "ports" {
 			filter = "?network_id=" + r.netID + "&limit=100"
 		}
-		work = func(i int) (bool, error) {
-			st, _, err := r.doDecode(ctx, "GET", "/v2.0/"+coll+filter, nil, false)
-			return err == nil && st == 200, err
-		}
+		return n, func(int) (bool, error) { return r.expect(ctx, "GET", "/v2.0/"+coll+filter, nil, 200) }, nil
 	case "listall":
 		// the whole collection of this run in one response
 		filter := ""
 		if coll == "ports" {
 			filter = "?network_id=" + r.netID
 		}
-		n = max(3, n/1000)
-		work = func(i int) (bool, error) {
-			st, _, err := r.doDecode(ctx, "GET", "/v2.0/"+coll+filter, nil, false)
-			return err == nil && st == 200, err
-		}
+		return max(3, n/1000), func(int) (bool, error) { return r.expect(ctx, "GET", "/v2.0/"+coll+filter, nil, 200) }, nil
 	case "update":
-		if len(r.ids) == 0 {
-			return Result{}, fmt.Errorf("update needs the create phase first")
-		}
-		work = func(i int) (bool, error) {
-			st, _, err := r.doDecode(ctx, "PUT", "/v2.0/"+coll+"/"+r.ids[i%len(r.ids)],
-				map[string]any{one: map[string]any{"description": fmt.Sprintf("updated %d", i)}}, false)
-			return err == nil && st == 200, err
-		}
+		return n, func(i int) (bool, error) {
+			return r.expect(ctx, "PUT", "/v2.0/"+coll+"/"+r.ids[i%len(r.ids)],
+				map[string]any{one: map[string]any{"description": fmt.Sprintf("updated %d", i)}}, 200)
+		}, nil
 	case "delete":
-		if len(r.ids) == 0 {
-			return Result{}, fmt.Errorf("delete needs the create phase first")
-		}
-		n = len(r.ids)
-		work = func(i int) (bool, error) {
-			st, _, err := r.doDecode(ctx, "DELETE", "/v2.0/"+coll+"/"+r.ids[i], nil, false)
-			return err == nil && st == 204, err
-		}
-	default:
-		return Result{}, fmt.Errorf("unknown phase %q (create, show, list, listall, update, delete)", name)
+		return len(r.ids), func(i int) (bool, error) {
+			return r.expect(ctx, "DELETE", "/v2.0/"+coll+"/"+r.ids[i], nil, 204)
+		}, nil
 	}
+	return 0, nil, fmt.Errorf("unknown phase %q (create, show, list, listall, update, delete)", name)
+}
+
+// expect sends a request whose answer is not read and reports whether its
+// status is want.
+func (r *runner) expect(ctx context.Context, method, path string, body any, want int) (bool, error) {
+	st, _, err := r.doDecode(ctx, method, path, body, false)
+	return err == nil && st == want, err
+}
+
+// measure runs requests 0..n-1 of work on clients concurrent clients and
+// returns each one's latency, the number that failed and the time taken.
+func measure(ctx context.Context, n, clients int, work func(i int) (bool, error)) ([]time.Duration, int, time.Duration) {
 	lat := make([]time.Duration, n)
 	var next, errs atomic.Int64
 	var wg sync.WaitGroup
-	clients := r.o.Clients
-	if name == "listall" {
-		clients = 1 // the latency of one client reading the whole collection
-	}
 	start := time.Now()
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
@@ -274,19 +292,5 @@ func (r *runner) phase(ctx context.Context, name string) (Result, error) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	if name == "create" {
-		r.ids = r.ids[:0]
-		for _, id := range ids {
-			if id != "" {
-				r.ids = append(r.ids, id)
-			}
-		}
-	}
-	if name == "delete" {
-		r.ids = nil
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return Result{Phase: name, Requests: n, Errors: int(errs.Load()), Elapsed: elapsed,
-		P50: lat[n*50/100], P99: lat[min(n-1, n*99/100)]}, nil
+	return lat, int(errs.Load()), time.Since(start)
 }
