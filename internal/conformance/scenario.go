@@ -245,90 +245,108 @@ func Load(path string) (*Scenario, error) {
 	if err := sc.Hints.check(path); err != nil {
 		return nil, err
 	}
+	if err := sc.checkAuth(); err != nil {
+		return nil, err
+	}
+	if sc.Steps, err = sc.expand(sc.Steps, "step", sc.As); err != nil {
+		return nil, err
+	}
+	if sc.Cleanup, err = sc.expand(sc.Cleanup, "cleanup", "admin"); err != nil {
+		return nil, err
+	}
+	if err := sc.prepareSteps(); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// checkAuth checks the scenario's auth and default persona (admin in a
+// keystone scenario).
+func (sc *Scenario) checkAuth() error {
 	switch sc.Auth {
 	case "", "noauth":
 		if sc.As != "" {
-			return nil, fmt.Errorf("%s: as: needs auth: keystone", path)
+			return fmt.Errorf("%s: as: needs auth: keystone", sc.Path)
 		}
 	case "keystone":
 		if sc.As == "" {
 			sc.As = "admin"
 		}
 		if _, ok := personaByName(sc.As); !ok {
-			return nil, fmt.Errorf("%s: as: unknown persona %q (one of %s)", path, sc.As, strings.Join(PersonaNames(), ", "))
+			return fmt.Errorf("%s: as: unknown persona %q (one of %s)", sc.Path, sc.As, strings.Join(PersonaNames(), ", "))
 		}
 	default:
-		return nil, fmt.Errorf("%s: auth: %q is neither noauth nor keystone", path, sc.Auth)
+		return fmt.Errorf("%s: auth: %q is neither noauth nor keystone", sc.Path, sc.Auth)
 	}
-	// expand gives every step its persona, one step per persona of a
-	// list.
-	expand := func(steps []*Step, what, def string) ([]*Step, error) {
-		var out []*Step
-		for i, s := range steps {
-			where := fmt.Sprintf("%s: %s %d", path, what, i+1)
-			if s == nil {
-				return nil, fmt.Errorf("%s is empty", where)
+	return nil
+}
+
+// expand gives every step its persona (def when it names none), one step
+// per persona of a list.
+func (sc *Scenario) expand(steps []*Step, what, def string) ([]*Step, error) {
+	var out []*Step
+	for i, s := range steps {
+		where := fmt.Sprintf("%s: %s %d", sc.Path, what, i+1)
+		if s == nil {
+			return nil, fmt.Errorf("%s is empty", where)
+		}
+		if len(s.As) == 0 {
+			if sc.Keystone() {
+				s.persona = def
 			}
-			if len(s.As) == 0 {
-				if sc.Keystone() {
-					s.persona = def
-				}
-				out = append(out, s)
-				continue
-			}
-			if !sc.Keystone() {
-				return nil, fmt.Errorf("%s: as: needs auth: keystone", where)
-			}
-			for _, p := range s.As {
-				if _, ok := personaByName(p); !ok {
-					return nil, fmt.Errorf("%s: as: unknown persona %q (one of %s)", where, p, strings.Join(PersonaNames(), ", "))
-				}
-			}
-			if len(s.As) == 1 {
-				s.persona = s.As[0]
-				out = append(out, s)
-				continue
-			}
-			if len(s.Save) > 0 {
-				return nil, fmt.Errorf("%s: save: needs a single persona", where)
-			}
-			for _, p := range s.As {
-				c := *s
-				c.As, c.persona = Names{p}, p
-				title := s.Name
-				if title == "" {
-					title = s.Request
-				}
-				c.Name = title + " as " + p
-				out = append(out, &c)
+			out = append(out, s)
+			continue
+		}
+		if !sc.Keystone() {
+			return nil, fmt.Errorf("%s: as: needs auth: keystone", where)
+		}
+		for _, p := range s.As {
+			if _, ok := personaByName(p); !ok {
+				return nil, fmt.Errorf("%s: as: unknown persona %q (one of %s)", where, p, strings.Join(PersonaNames(), ", "))
 			}
 		}
-		return out, nil
+		if len(s.As) == 1 {
+			s.persona = s.As[0]
+			out = append(out, s)
+			continue
+		}
+		if len(s.Save) > 0 {
+			return nil, fmt.Errorf("%s: save: needs a single persona", where)
+		}
+		for _, p := range s.As {
+			c := *s
+			c.As, c.persona = Names{p}, p
+			title := s.Name
+			if title == "" {
+				title = s.Request
+			}
+			c.Name = title + " as " + p
+			out = append(out, &c)
+		}
 	}
-	if sc.Steps, err = expand(sc.Steps, "step", sc.As); err != nil {
-		return nil, err
-	}
-	if sc.Cleanup, err = expand(sc.Cleanup, "cleanup", "admin"); err != nil {
-		return nil, err
-	}
+	return out, nil
+}
+
+// prepareSteps parses every step's request; step names are unique.
+func (sc *Scenario) prepareSteps() error {
 	names := map[string]int{}
 	for i, s := range sc.Steps {
-		if err := s.prepare(fmt.Sprintf("%s: step %d", path, i+1)); err != nil {
-			return nil, err
+		if err := s.prepare(fmt.Sprintf("%s: step %d", sc.Path, i+1)); err != nil {
+			return err
 		}
 		if s.Name != "" {
 			if j, dup := names[s.Name]; dup {
-				return nil, fmt.Errorf("%s: steps %d and %d are both named %q", path, j, i+1, s.Name)
+				return fmt.Errorf("%s: steps %d and %d are both named %q", sc.Path, j, i+1, s.Name)
 			}
 			names[s.Name] = i + 1
 		}
 	}
 	for i, s := range sc.Cleanup {
-		if err := s.prepare(fmt.Sprintf("%s: cleanup %d", path, i+1)); err != nil {
-			return nil, err
+		if err := s.prepare(fmt.Sprintf("%s: cleanup %d", sc.Path, i+1)); err != nil {
+			return err
 		}
 	}
-	return sc, nil
+	return nil
 }
 
 // LoadDir reads every *.yaml scenario of dir, sorted by name.
