@@ -82,73 +82,100 @@ func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, a
 		return 1
 	}
 	log.Info("starting API workers", "workers", n, "address", ln.Addr().String())
-	var mu sync.Mutex
-	procs := map[int]*exec.Cmd{}
-	stopping := false
-	var wg sync.WaitGroup
-	start := func(i int) error {
-		cmd := exec.Command(exe, append([]string{"serve"}, args...)...)
-		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", workerEnv, i), "NOTIFY_SOCKET=")
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		cmd.ExtraFiles = []*os.File{lf}
-		// a worker outlives no parent, even one killed with SIGKILL
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		mu.Lock()
-		procs[i] = cmd
-		mu.Unlock()
-		return nil
-	}
+	w := &workers{exe: exe, args: args, listener: lf, log: log, procs: map[int]*exec.Cmd{}}
 	for i := 1; i <= n; i++ {
-		if err := start(i); err != nil {
+		if err := w.start(i); err != nil {
 			log.Error("cannot start worker", "worker", i, "error", err)
 			return 1
 		}
 	}
 	for i := 1; i <= n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				cmd := procs[i]
-				mu.Unlock()
-				err := cmd.Wait()
-				mu.Lock()
-				s := stopping
-				mu.Unlock()
-				if s {
-					return
-				}
-				log.Error("API worker exited; restarting", "worker", i, "error", err)
-				time.Sleep(time.Second)
-				if err := start(i); err != nil {
-					log.Error("cannot restart worker", "worker", i, "error", err)
-					return
-				}
-			}
-		}(i)
+		w.wg.Add(1)
+		go w.watch(i)
 	}
-	go r.loop(ctx, hup, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, cmd := range procs {
-			cmd.Process.Signal(syscall.SIGHUP)
-		}
-	})
+	go r.loop(ctx, hup, func() { w.signal(syscall.SIGHUP) })
 	daemon.SdNotify(false, daemon.SdNotifyReady)
 	<-ctx.Done()
 	daemon.SdNotify(false, daemon.SdNotifyStopping)
-	mu.Lock()
-	stopping = true
-	for _, cmd := range procs {
-		cmd.Process.Signal(syscall.SIGTERM)
-	}
-	mu.Unlock()
+	w.stop()
 	ln.Close()
-	wg.Wait()
+	w.wg.Wait()
 	log.Info("all API workers stopped")
 	return 0
+}
+
+// workers are the API worker processes of supervise.
+type workers struct {
+	exe      string
+	args     []string
+	listener *os.File // the shared socket, the workers' descriptor 3
+	log      *slog.Logger
+
+	mu       sync.Mutex
+	procs    map[int]*exec.Cmd // worker number → its current process
+	stopping bool
+	wg       sync.WaitGroup // one watch per worker
+}
+
+// start starts worker i.
+func (w *workers) start(i int) error {
+	cmd := exec.Command(w.exe, append([]string{"serve"}, w.args...)...)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", workerEnv, i), "NOTIFY_SOCKET=")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.ExtraFiles = []*os.File{w.listener}
+	// a worker outlives no parent, even one killed with SIGKILL
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.procs[i] = cmd
+	w.mu.Unlock()
+	return nil
+}
+
+// watch waits for worker i and restarts it whenever it exits, until the
+// workers are stopping.
+func (w *workers) watch(i int) {
+	defer w.wg.Done()
+	for {
+		w.mu.Lock()
+		cmd := w.procs[i]
+		w.mu.Unlock()
+		err := cmd.Wait()
+		w.mu.Lock()
+		s := w.stopping
+		w.mu.Unlock()
+		if s {
+			return
+		}
+		w.log.Error("API worker exited; restarting", "worker", i, "error", err)
+		time.Sleep(time.Second)
+		if err := w.start(i); err != nil {
+			w.log.Error("cannot restart worker", "worker", i, "error", err)
+			return
+		}
+	}
+}
+
+// signal sends sig to every worker.
+func (w *workers) signal(sig os.Signal) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.signalLocked(sig)
+}
+
+func (w *workers) signalLocked(sig os.Signal) {
+	for _, cmd := range w.procs {
+		cmd.Process.Signal(sig)
+	}
+}
+
+// stop sends SIGTERM to every worker (each drains its requests); the
+// watches do not restart them.
+func (w *workers) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopping = true
+	w.signalLocked(syscall.SIGTERM)
 }
