@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 )
 
@@ -227,7 +228,7 @@ func populateProject(rc *reqctx.Context, res map[string]any, create bool) error 
 	return nil
 }
 
-func jsonScalarEqual(a, b any) bool { return PyRepr(a) == PyRepr(b) }
+func jsonScalarEqual(a, b any) bool { return pyfmt.Repr(a) == pyfmt.Repr(b) }
 
 func cloneDefault(v any) any {
 	switch x := v.(type) {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // The encoder below writes API responses without reflection: resources are
@@ -172,7 +174,7 @@ func (e encoder) appendMap(b []byte, m map[string]any, order []string) []byte {
 }
 
 func appendFloat(b []byte, f float64) []byte {
-	s := pyFloat(f)
+	s := pyfmt.Float(f)
 	switch s {
 	case "inf", "-inf", "nan":
 		return append(b, "null"...)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // Query is a parsed list request.
@@ -203,7 +204,7 @@ func (r *Resource) parseFilters(ps Params, q *Query) error {
 		}
 	}
 	if len(invalid) > 0 {
-		return nerr.HTTPBadRequest("%s is invalid attribute for filtering", PyRepr(invalid))
+		return nerr.HTTPBadRequest("%s is invalid attribute for filtering", pyfmt.Repr(invalid))
 	}
 	return nil
 }
@@ -268,7 +269,7 @@ func (r *Resource) parseSorts(ps Params, q *Query) error {
 		}
 	}
 	if len(badKeys) > 0 {
-		return nerr.HTTPBadRequest("%s is invalid attribute for sort_keys", PyRepr(badKeys))
+		return nerr.HTTPBadRequest("%s is invalid attribute for sort_keys", pyfmt.Repr(badKeys))
 	}
 	for _, d := range dirs {
 		if d != "asc" && d != "desc" {
@@ -276,7 +277,7 @@ func (r *Resource) parseSorts(ps Params, q *Query) error {
 		}
 	}
 	if len(badDirs) > 0 {
-		return nerr.HTTPBadRequest("%s is invalid value for sort_dirs, valid value is 'asc' and 'desc'", PyRepr(badDirs))
+		return nerr.HTTPBadRequest("%s is invalid value for sort_dirs, valid value is 'asc' and 'desc'", pyfmt.Repr(badDirs))
 	}
 	for i, k := range keys {
 		q.Sorts = append(q.Sorts, Sort{Key: k, Asc: dirs[i] == "asc"})
@@ -339,7 +340,7 @@ func Links(baseURL string, ps Params, items []Object, q *Query, pk string) []any
 	if !(len(items) < q.Limit && !q.PageReverse) {
 		p := ps.Without("marker")
 		if len(items) > 0 {
-			p = append(p, Param{"marker", PyStr(items[len(items)-1][pk])})
+			p = append(p, Param{"marker", pyfmt.Str(items[len(items)-1][pk])})
 		}
 		p = p.Without("page_reverse")
 		links = append(links, map[string]any{"rel": "next", "href": baseURL + "?" + p.Encode()})
@@ -347,7 +348,7 @@ func Links(baseURL string, ps Params, items []Object, q *Query, pk string) []any
 	if !(len(items) < q.Limit && q.PageReverse) {
 		p := ps.Without("marker")
 		if len(items) > 0 {
-			p = append(p, Param{"marker", PyStr(items[0][pk])})
+			p = append(p, Param{"marker", pyfmt.Str(items[0][pk])})
 		}
 		p = append(p.Without("page_reverse"), Param{"page_reverse", "True"})
 		links = append(links, map[string]any{"rel": "previous", "href": baseURL + "?" + p.Encode()})

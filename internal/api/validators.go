@@ -3,11 +3,11 @@ package api
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // This file holds the converters and validators of neutron_lib.api
@@ -21,7 +21,7 @@ func ToBool(v any) (any, error) {
 	if b, ok := ParseBool(v); ok {
 		return b, nil
 	}
-	return nil, nerr.InvalidInput(fmt.Sprintf("'%s' cannot be converted to boolean", PyStr(v)))
+	return nil, nerr.InvalidInput(fmt.Sprintf("'%s' cannot be converted to boolean", pyfmt.Str(v)))
 }
 
 // ParseBool mirrors oslo_utils.strutils.bool_from_string(strict=True).
@@ -32,7 +32,7 @@ func ParseBool(v any) (bool, bool) {
 	if v == nil {
 		return false, false
 	}
-	s := strings.ToLower(strings.TrimSpace(PyStr(v)))
+	s := strings.ToLower(strings.TrimSpace(pyfmt.Str(v)))
 	switch s {
 	case "1", "t", "true", "on", "y", "yes":
 		return true, true
@@ -44,10 +44,10 @@ func ParseBool(v any) (bool, bool) {
 
 // ToInt is convert_to_int (Python's int()).
 func ToInt(v any) (any, error) {
-	if n, ok := PyInt(v); ok {
+	if n, ok := pyfmt.Int(v); ok {
 		return n, nil
 	}
-	return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not an integer", PyStr(v)))
+	return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not an integer", pyfmt.Str(v)))
 }
 
 // ToIntOrNone is convert_to_int_if_not_none.
@@ -56,34 +56,6 @@ func ToIntOrNone(v any) (any, error) {
 		return nil, nil
 	}
 	return ToInt(v)
-}
-
-// PyInt mirrors Python's int(x) for decoded JSON values.
-func PyInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case bool:
-		if x {
-			return 1, true
-		}
-		return 0, true
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > 9.2e18 {
-			return 0, false
-		}
-		return int64(x), true
-	case string:
-		s := strings.TrimSpace(strings.ReplaceAll(x, "_", ""))
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || s == "" || strings.Contains(x, "__") {
-			return 0, false
-		}
-		return n, true
-	}
-	return 0, false
 }
 
 // NoneToEmptyList is convert_none_to_empty_list.
@@ -107,7 +79,7 @@ func ToLowerString(v any) (any, error) {
 	if s, ok := v.(string); ok {
 		return strings.ToLower(s), nil
 	}
-	return nil, nerr.InvalidInput(fmt.Sprintf("Input value %s must be string type", PyStr(v)))
+	return nil, nerr.InvalidInput(fmt.Sprintf("Input value %s must be string type", pyfmt.Str(v)))
 }
 
 // KVPListToDict is convert_kvp_list_to_dict, used for filters such as
@@ -162,7 +134,7 @@ func String(maxLen int) Validator {
 func validateString(v any, maxLen int) string {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Sprintf("'%s' is not a valid string", PyStr(v))
+		return fmt.Sprintf("'%s' is not a valid string", pyfmt.Str(v))
 	}
 	if maxLen > 0 && utf8.RuneCountInString(s) > maxLen {
 		return fmt.Sprintf("'%s' exceeds maximum length of %d", s, maxLen)
@@ -204,7 +176,7 @@ func Values(valid ...any) Validator {
 				return ""
 			}
 		}
-		return fmt.Sprintf("%s is not in valid_values", PyStr(v))
+		return fmt.Sprintf("%s is not in valid_values", pyfmt.Str(v))
 	}
 }
 
@@ -236,12 +208,12 @@ func asInt(v any) (int64, bool) {
 
 // NonNegative is type:non_negative.
 func NonNegative(v any) string {
-	n, ok := PyInt(v)
+	n, ok := pyfmt.Int(v)
 	if !ok {
-		return fmt.Sprintf("'%s' is not an integer", PyStr(v))
+		return fmt.Sprintf("'%s' is not an integer", pyfmt.Str(v))
 	}
 	if n < 0 {
-		return fmt.Sprintf("'%s' should be non-negative", PyStr(v))
+		return fmt.Sprintf("'%s' should be non-negative", pyfmt.Str(v))
 	}
 	return ""
 }
@@ -249,15 +221,15 @@ func NonNegative(v any) string {
 // Range is type:range (inclusive; math.MinInt64/MaxInt64 disable a bound).
 func Range(lo, hi int64) Validator {
 	return func(v any) string {
-		n, ok := PyInt(v)
+		n, ok := pyfmt.Int(v)
 		if _, isBool := v.(bool); !ok || isBool {
-			return fmt.Sprintf("'%s' is not an integer", PyStr(v))
+			return fmt.Sprintf("'%s' is not an integer", pyfmt.Str(v))
 		}
 		if n < lo {
-			return fmt.Sprintf("'%s' is too small - must be at least '%d'", PyStr(v), lo)
+			return fmt.Sprintf("'%s' is too small - must be at least '%d'", pyfmt.Str(v), lo)
 		}
 		if n > hi {
-			return fmt.Sprintf("'%s' is too large - must be no larger than '%d'", PyStr(v), hi)
+			return fmt.Sprintf("'%s' is too large - must be no larger than '%d'", pyfmt.Str(v), hi)
 		}
 		return ""
 	}
@@ -287,7 +259,7 @@ func IsUUIDLike(v any) bool {
 // UUID is type:uuid.
 func UUID(v any) string {
 	if !IsUUIDLike(v) {
-		return fmt.Sprintf("'%s' is not a valid UUID", PyStr(v))
+		return fmt.Sprintf("'%s' is not a valid UUID", pyfmt.Str(v))
 	}
 	return ""
 }
@@ -311,12 +283,12 @@ func ListOf(item Validator) Validator {
 	return func(v any) string {
 		list, ok := v.([]any)
 		if !ok {
-			return fmt.Sprintf("'%s' is not a list", PyStr(v))
+			return fmt.Sprintf("'%s' is not a list", pyfmt.Str(v))
 		}
 		if dups := duplicates(list); len(dups) > 0 {
 			parts := make([]string, len(dups))
 			for i, d := range dups {
-				parts[i] = PyStr(d)
+				parts[i] = pyfmt.Str(d)
 			}
 			return fmt.Sprintf("Duplicate items in the list: '%s'", strings.Join(parts, ", "))
 		}
@@ -336,7 +308,7 @@ func duplicates(list []any) []any {
 	seen := make(map[string]bool, len(list)) // repr → reported as a duplicate
 	var dups []any
 	for _, x := range list {
-		r := PyRepr(x)
+		r := pyfmt.Repr(x)
 		reported, ok := seen[r]
 		if ok && !reported {
 			dups = append(dups, x)
@@ -354,7 +326,7 @@ func DictOrNone(v any) string {
 		return ""
 	}
 	if _, ok := v.(map[string]any); !ok {
-		return fmt.Sprintf("'%s' is not a dictionary", PyStr(v))
+		return fmt.Sprintf("'%s' is not a dictionary", pyfmt.Str(v))
 	}
 	return ""
 }
@@ -362,7 +334,7 @@ func DictOrNone(v any) string {
 // Dict is type:dict with no key specs.
 func Dict(v any) string {
 	if _, ok := v.(map[string]any); !ok {
-		return fmt.Sprintf("'%s' is not a dictionary", PyStr(v))
+		return fmt.Sprintf("'%s' is not a dictionary", pyfmt.Str(v))
 	}
 	return ""
 }

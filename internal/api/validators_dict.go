@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // AllowedAddressPairs is type:allowed_address_pairs (with
@@ -28,7 +29,7 @@ func AllowedAddressPairs(maxPairs func() int) Converter {
 		for _, p := range list {
 			m, ok := p.(map[string]any)
 			if !ok {
-				return nil, nerr.HTTPBadRequest("Invalid input for allowed_address_pairs. Reason: '%s' is not a dictionary.", PyStr(p))
+				return nil, nerr.HTTPBadRequest("Invalid input for allowed_address_pairs. Reason: '%s' is not a dictionary.", pyfmt.Str(p))
 			}
 			mac, hasMAC := m["mac_address"]
 			if hasMAC {
@@ -40,16 +41,16 @@ func AllowedAddressPairs(maxPairs func() int) Converter {
 			if !hasIP {
 				return nil, nerr.New(400, "AllowedAddressPairsMissingIP", "AllowedAddressPair must contain ip_address")
 			}
-			k := key{PyStr(mac), PyStr(ip)}
+			k := key{pyfmt.Str(mac), pyfmt.Str(ip)}
 			if !hasMAC {
 				k.mac = "\x00None"
 			}
 			if seen[k] {
 				macStr := "None"
 				if hasMAC {
-					macStr = PyStr(mac)
+					macStr = pyfmt.Str(mac)
 				}
-				return nil, nerr.New(400, "DuplicateAddressPairInRequest", "Request contains duplicate address pair: mac_address %s ip_address %s.", macStr, PyStr(ip))
+				return nil, nerr.New(400, "DuplicateAddressPairInRequest", "Request contains duplicate address pair: mac_address %s ip_address %s.", macStr, pyfmt.Str(ip))
 			}
 			seen[k] = true
 			var extra []string
@@ -91,7 +92,7 @@ type KeySpec struct {
 func ValidateDict(v any, specs map[string]KeySpec, order []string) string {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return fmt.Sprintf("'%s' is not a dictionary", PyStr(v))
+		return fmt.Sprintf("'%s' is not a dictionary", pyfmt.Str(v))
 	}
 	var required []string
 	for _, k := range order {
@@ -106,7 +107,7 @@ func ValidateDict(v any, specs map[string]KeySpec, order []string) string {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			return fmt.Sprintf("Validation of dictionary's keys failed. Expected keys: %s Provided keys: %s", pySet(required), pySet(keys))
+			return fmt.Sprintf("Validation of dictionary's keys failed. Expected keys: %s Provided keys: %s", pyfmt.Set(required), pyfmt.Set(keys))
 		}
 	}
 	var unexpected []string
@@ -154,12 +155,12 @@ func ListOfAnyKeySpecsOrNone(specs []map[string]KeySpec, order []string) Convert
 		}
 		list, ok := v.([]any)
 		if !ok {
-			return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not a list", PyStr(v)))
+			return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not a list", pyfmt.Str(v)))
 		}
 		if dups := duplicates(list); len(dups) > 0 {
 			parts := make([]string, len(dups))
 			for i, d := range dups {
-				parts[i] = PyStr(d)
+				parts[i] = pyfmt.Str(d)
 			}
 			return nil, nerr.InvalidInput(fmt.Sprintf("Duplicate items in the list: '%s'", strings.Join(parts, ", ")))
 		}
@@ -186,7 +187,7 @@ func ListOfAnyKeySpecsOrNone(specs []map[string]KeySpec, order []string) Convert
 				}
 			}
 			if !matched {
-				return nil, nerr.InvalidInput(fmt.Sprintf("No valid key specs matched for: %s", PyStr(item)))
+				return nil, nerr.InvalidInput(fmt.Sprintf("No valid key specs matched for: %s", pyfmt.Str(item)))
 			}
 		}
 		return list, nil

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // dnsLabel is neutron-lib's DNS_LABEL_REGEX.
@@ -125,7 +127,7 @@ func DNSHostName(maxLen int, dnsDomain func() string) Validator {
 	return func(v any) string {
 		s, ok := v.(string)
 		if !ok {
-			return fmt.Sprintf("'%s' not a valid PQDN or FQDN. Reason: %s", PyStr(v), "name must be a string")
+			return fmt.Sprintf("'%s' not a valid PQDN or FQDN. Reason: %s", pyfmt.Str(v), "name must be a string")
 		}
 		if msg := DNSNameFormat(s, maxLen); msg != "" {
 			return msg

@@ -7,6 +7,7 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // This file holds neutron_lib's networking validators and converters
@@ -17,7 +18,7 @@ import (
 func IPAddress(v any) string {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Sprintf("'%s' is not a valid IP address", PyStr(v))
+		return fmt.Sprintf("'%s' is not a valid IP address", pyfmt.Str(v))
 	}
 	_, msg := ipam.ParseIP(s)
 	return msg
@@ -46,14 +47,14 @@ func ToCanonicalCIDR(v any) (any, error) {
 			return c, nil
 		}
 	}
-	return nil, nerr.InvalidInput(fmt.Sprintf("%s is not in a CIDR format", PyStr(v)))
+	return nil, nerr.InvalidInput(fmt.Sprintf("%s is not in a CIDR format", pyfmt.Str(v)))
 }
 
 // Subnet is type:subnet (validate_subnet).
 func Subnet(v any) string {
 	s, ok := v.(string)
 	if !ok || strings.ContainsAny(s, " \t\n\r\v\f") {
-		return fmt.Sprintf("'%s' is not a valid IP subnet", PyStr(v))
+		return fmt.Sprintf("'%s' is not a valid IP subnet", pyfmt.Str(v))
 	}
 	a, n, ok := ipam.ParseNetwork(s)
 	if !ok {
@@ -79,7 +80,7 @@ func SubnetOrNone(v any) string {
 func RouteCIDR(v any) string {
 	s, ok := v.(string)
 	if !ok || strings.ContainsAny(s, " \t\n\r\v\f") {
-		return fmt.Sprintf("'%s' is not a valid CIDR", PyStr(v))
+		return fmt.Sprintf("'%s' is not a valid CIDR", pyfmt.Str(v))
 	}
 	a, n, ok := ipam.ParseNetwork(s)
 	if !ok {
@@ -99,7 +100,7 @@ func RouteCIDR(v any) string {
 func verifyDictKeys(expected []string, v any) string {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return fmt.Sprintf("Invalid input. '%s' must be a dictionary with keys: %s", PyStr(v), pyList(expected))
+		return fmt.Sprintf("Invalid input. '%s' must be a dictionary with keys: %s", pyfmt.Str(v), pyfmt.List(expected))
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -109,35 +110,16 @@ func verifyDictKeys(expected []string, v any) string {
 	exp := append([]string{}, expected...)
 	sort.Strings(exp)
 	if strings.Join(keys, "\x00") != strings.Join(exp, "\x00") {
-		return fmt.Sprintf("Validation of dictionary's keys failed. Expected keys: %s Provided keys: %s", pySet(exp), pySet(keys))
+		return fmt.Sprintf("Validation of dictionary's keys failed. Expected keys: %s Provided keys: %s", pyfmt.Set(exp), pyfmt.Set(keys))
 	}
 	return ""
-}
-
-func pyList(ss []string) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = PyRepr(s)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
-}
-
-func pySet(ss []string) string {
-	if len(ss) == 0 {
-		return "set()"
-	}
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = PyRepr(s)
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // IPPools is type:ip_pools.
 func IPPools(v any) string {
 	list, ok := v.([]any)
 	if !ok {
-		return fmt.Sprintf("Invalid data format for IP pool: '%s'", PyStr(v))
+		return fmt.Sprintf("Invalid data format for IP pool: '%s'", pyfmt.Str(v))
 	}
 	for _, p := range list {
 		if msg := verifyDictKeys([]string{"start", "end"}, p); msg != "" {
@@ -168,16 +150,16 @@ func Nameservers(v any) string {
 			list = append(list, k)
 		}
 	default:
-		return fmt.Sprintf("Invalid data format for nameserver: '%s'", PyStr(v))
+		return fmt.Sprintf("Invalid data format for nameserver: '%s'", pyfmt.Str(v))
 	}
 	var seen []any
 	for _, h := range list {
 		if msg := IPAddress(h); msg != "" {
-			return fmt.Sprintf("'%s' is not a valid nameserver. %s", PyStr(h), msg)
+			return fmt.Sprintf("'%s' is not a valid nameserver. %s", pyfmt.Str(h), msg)
 		}
 		for _, s := range seen {
 			if s == h {
-				return fmt.Sprintf("Duplicate nameserver '%s'", PyStr(h))
+				return fmt.Sprintf("Duplicate nameserver '%s'", pyfmt.Str(h))
 			}
 		}
 		seen = append(seen, h)
@@ -189,7 +171,7 @@ func Nameservers(v any) string {
 func HostRoutes(v any) string {
 	list, ok := v.([]any)
 	if !ok {
-		return fmt.Sprintf("Invalid data format for hostroute: '%s'", PyStr(v))
+		return fmt.Sprintf("Invalid data format for hostroute: '%s'", pyfmt.Str(v))
 	}
 	var seen []string
 	for _, r := range list {
@@ -203,10 +185,10 @@ func HostRoutes(v any) string {
 		if msg := IPAddress(m["nexthop"]); msg != "" {
 			return msg
 		}
-		key := PyRepr(m)
+		key := pyfmt.Repr(m)
 		for _, s := range seen {
 			if s == key {
-				return fmt.Sprintf("Duplicate hostroute '%s'", pyDictInOrder(m, "destination", "nexthop"))
+				return fmt.Sprintf("Duplicate hostroute '%s'", pyfmt.DictInOrder(m, "destination", "nexthop"))
 			}
 		}
 		seen = append(seen, key)
@@ -214,34 +196,22 @@ func HostRoutes(v any) string {
 	return ""
 }
 
-// pyDictInOrder writes a dict as Python's str() of a dict built in that
-// key order.
-func pyDictInOrder(m map[string]any, keys ...string) string {
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
-			parts = append(parts, PyRepr(k)+": "+PyRepr(v))
-		}
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
-
 // FixedIPs is type:fixed_ips.
 func FixedIPs(v any) string {
 	list, ok := v.([]any)
 	if !ok {
-		return fmt.Sprintf("Invalid data format for fixed IP: '%s'", PyStr(v))
+		return fmt.Sprintf("Invalid data format for fixed IP: '%s'", pyfmt.Str(v))
 	}
 	ips := map[string]bool{} // reprs of the addresses seen
 	for _, f := range list {
 		m, ok := f.(map[string]any)
 		if !ok {
-			return fmt.Sprintf("Invalid data format for fixed IP: '%s'", PyStr(f))
+			return fmt.Sprintf("Invalid data format for fixed IP: '%s'", pyfmt.Str(f))
 		}
 		if ip, has := m["ip_address"]; has {
-			r := PyRepr(ip)
+			r := pyfmt.Repr(ip)
 			if ips[r] {
-				return fmt.Sprintf("Duplicate IP address '%s'", PyStr(ip))
+				return fmt.Sprintf("Duplicate IP address '%s'", pyfmt.Str(ip))
 			}
 			if msg := IPAddress(ip); msg != "" {
 				return msg
@@ -267,7 +237,7 @@ func MacAddress(v any) string {
 			}
 		}
 	}
-	return fmt.Sprintf("'%s' is not a valid MAC address", PyStr(v))
+	return fmt.Sprintf("'%s' is not a valid MAC address", pyfmt.Str(v))
 }
 
 // MacAddressOrNone is type:mac_address_or_none.
@@ -307,7 +277,7 @@ func SubnetServiceTypes(v any) (any, error) {
 	for _, st := range list {
 		s, ok := st.(string)
 		if !ok {
-			return nil, nerr.New(400, "InvalidInputSubnetServiceType", "Subnet service type %s is not a string.", PyStr(st))
+			return nil, nerr.New(400, "InvalidInputSubnetServiceType", "Subnet service type %s is not a string.", pyfmt.Str(st))
 		}
 		valid := false
 		for _, p := range prefixes {

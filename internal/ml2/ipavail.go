@@ -13,6 +13,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -82,7 +83,7 @@ func (b *ipAvailability) List(ctx context.Context, q *api.Query) ([]api.Object, 
 		s := q.Sorts[i]
 		asc := s.Asc != q.PageReverse
 		sort.SliceStable(objs, func(a, c int) bool {
-			x, y := api.PyStr(objs[a][s.Key]), api.PyStr(objs[c][s.Key])
+			x, y := pyfmt.Str(objs[a][s.Key]), pyfmt.Str(objs[c][s.Key])
 			if asc {
 				return x < y
 			}
@@ -113,7 +114,7 @@ func (b *ipAvailability) List(ctx context.Context, q *api.Query) ([]api.Object, 
 func strValues(vals []any) []any {
 	out := make([]any, len(vals))
 	for i, v := range vals {
-		out[i] = api.PyStr(v)
+		out[i] = pyfmt.Str(v)
 	}
 	return out
 }
@@ -165,7 +166,7 @@ func availabilityConds(filters []api.Filter) (conds []string, args, versions []a
 			args = append(args, strValues(f.Values)...)
 		case "ip_version":
 			for _, v := range f.Values {
-				if n, ok := api.PyInt(v); ok {
+				if n, ok := pyfmt.Int(v); ok {
 					versions = append(versions, n)
 				}
 			}

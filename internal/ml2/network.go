@@ -7,6 +7,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -114,14 +115,14 @@ func segmentFilter(col string) store.FilterFunc {
 		var args []any
 		for _, v := range values {
 			if col == "segmentation_id" {
-				n, ok := api.PyInt(v)
+				n, ok := pyfmt.Int(v)
 				if !ok {
 					continue
 				}
 				args = append(args, n)
 				continue
 			}
-			args = append(args, api.PyStr(v))
+			args = append(args, pyfmt.Str(v))
 		}
 		if len(args) == 0 {
 			return "1 = 0", nil
@@ -210,14 +211,14 @@ func (p *Plugin) segmentFrom(typ, physnet, segid any) (*Segment, error) {
 	if typ == nil || typ == api.NotSpecified {
 		return nil, nerr.InvalidInput("network_type required")
 	}
-	s := &Segment{NetworkType: api.PyStr(typ)}
+	s := &Segment{NetworkType: pyfmt.Str(typ)}
 	if physnet != nil && physnet != api.NotSpecified {
-		s.PhysicalNetwork = api.PyStr(physnet)
+		s.PhysicalNetwork = pyfmt.Str(physnet)
 	}
 	if segid != nil && segid != api.NotSpecified {
-		n, ok := api.PyInt(segid)
+		n, ok := pyfmt.Int(segid)
 		if !ok {
-			return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not an integer", api.PyStr(segid)))
+			return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not an integer", pyfmt.Str(segid)))
 		}
 		s.SegmentationID = &n
 	}

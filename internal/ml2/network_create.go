@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -48,7 +48,7 @@ func (p *Plugin) beforeCreateNetwork(op *store.Op) error {
 	if maxMTU == 0 {
 		maxMTU = p.globalMTU
 	}
-	mtu, _ := api.PyInt(obj["mtu"])
+	mtu, _ := pyfmt.Int(obj["mtu"])
 	if mtu > int64(maxMTU) {
 		return nerr.InvalidInput(fmt.Sprintf("Requested MTU is too big, maximum is %d", maxMTU))
 	}
@@ -57,7 +57,7 @@ func (p *Plugin) beforeCreateNetwork(op *store.Op) error {
 	}
 	if hints, _ := obj["availability_zone_hints"].([]any); len(hints) > 0 {
 		// No agent hosts any availability zone yet.
-		return nerr.NotFound("AvailabilityZoneNotFound", "AvailabilityZone %s could not be found.", api.PyStr(hints[0]))
+		return nerr.NotFound("AvailabilityZoneNotFound", "AvailabilityZone %s could not be found.", pyfmt.Str(hints[0]))
 	}
 	ext, _ := obj["router:external"].(bool)
 	if def, _ := obj["is_default"].(bool); def {

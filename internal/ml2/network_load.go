@@ -8,6 +8,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -156,12 +157,12 @@ func azHintsLength(v any) error {
 func checkSegments(v any) error {
 	list, ok := v.([]any)
 	if !ok {
-		return nerr.HTTPBadRequest("Invalid input for segments. Reason: '%s' is not a list.", api.PyStr(v))
+		return nerr.HTTPBadRequest("Invalid input for segments. Reason: '%s' is not a list.", pyfmt.Str(v))
 	}
 	for _, e := range list {
 		m, ok := e.(map[string]any)
 		if !ok {
-			return nerr.HTTPBadRequest("Invalid input for segments. Reason: '%s' is not a dictionary.", api.PyStr(e))
+			return nerr.HTTPBadRequest("Invalid input for segments. Reason: '%s' is not a dictionary.", pyfmt.Str(e))
 		}
 		var extra []string
 		for k := range m {

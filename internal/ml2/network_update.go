@@ -7,6 +7,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -15,18 +16,18 @@ func (p *Plugin) beforeUpdateNetwork(op *store.Op) error {
 	ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
 	// provider attributes: only a no-op "change" is accepted
 	for _, a := range []string{"provider:network_type", "provider:physical_network"} {
-		if v, ok := ch[a]; isSet(v, ok) && api.PyStr(v) != api.PyStr(old[a]) {
+		if v, ok := ch[a]; isSet(v, ok) && pyfmt.Str(v) != pyfmt.Str(old[a]) {
 			return nerr.InvalidInput("Plugin does not support updating the following provider network attributes: provider:network_type, provider:physical_network")
 		}
 	}
-	if v, ok := ch["provider:segmentation_id"]; isSet(v, ok) && api.PyStr(v) != api.PyStr(old["provider:segmentation_id"]) {
+	if v, ok := ch["provider:segmentation_id"]; isSet(v, ok) && pyfmt.Str(v) != pyfmt.Str(old["provider:segmentation_id"]) {
 		if err := p.updateSegmentationID(ctx, tx, old, v); err != nil {
 			return err
 		}
 	}
 	delete(ch, "segments") // ML2 ignores segments on update
 	if v, ok := ch["mtu"]; ok {
-		mtu, _ := api.PyInt(v)
+		mtu, _ := pyfmt.Int(v)
 		maxMTU, err := p.networkMaxMTU(ctx, tx, old["id"].(string))
 		if err != nil {
 			return err
@@ -74,7 +75,7 @@ func networkRevisions(old, ch api.Object) int {
 	}
 	changed := func(a string) bool {
 		v, ok := ch[a]
-		return ok && api.PyRepr(v) != api.PyRepr(old[a])
+		return ok && pyfmt.Repr(v) != pyfmt.Repr(old[a])
 	}
 	if changed("dns_domain") || changed("shared") {
 		n = 1
@@ -110,7 +111,7 @@ func (p *Plugin) updateSegmentationID(ctx context.Context, tx *db.Tx, old api.Ob
 		return nerr.InvalidInput("Provider network attributes can be updated only in provider networks with a single segment.")
 	}
 	s := list[0]
-	n, _ := api.PyInt(v)
+	n, _ := pyfmt.Int(v)
 	d := p.drivers[s.NetworkType]
 	if d == nil || s.NetworkType != "vlan" {
 		return nerr.InvalidInput("Only VLAN type networks can be updated.")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -58,7 +59,7 @@ func (p *Plugin) networkOwnership(resource string) func(ctx context.Context, ite
 			return nil
 		}
 		if owner, _ := net["tenant_id"].(string); owner != item["tenant_id"] {
-			return nerr.New(http.StatusForbidden, "HTTPForbidden", "Tenant %s not allowed to create %s on this network", api.PyStr(item["tenant_id"]), resource)
+			return nerr.New(http.StatusForbidden, "HTTPForbidden", "Tenant %s not allowed to create %s on this network", pyfmt.Str(item["tenant_id"]), resource)
 		}
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -109,7 +110,7 @@ func caseInsensitive(v any) (any, error) {
 	if s, ok := v.(string); ok {
 		return strings.ToLower(s), nil
 	}
-	return nil, nerr.InvalidInput(fmt.Sprintf("Input value %s must be string type", api.PyStr(v)))
+	return nil, nerr.InvalidInput(fmt.Sprintf("Input value %s must be string type", pyfmt.Str(v)))
 }
 
 // PortNotFound is the port 404.

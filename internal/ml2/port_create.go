@@ -7,6 +7,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -110,7 +111,7 @@ func (p *Plugin) bindNewPort(op *store.Op, st *portCreateState) error {
 	obj := op.New
 	host := ""
 	if h, ok := obj["binding:host_id"]; ok && h != nil {
-		host = api.PyStr(h)
+		host = pyfmt.Str(h)
 	}
 	obj["binding:host_id"] = host
 	st.hostSet = host != ""
@@ -214,7 +215,7 @@ func normalizePairs(pairs []any, portMAC string) []any {
 	var list []pair
 	for _, e := range pairs {
 		m, _ := e.(map[string]any)
-		pr := pair{portMAC, api.PyStr(m["ip_address"])}
+		pr := pair{portMAC, pyfmt.Str(m["ip_address"])}
 		if s, ok := m["mac_address"].(string); ok {
 			pr.mac = s
 		}
@@ -292,7 +293,7 @@ func (p *Plugin) afterCreatePort(op *store.Op) error {
 		}
 	}
 	for _, tg := range st.tags {
-		if _, err := tx.Exec(ctx, "INSERT INTO tags (resource_id, tag) VALUES (?, ?)", id, api.PyStr(tg)); err != nil {
+		if _, err := tx.Exec(ctx, "INSERT INTO tags (resource_id, tag) VALUES (?, ?)", id, pyfmt.Str(tg)); err != nil {
 			return err
 		}
 	}
@@ -319,33 +320,33 @@ func mergeDHCPOpts(cur []any, req []any) ([]any, bool) {
 	var order []key
 	for _, e := range cur {
 		m, _ := e.(map[string]any)
-		v, _ := api.PyInt(m["ip_version"])
-		k := key{api.PyStr(m["opt_name"]), v}
+		v, _ := pyfmt.Int(m["ip_version"])
+		k := key{pyfmt.Str(m["opt_name"]), v}
 		if _, dup := vals[k]; !dup {
 			order = append(order, k)
 		}
-		vals[k] = api.PyStr(m["opt_value"])
+		vals[k] = pyfmt.Str(m["opt_value"])
 	}
 	changed := false
 	for _, e := range req {
 		m, _ := e.(map[string]any)
-		k := key{api.PyStr(m["opt_name"]), 4}
+		k := key{pyfmt.Str(m["opt_name"]), 4}
 		if v, ok := m["ip_version"]; ok && v != nil {
-			k.ver, _ = api.PyInt(v)
+			k.ver, _ = pyfmt.Int(v)
 		}
 		val := m["opt_value"]
 		if old, exists := vals[k]; exists {
 			if val == nil {
 				delete(vals, k)
 				changed = true
-			} else if validDHCPOptValue(k.name, val) && api.PyStr(val) != old {
-				vals[k] = api.PyStr(val)
+			} else if validDHCPOptValue(k.name, val) && pyfmt.Str(val) != old {
+				vals[k] = pyfmt.Str(val)
 				changed = true
 			}
 			continue
 		}
 		if validDHCPOptValue(k.name, val) {
-			vals[k] = api.PyStr(val)
+			vals[k] = pyfmt.Str(val)
 			order = append(order, k)
 			changed = true
 		}

@@ -6,10 +6,10 @@ import (
 	"net/netip"
 	"sort"
 
-	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // ---- IP allocation ----
@@ -28,10 +28,10 @@ func parseFixed(list []any) []fixedReq {
 		m, _ := e.(map[string]any)
 		var f fixedReq
 		if v, ok := m["subnet_id"]; ok {
-			f.subnetID, f.hasSub = api.PyStr(v), true
+			f.subnetID, f.hasSub = pyfmt.Str(v), true
 		}
 		if v, ok := m["ip_address"]; ok {
-			f.ip, f.hasIP = api.PyStr(v), true
+			f.ip, f.hasIP = pyfmt.Str(v), true
 		}
 		out = append(out, f)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -155,7 +156,7 @@ func fixedIPsFilter(_ context.Context, values []any) (string, []any) {
 func macFilter(_ context.Context, values []any) (string, []any) {
 	var args []any
 	for _, v := range values {
-		args = append(args, strings.ToLower(api.SanitizeMAC(api.PyStr(v))))
+		args = append(args, strings.ToLower(api.SanitizeMAC(pyfmt.Str(v))))
 	}
 	if len(args) == 0 {
 		return "1 = 0", nil

@@ -9,6 +9,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -107,7 +108,7 @@ func updatePairsAndOpts(old, ch api.Object) (bool, error) {
 		}
 		norm := normalizePairs(pairs, mac)
 		oldPairs, _ := old["allowed_address_pairs"].([]any)
-		pairsChanged = api.PyRepr(norm) != api.PyRepr(oldPairs)
+		pairsChanged = pyfmt.Repr(norm) != pyfmt.Repr(oldPairs)
 		ch["allowed_address_pairs"] = nilIfEmpty(norm)
 	}
 	if opts, ok := ch["extra_dhcp_opts"].([]any); ok && len(opts) > 0 {
@@ -129,13 +130,13 @@ func updateBinding(old, ch api.Object) (bool, error) {
 	if h, ok := ch["binding:host_id"]; ok {
 		host := ""
 		if h != nil {
-			host = api.PyStr(h)
+			host = pyfmt.Str(h)
 		}
 		ch["binding:host_id"] = host
-		changed = changed || host != api.PyStr(old["binding:host_id"])
+		changed = changed || host != pyfmt.Str(old["binding:host_id"])
 	}
 	if v, ok := ch["binding:vnic_type"]; ok {
-		changed = changed || api.PyStr(v) != api.PyStr(old["binding:vnic_type"])
+		changed = changed || pyfmt.Str(v) != pyfmt.Str(old["binding:vnic_type"])
 	}
 	if prof, ok := ch["binding:profile"]; ok {
 		if prof == nil {
@@ -145,7 +146,7 @@ func updateBinding(old, ch api.Object) (bool, error) {
 		if err := checkProfileSize(prof); err != nil {
 			return false, err
 		}
-		changed = changed || api.PyRepr(prof) != api.PyRepr(old["binding:profile"])
+		changed = changed || pyfmt.Repr(prof) != pyfmt.Repr(old["binding:profile"])
 		ch["binding:profile"] = nilIfEmpty(prof)
 	}
 	return changed, nil
@@ -228,16 +229,16 @@ func newPortIPUpdate(old, ch api.Object, owner string) *portIPUpdate {
 	orig, _ := old["fixed_ips"].([]any)
 	for _, e := range orig {
 		m, _ := e.(map[string]any)
-		u.orig = append(u.orig, fixedIP{api.PyStr(m["subnet_id"]), api.PyStr(m["ip_address"])})
+		u.orig = append(u.orig, fixedIP{pyfmt.Str(m["subnet_id"]), pyfmt.Str(m["ip_address"])})
 	}
 	macStr, _ := old["mac_address"].(string)
 	if m, ok := ch["mac_address"].(string); ok {
 		macStr = m
 	}
 	u.mac, _ = ipam.ParseMAC(macStr)
-	host := api.PyStr(old["binding:host_id"])
+	host := pyfmt.Str(old["binding:host_id"])
 	if h, ok := ch["binding:host_id"]; ok && h != nil {
-		host = api.PyStr(h)
+		host = pyfmt.Str(h)
 	}
 	u.hostSet = host != ""
 	return u

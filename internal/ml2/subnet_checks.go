@@ -11,12 +11,13 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
 func subnetLabel(s, cur api.Object) string {
 	if cur != nil {
-		return api.PyStr(cur["id"])
+		return pyfmt.Str(cur["id"])
 	}
 	return "new subnet"
 }
@@ -208,7 +209,7 @@ func insertPools(ctx context.Context, tx *db.Tx, id string, pools []ipam.Range) 
 
 func insertDNS(ctx context.Context, tx *db.Tx, id string, dns []any) error {
 	for i, d := range dns {
-		if _, err := tx.Exec(ctx, "INSERT INTO dnsnameservers (subnet_id, address, ord) VALUES (?, ?, ?)", id, api.PyStr(d), i); err != nil {
+		if _, err := tx.Exec(ctx, "INSERT INTO dnsnameservers (subnet_id, address, ord) VALUES (?, ?, ?)", id, pyfmt.Str(d), i); err != nil {
 			return err
 		}
 	}
@@ -218,7 +219,7 @@ func insertDNS(ctx context.Context, tx *db.Tx, id string, dns []any) error {
 func insertRoutes(ctx context.Context, tx *db.Tx, id string, routes []any) error {
 	for _, r := range routes {
 		m, _ := r.(map[string]any)
-		dst, nh := api.PyStr(m["destination"]), api.PyStr(m["nexthop"])
+		dst, nh := pyfmt.Str(m["destination"]), pyfmt.Str(m["nexthop"])
 		if c, ok := ipam.CanonicalCIDR(dst); ok {
 			dst = c
 		}
@@ -233,7 +234,7 @@ func insertRoutes(ctx context.Context, tx *db.Tx, id string, routes []any) error
 func insertServiceTypes(ctx context.Context, tx *db.Tx, id string, types []any) error {
 	seen := map[string]bool{}
 	for _, t := range types {
-		s := api.PyStr(t)
+		s := pyfmt.Str(t)
 		if seen[s] {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -43,7 +44,7 @@ func (p *Plugin) beforeCreateSubnet(op *store.Op) error {
 		return err
 	}
 	if gw.IsValid() && ipam.GatewayInvalid(pfx, gw) {
-		return nerr.Conflict("IpamValueInvalid", "Gateway IP %s cannot be allocated in CIDR %s", api.PyStr(obj["gateway_ip"]), ipam.FormatPrefix(pfx))
+		return nerr.Conflict("IpamValueInvalid", "Gateway IP %s cannot be allocated in CIDR %s", pyfmt.Str(obj["gateway_ip"]), ipam.FormatPrefix(pfx))
 	}
 	if err := p.checkSubnetCIDR(ctx, tx, netID, pfx); err != nil {
 		return err
@@ -86,7 +87,7 @@ func checkSubnetSource(obj api.Object) (subnetSource, error) {
 	if src.cidr {
 		pfx, ok := ipam.Prefix(obj["cidr"].(string))
 		if !ok {
-			return src, nerr.InvalidInput(fmt.Sprintf("%s is not in a CIDR format", api.PyStr(obj["cidr"])))
+			return src, nerr.InvalidInput(fmt.Sprintf("%s is not in a CIDR format", pyfmt.Str(obj["cidr"])))
 		}
 		obj["cidr"] = ipam.FormatPrefix(pfx)
 	}
@@ -111,10 +112,10 @@ func (p *Plugin) resolveSubnetCIDR(op *store.Op) error {
 	netID, _ := obj["network_id"].(string)
 	if p.subnetPools == nil {
 		if src.pool {
-			return nerr.NotFound("SubnetPoolNotFound", "Subnet pool %s could not be found.", api.PyStr(obj["subnetpool_id"]))
+			return nerr.NotFound("SubnetPoolNotFound", "Subnet pool %s could not be found.", pyfmt.Str(obj["subnetpool_id"]))
 		}
 		if src.useDefault {
-			return nerr.BadRequest("subnets", fmt.Sprintf("No default subnetpool found for IPv%s", api.PyStr(obj["ip_version"])))
+			return nerr.BadRequest("subnets", fmt.Sprintf("No default subnetpool found for IPv%s", pyfmt.Str(obj["ip_version"])))
 		}
 		if err := p.validateSubnet(obj, nil); err != nil {
 			return err
@@ -204,7 +205,7 @@ func poolsToRanges(list []any) ([]ipam.Range, error) {
 
 // pyPool writes a requested pool as Python's str() of the dict (keys in
 // the order received; clients send them sorted).
-func pyPool(m map[string]any) string { return api.PyRepr(m) }
+func pyPool(m map[string]any) string { return pyfmt.Repr(m) }
 
 // validateAllocationPools is validate_allocation_pools.
 func validateAllocationPools(pools []ipam.Range, pfx netip.Prefix) error {
@@ -253,7 +254,7 @@ func addrVersion(s string) int {
 // validateSubnet is _validate_subnet: s holds the request (for an update,
 // completed with ip_version and cidr); cur is the stored subnet on update.
 func (p *Plugin) validateSubnet(s api.Object, cur api.Object) error {
-	ver64, _ := api.PyInt(s["ip_version"])
+	ver64, _ := pyfmt.Int(s["ip_version"])
 	ver := int(ver64)
 	cidr, _ := s["cidr"].(string)
 	pfx, hasPrefix := ipam.Prefix(cidr)

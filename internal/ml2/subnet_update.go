@@ -8,6 +8,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -44,7 +45,7 @@ func (p *Plugin) beforeUpdateSubnet(op *store.Op) error {
 	if err := checkGatewayUpdate(ctx, tx, cur[0], ch, pools, poolsGiven); err != nil {
 		return err
 	}
-	if seg, ok := ch["segment_id"]; ok && api.PyStr(seg) != api.PyStr(old["segment_id"]) {
+	if seg, ok := ch["segment_id"]; ok && pyfmt.Str(seg) != pyfmt.Str(old["segment_id"]) {
 		if err := p.updateSegmentCheck(ctx, tx, old, seg); err != nil {
 			return err
 		}

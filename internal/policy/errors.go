@@ -1,6 +1,10 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
+)
 
 // NotAuthorized is the refusal Authorize returns; the API layer answers it
 // with HTTP 403 and the body
@@ -45,7 +49,7 @@ func (e *NotAuthorized) Error() string {
 	if e.TokenScope != "" {
 		quoted := make([]string, len(e.ScopeTypes))
 		for i, s := range e.ScopeTypes {
-			quoted[i] = pyRepr(s)
+			quoted[i] = pyfmt.Quote(s)
 		}
 		return e.Rule + " requires a scope of [" + strings.Join(quoted, ", ") +
 			"], request was made with " + e.TokenScope + " scope."

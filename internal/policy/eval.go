@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 )
 
@@ -214,9 +215,9 @@ func credString(c *reqctx.Context, k credKey) (s string, ok bool) {
 	case credServiceUserDomainID, credServiceProjectDomainID:
 		return "None", true
 	case credIsAdmin:
-		return pyBool(c.IsAdmin), true
+		return pyfmt.Bool(c.IsAdmin), true
 	case credIsAdvsvc:
-		return pyBool(c.IsAdvsvc), true
+		return pyfmt.Bool(c.IsAdvsvc), true
 	case credTenantName, credProjectName:
 		return opt(c.ProjectName)
 	case credUserName:
@@ -387,15 +388,15 @@ func (t *template) render(target map[string]any) (string, bool) {
 func formatValue(v any, conv byte) (string, bool) {
 	switch conv {
 	case 'r':
-		return pyRepr(v), true
+		return pyfmt.ReprJSON(v), true
 	case 'd', 'i':
-		f, ok := numeric(v)
+		f, ok := pyfmt.Number(v)
 		if !ok {
 			return "", false
 		}
 		return strconv.FormatFloat(math.Trunc(f), 'f', 0, 64), true
 	}
-	return pyStr(v), true
+	return pyfmt.StrJSON(v), true
 }
 
 // lookupTarget finds key in the target: first as-is (oslo), then, for a

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // This file holds what neutron/policy.py adds to oslo.policy: the
@@ -55,7 +57,7 @@ func (st *state) owner(oc *ownerCheck) bool {
 	if s, isStr := v.(string); isStr {
 		return s == tenant
 	}
-	return pyStr(v) == tenant
+	return pyfmt.StrJSON(v) == tenant
 }
 
 func (st *state) resolveParent(oc *ownerCheck) (any, bool) {
@@ -159,7 +161,7 @@ func (st *state) fieldMatch(fc *fieldCheck) bool {
 		s, ok := v.(string)
 		return ok && fc.re.MatchString(s)
 	}
-	return pyEqual(v, fc.value)
+	return pyfmt.Equal(v, fc.value)
 }
 
 // fieldConverters are the convert_to functions of the attribute map
@@ -315,7 +317,7 @@ func buildMatch(action string, body map[string]any, attrs []Attr) *match {
 	}
 	for _, a := range attrs {
 		v, ok := body[a.Name]
-		if !ok || (!update && a.HasDefault && pyEqual(v, a.Default)) || !a.EnforcePolicy {
+		if !ok || (!update && a.HasDefault && pyfmt.Equal(v, a.Default)) || !a.EnforcePolicy {
 			continue
 		}
 		prefix := action + ":" + a.Name
@@ -329,7 +331,7 @@ func buildMatch(action string, body map[string]any, attrs []Attr) *match {
 			}
 			ar = andMatch(ar, sub)
 		}
-		if list, ok := toList(v); ok {
+		if list, ok := pyfmt.AsList(v); ok {
 			var subs []*match
 			for _, el := range list {
 				if d, ok := el.(map[string]any); ok {
@@ -364,9 +366,9 @@ func pyContains(v any, k string) bool {
 	case string:
 		return strings.Contains(x, k)
 	}
-	if list, ok := toList(v); ok {
+	if list, ok := pyfmt.AsList(v); ok {
 		for _, e := range list {
-			if pyEqual(e, k) {
+			if pyfmt.Equal(e, k) {
 				return true
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // op is the kind of a node in a compiled check tree.
@@ -327,7 +329,7 @@ func parseCheck(s string) (*node, error) {
 			return nil, err
 		}
 		n.tmpl = t
-		if v, ok := pyLiteral(kind); ok {
+		if v, ok := pyfmt.Literal(kind); ok {
 			n.lit, n.isLit = v, true
 		} else {
 			n.path = strings.Split(kind, ".")

@@ -212,43 +212,6 @@ func TestGenericChecks(t *testing.T) {
 	}
 }
 
-func TestPyLiteral(t *testing.T) {
-	tests := map[string]string{
-		"True": "True", "None": "None", "'abc'": "abc", `"a b"`: "a b", "u'x'": "x",
-		"42": "42", "-42": "-42", "+7": "7", "0": "0", "00": "0", "1_000": "1000",
-		"0x1F": "31", "0o17": "15", "0b101": "5", "1.50": "1.5", "5.": "5.0", ".5": "0.5",
-		"1e3": "1000.0", "1e-05": "1e-05", "2.5e20": "2.5e+20",
-	}
-	for in, want := range tests {
-		got, ok := pyLiteral(in)
-		if !ok || got != want {
-			t.Errorf("pyLiteral(%q) = %q, %v; want %q", in, got, ok, want)
-		}
-	}
-	for _, in := range []string{"project_id", "user.id", "007", "1__0", "_1", "'a'b'", "'abc", "true", "inf", "1x", "--1", "0x", ""} {
-		if got, ok := pyLiteral(in); ok {
-			t.Errorf("pyLiteral(%q) = %q, want not a literal", in, got)
-		}
-	}
-}
-
-func TestPyStr(t *testing.T) {
-	tests := []struct {
-		v    any
-		want string
-	}{
-		{nil, "None"}, {true, "True"}, {false, "False"}, {"s", "s"}, {3, "3"},
-		{float64(3), "3"}, {2.5, "2.5"}, {[]any{"a", 1.0}, "['a', 1]"},
-		{map[string]any{"b": true, "a": nil}, "{'a': None, 'b': True}"},
-		{[]string{"it's"}, `["it's"]`},
-	}
-	for _, tt := range tests {
-		if got := pyStr(tt.v); got != tt.want {
-			t.Errorf("pyStr(%#v) = %q, want %q", tt.v, got, tt.want)
-		}
-	}
-}
-
 func TestTokenizeQuotedWithParens(t *testing.T) {
 	// oslo checks the quotes before stripping trailing parentheses, so
 	// "('x')" is a check named "'x'" (no colon: always false), not a string.

@@ -16,10 +16,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // Known resources and their [quotas] options, in Neutron's order.
@@ -220,7 +220,7 @@ func (e *Engine) lock(ctx context.Context, tx *db.Tx, resource, project string) 
 
 // OverQuota is Neutron's 409 for an exceeded quota.
 func OverQuota(resources ...string) error {
-	return nerr.Conflict("OverQuota", "Quota exceeded for resources: %s.", api.PyRepr(toAny(resources)))
+	return nerr.Conflict("OverQuota", "Quota exceeded for resources: %s.", pyfmt.Repr(toAny(resources)))
 }
 
 func toAny(ss []string) []any {

@@ -10,6 +10,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -48,7 +49,7 @@ func convertObjectType(v any) (any, error) {
 			return n, nil
 		}
 	}
-	return nil, nerr.InvalidInput("'" + api.PyStr(v) + "' is not a valid RBAC object type")
+	return nil, nerr.InvalidInput("'" + pyfmt.Str(v) + "' is not a valid RBAC object type")
 }
 
 // Component is the RBAC component of one server.
@@ -121,7 +122,7 @@ func (b backend) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
 		return nil, err
 	}
 	sort.SliceStable(objs, func(i, j int) bool {
-		return typeOrder(api.PyStr(objs[i]["object_type"])) < typeOrder(api.PyStr(objs[j]["object_type"]))
+		return typeOrder(pyfmt.Str(objs[i]["object_type"])) < typeOrder(pyfmt.Str(objs[j]["object_type"]))
 	})
 	return objs, nil
 }
@@ -135,9 +136,9 @@ func caller(ctx context.Context) *reqctx.Context {
 
 func policyOf(obj api.Object) Policy {
 	return Policy{
-		ID: api.PyStr(obj["id"]), ProjectID: api.PyStr(obj["project_id"]),
-		ObjectType: api.PyStr(obj["object_type"]), ObjectID: api.PyStr(obj["object_id"]),
-		Target: api.PyStr(obj["target_tenant"]), Action: api.PyStr(obj["action"]),
+		ID: pyfmt.Str(obj["id"]), ProjectID: pyfmt.Str(obj["project_id"]),
+		ObjectType: pyfmt.Str(obj["object_type"]), ObjectID: pyfmt.Str(obj["object_id"]),
+		Target: pyfmt.Str(obj["target_tenant"]), Action: pyfmt.Str(obj["action"]),
 	}
 }
 
@@ -189,7 +190,7 @@ func (c *Component) afterCreate(op *store.Op) error {
 	if ch == nil {
 		return nil
 	}
-	ch.Policy.ID = api.PyStr(obj["id"])
+	ch.Policy.ID = pyfmt.Str(obj["id"])
 	if t := typeFor(c.env, ch.Policy.ObjectType); t.After != nil {
 		return t.After(ctx, tx, ch)
 	}
@@ -201,7 +202,7 @@ func (c *Component) beforeUpdate(op *store.Op) error {
 	ctx, tx, old, changes := op.Ctx, op.Tx, op.Old, op.New
 	ch := c.change(ctx, Update, old)
 	if v, ok := changes["target_tenant"]; ok {
-		ch.NewTarget, ch.HasNewTarget = api.PyStr(v), true
+		ch.NewTarget, ch.HasNewTarget = pyfmt.Str(v), true
 	}
 	t := typeFor(c.env, ch.Policy.ObjectType)
 	fs, err := run(ctx, tx, ch, t)

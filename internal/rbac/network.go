@@ -10,6 +10,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -260,8 +261,8 @@ func bumpNetwork(ctx context.Context, tx *db.Tx, env *plugin.Env, id string) err
 // projects with ports (other than network:* ones) or subnets on the
 // network must be its owner or have their own access_as_shared entry.
 func (c *Component) checkNetworkUnshare(ctx context.Context, tx *db.Tx, net api.Object) error {
-	id := api.PyStr(net["id"])
-	owner := api.PyStr(net["project_id"])
+	id := pyfmt.Str(net["id"])
+	owner := pyfmt.Str(net["project_id"])
 	w, err := sharing.Count(ctx, tx, "network", id, AccessShared, Wildcard)
 	if err != nil || w == 0 {
 		return err
@@ -295,7 +296,7 @@ func (c *Component) checkNetworkUnshare(ctx context.Context, tx *db.Tx, net api.
 	allowed = append(allowed, owner)
 	for p := range tenants {
 		if !contains(allowed, p) {
-			return InvalidSharedSetting(api.PyStr(net["name"]))
+			return InvalidSharedSetting(pyfmt.Str(net["name"]))
 		}
 	}
 	return nil

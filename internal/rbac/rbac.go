@@ -43,10 +43,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/registry"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/sharing"
@@ -345,7 +345,7 @@ func Duplicate() error {
 func invalidAction(action, typ string, valid []string) error {
 	parts := make([]string, len(valid))
 	for i, a := range valid {
-		parts[i] = api.PyRepr(a)
+		parts[i] = pyfmt.Repr(a)
 	}
 	tuple := "(" + strings.Join(parts, ", ")
 	if len(parts) == 1 {

@@ -10,6 +10,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -38,7 +39,7 @@ func (c *Component) setupPorts(env *plugin.Env, t *store.Table) {
 		}
 		args := make([]any, len(values))
 		for i, v := range values {
-			args[i] = api.PyStr(v)
+			args[i] = pyfmt.Str(v)
 		}
 		return "t.id IN (SELECT port_id FROM securitygroupportbindings WHERE security_group_id IN (" + store.Placeholders(len(args)) + "))", args
 	}
@@ -95,7 +96,7 @@ func requestedGroups(v any, present bool) ([]string, bool) {
 	list, _ := v.([]any)
 	out := make([]string, 0, len(list))
 	for _, x := range list {
-		out = append(out, api.PyStr(x))
+		out = append(out, pyfmt.Str(x))
 	}
 	return out, true
 }
@@ -180,7 +181,7 @@ func shareLock(tx *db.Tx) string {
 
 func (c *Component) beforeCreatePort(op *store.Op) error {
 	ctx, tx, port := op.Ctx, op.Tx, op.New
-	project := api.PyStr(port["project_id"])
+	project := pyfmt.Str(port["project_id"])
 	defaultID, err := c.ensureDefaultTx(ctx, tx, project)
 	if err != nil {
 		return err
@@ -237,7 +238,7 @@ func bind(ctx context.Context, tx *db.Tx, portID any, ids []string) error {
 func sameElements(a []any, b []string) bool {
 	x := make([]string, 0, len(a))
 	for _, v := range a {
-		x = append(x, api.PyStr(v))
+		x = append(x, pyfmt.Str(v))
 	}
 	y := append([]string{}, b...)
 	sort.Strings(x)
@@ -247,7 +248,7 @@ func sameElements(a []any, b []string) bool {
 
 func (c *Component) beforeUpdatePort(op *store.Op) error {
 	ctx, tx, old, ch := op.Ctx, op.Tx, op.Old, op.New
-	if _, err := c.ensureDefaultTx(ctx, tx, api.PyStr(old["project_id"])); err != nil {
+	if _, err := c.ensureDefaultTx(ctx, tx, pyfmt.Str(old["project_id"])); err != nil {
 		return err
 	}
 	secure := true
@@ -278,7 +279,7 @@ func (c *Component) beforeUpdatePort(op *store.Op) error {
 	}
 	if trusted(ch) {
 		ids = nil
-	} else if err := c.validateGroups(ctx, tx, ids, api.PyStr(old["project_id"])); err != nil {
+	} else if err := c.validateGroups(ctx, tx, ids, pyfmt.Str(old["project_id"])); err != nil {
 		return err
 	}
 	op.Set(portSGsKey{}, &portSGs{ids: ids})

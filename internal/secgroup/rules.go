@@ -11,6 +11,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 	"github.com/neutrino-os/neutrino/internal/subnetpool"
 )
@@ -46,7 +47,7 @@ var portProtocols = map[int]bool{33: true, 132: true, 6: true, 17: true, 136: tr
 func invalidProtocol(v any) error {
 	return badInput("SecurityGroupRuleInvalidProtocol", fmt.Sprintf(
 		"Security group rule protocol %s not supported. Only protocol values %s and integer representations [0 to 255] are supported.",
-		api.PyStr(v), supportedProtocols))
+		pyfmt.Str(v), supportedProtocols))
 }
 
 // convertProtocol is convert_protocol: a number 0-255 (kept as the string
@@ -85,7 +86,7 @@ func convertEthertype(v any) (any, error) {
 		}
 	}
 	return nil, badInput("SecurityGroupRuleInvalidEtherType", fmt.Sprintf(
-		"Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", api.PyStr(v)))
+		"Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", pyfmt.Str(v)))
 }
 
 // convertPort is convert_validate_port_value.
@@ -95,7 +96,7 @@ func convertPort(v any) (any, error) {
 	}
 	if _, isList := v.([]any); !isList {
 		if _, isMap := v.(map[string]any); !isMap {
-			if n, ok := api.PyInt(v); ok && n >= 0 && n <= 65535 {
+			if n, ok := pyfmt.Int(v); ok && n >= 0 && n <= 65535 {
 				return n, nil
 			}
 		}
@@ -104,7 +105,7 @@ func convertPort(v any) (any, error) {
 }
 
 func invalidPortValue(v any) error {
-	return badInput("SecurityGroupInvalidPortValue", "Invalid value for port "+api.PyStr(v))
+	return badInput("SecurityGroupInvalidPortValue", "Invalid value for port "+pyfmt.Str(v))
 }
 
 // convertIPPrefix is convert_ip_prefix_to_cidr.
@@ -117,7 +118,7 @@ func convertIPPrefix(v any) (any, error) {
 			return n.String(), nil
 		}
 	}
-	return nil, nerr.Typed(http.StatusBadRequest, "InvalidCIDR", "Invalid CIDR %s given as IP prefix.", api.PyStr(v))
+	return nil, nerr.Typed(http.StatusBadRequest, "InvalidCIDR", "Invalid CIDR %s given as IP prefix.", pyfmt.Str(v))
 }
 
 func isFalsy(v any) bool {
@@ -196,7 +197,7 @@ func ruleKey(r api.Object) string {
 		if k == "protocol" {
 			return protoKey(v, ether)
 		}
-		return api.PyStr(v)
+		return pyfmt.Str(v)
 	}
 	parts := []string{}
 	for _, k := range []string{"direction", "ethertype", "port_range_max", "port_range_min", "protocol",
@@ -215,7 +216,7 @@ func portOf(v any) (int64, bool) {
 	if v == nil {
 		return 0, false
 	}
-	n, ok := api.PyInt(v)
+	n, ok := pyfmt.Int(v)
 	return n, ok
 }
 
@@ -270,7 +271,7 @@ func validateRule(r api.Object) error {
 		n, err := subnetpool.ParseNet(p)
 		if err == nil && r["ethertype"] != fmt.Sprintf("IPv%d", n.Version()) {
 			return badInput("SecurityGroupRuleParameterConflict", fmt.Sprintf(
-				"Conflicting value ethertype %s for CIDR %s", api.PyStr(r["ethertype"]), p))
+				"Conflicting value ethertype %s for CIDR %s", pyfmt.Str(r["ethertype"]), p))
 		}
 	}
 	if hasProto && r["ethertype"] == "IPv4" {
@@ -313,11 +314,11 @@ func (b ruleBackend) Create(ctx context.Context, items []api.Object) ([]api.Obje
 	if len(items) > 1 {
 		groups, projects := map[string]bool{}, map[string]bool{}
 		for _, it := range items {
-			groups[api.PyStr(it["security_group_id"])] = true
+			groups[pyfmt.Str(it["security_group_id"])] = true
 			if len(groups) > 1 {
 				return nil, badInput("SecurityGroupNotSingleGroupRules", "Only allowed to update rules for one security profile at a time")
 			}
-			projects[api.PyStr(it["project_id"])] = true
+			projects[pyfmt.Str(it["project_id"])] = true
 			if len(projects) > 1 {
 				return nil, badInput("SecurityGroupRulesNotSingleTenant", "Multiple tenant_ids in bulk security group rule create not allowed")
 			}
@@ -349,7 +350,7 @@ func (b ruleBackend) List(ctx context.Context, q *api.Query) ([]api.Object, erro
 	project := callerProject(ctx)
 	for _, f := range q.Filters {
 		if (f.Attr == "project_id" || f.Attr == "tenant_id") && len(f.Values) > 0 {
-			project = api.PyStr(f.Values[0])
+			project = pyfmt.Str(f.Values[0])
 			break
 		}
 	}
@@ -396,7 +397,7 @@ func sortByEnum(objs []api.Object, sorts []api.Sort) {
 		if xok && yok {
 			return int(x - y)
 		}
-		return strings.Compare(api.PyStr(a), api.PyStr(b))
+		return strings.Compare(pyfmt.Str(a), pyfmt.Str(b))
 	}
 	sort.SliceStable(objs, func(i, j int) bool {
 		for _, s := range sorts {
@@ -420,7 +421,7 @@ func sortByEnum(objs []api.Object, sorts []api.Sort) {
 // checkRuleRefs checks the remote group, the remote address group and the
 // rule's group exist and are visible (to the rule's project).
 func (c *Component) checkRuleRefs(ctx context.Context, tx *db.Tx, r api.Object) error {
-	project := api.PyStr(r["project_id"])
+	project := pyfmt.Str(r["project_id"])
 	if rg := r["remote_group_id"]; !isFalsy(rg) {
 		if err := c.checkGroup(ctx, tx, rg, project); err != nil {
 			return err
@@ -439,7 +440,7 @@ func (c *Component) checkRuleRefs(ctx context.Context, tx *db.Tx, r api.Object) 
 func (c *Component) checkGroup(ctx context.Context, q db.Querier, id any, project string) error {
 	s, ok := id.(string)
 	if !ok {
-		return sgNotFound(api.PyStr(id))
+		return sgNotFound(pyfmt.Str(id))
 	}
 	cond, args := "id = ?", []any{s}
 	if rc := callerCtx(ctx); !rc.IsAdmin {
@@ -458,7 +459,7 @@ func (c *Component) checkGroup(ctx context.Context, q db.Querier, id any, projec
 }
 
 func (c *Component) checkAddressGroup(ctx context.Context, q db.Querier, id any, project string) error {
-	notFound := nerr.NotFound("AddressGroupNotFound", "Address group %s could not be found.", api.PyStr(id))
+	notFound := nerr.NotFound("AddressGroupNotFound", "Address group %s could not be found.", pyfmt.Str(id))
 	t := c.env.Table("address_groups")
 	s, ok := id.(string)
 	if t == nil || !ok {

@@ -16,6 +16,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -41,7 +42,7 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 	// Neutron makes the project's default group before a network is created.
 	p.Networks().AddHooks(store.Hooks{BeforeCreate: func(op *store.Op) error {
 		ctx, tx, obj := op.Ctx, op.Tx, op.New
-		_, err := c.ensureDefaultTx(ctx, tx, api.PyStr(obj["project_id"]))
+		_, err := c.ensureDefaultTx(ctx, tx, pyfmt.Str(obj["project_id"]))
 		return err
 	}})
 	env.AddExtensions("security-group", "security-groups-normalized-cidr", "security-groups-shared-filtering",
@@ -140,7 +141,7 @@ func (b groupBackend) List(ctx context.Context, q *api.Query) ([]api.Object, err
 		project := rc.ProjectID
 		for _, f := range q.Filters {
 			if (f.Attr == "project_id" || f.Attr == "tenant_id") && len(f.Values) > 0 {
-				project = api.PyStr(f.Values[0])
+				project = pyfmt.Str(f.Values[0])
 				break
 			}
 		}
@@ -154,7 +155,7 @@ func (b groupBackend) List(ctx context.Context, q *api.Query) ([]api.Object, err
 // Create makes each project's default group before its new groups.
 func (b groupBackend) Create(ctx context.Context, items []api.Object) ([]api.Object, error) {
 	for _, it := range items {
-		if _, err := b.c.ensureDefault(ctx, api.PyStr(it["project_id"])); err != nil {
+		if _, err := b.c.ensureDefault(ctx, pyfmt.Str(it["project_id"])); err != nil {
 			return nil, err
 		}
 	}
@@ -207,7 +208,7 @@ func (c *Component) insertDefaultRules(ctx context.Context, tx *db.Tx, sgID stri
 		if isDefault {
 			n = 4
 		}
-		if err := q.Check(ctx, tx, "security_group_rule", api.PyStr(project), n); err != nil {
+		if err := q.Check(ctx, tx, "security_group_rule", pyfmt.Str(project), n); err != nil {
 			return err
 		}
 	}
@@ -245,7 +246,7 @@ func (c *Component) portsBound(ctx context.Context, tx *db.Tx, sgID string) (boo
 }
 
 func sgInUse(id any) error {
-	return nerr.Conflict("SecurityGroupInUse", "Security Group %s in use.", api.PyStr(id))
+	return nerr.Conflict("SecurityGroupInUse", "Security Group %s in use.", pyfmt.Str(id))
 }
 
 func (c *Component) beforeUpdateGroup(op *store.Op) error {
@@ -449,7 +450,7 @@ func (c *Component) setupRules(env *plugin.Env) {
 		BeforeCreate: c.beforeCreateRule,
 		BeforeDelete: func(op *store.Op) error {
 			ctx, tx, r := op.Ctx, op.Tx, op.Old
-			return c.groups.BumpRevision(ctx, tx, api.PyStr(r["security_group_id"]))
+			return c.groups.BumpRevision(ctx, tx, pyfmt.Str(r["security_group_id"]))
 		},
 		Load: func(ctx context.Context, q db.Querier, objs []api.Object) error {
 			for _, o := range objs {

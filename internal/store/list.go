@@ -9,6 +9,7 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 func (t *Table) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
@@ -512,11 +513,11 @@ func postFilter(objs []api.Object, fs []api.Filter) []api.Object {
 func valueMatches(v, want any) bool {
 	if list, ok := v.([]any); ok {
 		for _, e := range list {
-			if api.PyStr(e) == api.PyStr(want) {
+			if pyfmt.Str(e) == pyfmt.Str(want) {
 				return true
 			}
 		}
 		return false
 	}
-	return api.PyStr(v) == api.PyStr(want)
+	return pyfmt.Str(v) == pyfmt.Str(want)
 }

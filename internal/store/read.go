@@ -9,6 +9,7 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 )
 
@@ -138,7 +139,7 @@ func toDB(c *Column, v any) (any, error) {
 		}
 		return b, nil
 	case Int:
-		n, ok := api.PyInt(v)
+		n, ok := pyfmt.Int(v)
 		if !ok {
 			return nil, fmt.Errorf("not an integer: %v", v)
 		}
@@ -148,7 +149,7 @@ func toDB(c *Column, v any) (any, error) {
 	case string:
 		return x, nil
 	}
-	return api.PyStr(v), nil
+	return pyfmt.Str(v), nil
 }
 
 // scope returns the visibility condition for the caller in ctx.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // ---- tags (api.Tagger) ----
@@ -118,7 +119,7 @@ func sameTags(old any, tags []string) bool {
 	}
 	have := map[string]bool{}
 	for _, t := range list {
-		have[api.PyStr(t)] = true
+		have[pyfmt.Str(t)] = true
 	}
 	for _, t := range tags {
 		if !have[t] {

@@ -10,6 +10,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // This file is Neutron's subnet allocation from pools (ipam/subnet_alloc.py
@@ -169,7 +170,7 @@ func (c *Component) readSubnetRequest(ctx context.Context, tx *db.Tx, subnet api
 	if req.hasCIDR {
 		n, err := ParseNet(str(cidrV))
 		if err != nil {
-			return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP subnet", api.PyStr(cidrV)))
+			return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP subnet", pyfmt.Str(cidrV)))
 		}
 		req.cidr = n.CIDR()
 		subnet["cidr"] = req.cidr.String()
@@ -220,9 +221,9 @@ func requestedPrefix(subnet, pool api.Object, req *subnetRequest) (cidr Net, spe
 		prefixlen = intOf(req.prefixlen)
 	}
 	if gateway, hasGateway := attr(subnet, "gateway_ip"); !req.hasCIDR && hasGateway {
-		n, err := ParseNet(fmt.Sprintf("%s/%d", api.PyStr(gateway), prefixlen))
+		n, err := ParseNet(fmt.Sprintf("%s/%d", pyfmt.Str(gateway), prefixlen))
 		if err != nil {
-			return cidr, false, 0, nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP address", api.PyStr(gateway)))
+			return cidr, false, 0, nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP address", pyfmt.Str(gateway)))
 		}
 		cidr, specific = n.CIDR(), true
 	}

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
 // This file holds the part of netaddr (0.8, as Neutron Zed uses it) that
@@ -82,7 +81,7 @@ func ParseNet(s string) (Net, error) {
 	if !hasLen {
 		return Net{Addr: addr, Bits: max}, nil
 	}
-	if n, ok := pyInt(lenPart); ok {
+	if n, ok := pyfmt.IntString(lenPart); ok {
 		if n < 0 || n > int64(max) {
 			return Net{}, bad
 		}
@@ -116,7 +115,7 @@ func parsePartialIPv4(s string) (netip.Addr, bool) {
 	}
 	var b [4]byte
 	for i, p := range parts {
-		n, ok := pyInt(p)
+		n, ok := pyfmt.IntString(p)
 		if !ok || n < 0 || n > 255 || strings.ContainsAny(p, "-") {
 			return netip.Addr{}, false
 		}
@@ -125,21 +124,11 @@ func parsePartialIPv4(s string) (netip.Addr, bool) {
 	return netip.AddrFrom4(b), true
 }
 
-var pyIntRE = regexp.MustCompile(`^\s*[+-]?[0-9](_?[0-9])*\s*$`)
-
-func pyInt(s string) (int64, bool) {
-	if !pyIntRE.MatchString(s) {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(s), "_", ""), 10, 64)
-	return n, err == nil
-}
-
 // ValidateSubnet is neutron-lib's validate_subnet (type:subnet).
 func ValidateSubnet(v any) string {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Sprintf("'%s' is not a valid IP subnet", api.PyStr(v))
+		return fmt.Sprintf("'%s' is not a valid IP subnet", pyfmt.Str(v))
 	}
 	if strings.ContainsAny(s, " \t\n\r\f\v") {
 		// validate_no_whitespace's error is caught as an invalid subnet

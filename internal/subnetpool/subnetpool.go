@@ -16,6 +16,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -93,7 +94,7 @@ func illegalPrefixUpdate(msg string) error {
 }
 
 func addrFormatError(v any) error {
-	return nerr.Typed(http.StatusBadRequest, "AddrFormatError", "invalid IPNetwork %s", api.PyStr(v))
+	return nerr.Typed(http.StatusBadRequest, "AddrFormatError", "invalid IPNetwork %s", pyfmt.Str(v))
 }
 
 func badSort(collection string) error {
@@ -159,10 +160,10 @@ func str(v any) string {
 func intOf(v any) int64 {
 	switch x := v.(type) {
 	case string:
-		n, _ := pyInt(x)
+		n, _ := pyfmt.IntString(x)
 		return n
 	}
-	n, _ := api.PyInt(v)
+	n, _ := pyfmt.Int(v)
 	return n
 }
 
