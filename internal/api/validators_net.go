@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
@@ -20,7 +20,7 @@ func IPAddress(v any) string {
 	if !ok {
 		return fmt.Sprintf("'%s' is not a valid IP address", pyfmt.Str(v))
 	}
-	_, msg := ipam.ParseIP(s)
+	_, msg := netaddr.ParseIP(s)
 	return msg
 }
 
@@ -35,7 +35,7 @@ func IPAddressOrNone(v any) string {
 // ToCanonicalIP is convert_ip_to_canonical_format.
 func ToCanonicalIP(v any) (any, error) {
 	if s, ok := v.(string); ok {
-		return ipam.CanonicalIP(s), nil
+		return netaddr.CanonicalIP(s), nil
 	}
 	return v, nil
 }
@@ -43,7 +43,7 @@ func ToCanonicalIP(v any) (any, error) {
 // ToCanonicalCIDR is convert_cidr_to_canonical_format.
 func ToCanonicalCIDR(v any) (any, error) {
 	if s, ok := v.(string); ok {
-		if c, ok := ipam.CanonicalCIDR(s); ok {
+		if c, ok := netaddr.CanonicalCIDR(s); ok {
 			return c, nil
 		}
 	}
@@ -56,14 +56,14 @@ func Subnet(v any) string {
 	if !ok || strings.ContainsAny(s, " \t\n\r\v\f") {
 		return fmt.Sprintf("'%s' is not a valid IP subnet", pyfmt.Str(v))
 	}
-	a, n, ok := ipam.ParseNetwork(s)
+	a, n, ok := netaddr.ParseNetwork(s)
 	if !ok {
 		return fmt.Sprintf("'%s' is not a valid IP subnet", s)
 	}
-	canon := ipam.Format(a) + fmt.Sprintf("/%d", n)
+	canon := netaddr.Format(a) + fmt.Sprintf("/%d", n)
 	if !strings.Contains(s, "/") || (a.Is4() && canon != s) {
 		p, _ := a.Prefix(n)
-		return fmt.Sprintf("'%s' isn't a recognized IP subnet cidr, '%s' is recommended", s, ipam.FormatPrefix(p))
+		return fmt.Sprintf("'%s' isn't a recognized IP subnet cidr, '%s' is recommended", s, netaddr.FormatPrefix(p))
 	}
 	return ""
 }
@@ -82,15 +82,15 @@ func RouteCIDR(v any) string {
 	if !ok || strings.ContainsAny(s, " \t\n\r\v\f") {
 		return fmt.Sprintf("'%s' is not a valid CIDR", pyfmt.Str(v))
 	}
-	a, n, ok := ipam.ParseNetwork(s)
+	a, n, ok := netaddr.ParseNetwork(s)
 	if !ok {
 		return fmt.Sprintf("'%s' is not a valid CIDR", s)
 	}
 	p, _ := a.Prefix(n)
 	if !strings.Contains(s, "/") || p.Addr() != a {
-		return fmt.Sprintf("'%s' is not a recognized CIDR, '%s' is recommended", s, ipam.FormatPrefix(p))
+		return fmt.Sprintf("'%s' is not a recognized CIDR, '%s' is recommended", s, netaddr.FormatPrefix(p))
 	}
-	if ipam.IsLoopback(p) || (a.Is6() && p.Masked().Addr().IsLoopback()) {
+	if netaddr.IsLoopback(p) || (a.Is6() && p.Masked().Addr().IsLoopback()) {
 		return fmt.Sprintf("'%s' is not a routable CIDR", s)
 	}
 	return ""
@@ -231,7 +231,7 @@ func FixedIPs(v any) string {
 func MacAddress(v any) string {
 	s, ok := v.(string)
 	if ok && !strings.ContainsAny(s, " \t\n\r\v\f") {
-		if m, ok := ipam.ParseMAC(s); ok {
+		if m, ok := netaddr.ParseMAC(s); ok {
 			if m != [6]byte{} && m != [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff} {
 				return ""
 			}
@@ -250,8 +250,8 @@ func MacAddressOrNone(v any) string {
 
 // SanitizeMAC is convert_to_sanitized_mac_address.
 func SanitizeMAC(s string) string {
-	if m, ok := ipam.ParseMAC(s); ok {
-		return ipam.FormatMAC(m)
+	if m, ok := netaddr.ParseMAC(s); ok {
+		return netaddr.FormatMAC(m)
 	}
 	return s
 }

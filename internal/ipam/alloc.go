@@ -1,3 +1,7 @@
+// Package ipam is neutrino's IP address management in SQL: race-free
+// address allocation (ipallocations, unique on subnet and address) for any
+// number of concurrent neutrino processes. The address arithmetic it uses
+// is package netaddr's.
 package ipam
 
 import (
@@ -9,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 )
 
 // Allocations live in the ipallocations table (schema version 2):
@@ -26,12 +31,12 @@ import (
 type Subnet struct {
 	ID        string
 	NetworkID string
-	Prefix    netip.Prefix // network address (host bits cleared)
-	Pools     []Range      // in address order
+	Prefix    netip.Prefix    // network address (host bits cleared)
+	Pools     []netaddr.Range // in address order
 }
 
 // Version is 4 or 6.
-func (s *Subnet) Version() int { return Version(s.Prefix.Addr()) }
+func (s *Subnet) Version() int { return netaddr.Version(s.Prefix.Addr()) }
 
 // InPools reports whether a is in one of the allocation pools.
 func (s *Subnet) InPools(a netip.Addr) bool {
@@ -47,7 +52,7 @@ const offsetBias = uint64(1) << 63
 
 // storedOffset is the ip_offset column value of a in s (nil = NULL).
 func (s *Subnet) storedOffset(a netip.Addr) any {
-	o := Offset(s.Prefix, a)
+	o := netaddr.Offset(s.Prefix, a)
 	if o.Hi != 0 {
 		return nil
 	}
@@ -58,7 +63,7 @@ func (s *Subnet) storedOffset(a netip.Addr) any {
 func Insert(ctx context.Context, tx *db.Tx, s *Subnet, a netip.Addr, portID string) (bool, error) {
 	pre, post := tx.Dialect().InsertIgnore()
 	res, err := tx.Exec(ctx, pre+" INTO ipallocations (port_id, ip_address, subnet_id, network_id, ip_offset) VALUES (?, ?, ?, ?, ?)"+post,
-		portID, Format(a), s.ID, s.NetworkID, s.storedOffset(a))
+		portID, netaddr.Format(a), s.ID, s.NetworkID, s.storedOffset(a))
 	if err != nil {
 		if db.IsForeignKeyViolation(err) {
 			// the subnet (or port) went away under us: start over
@@ -77,29 +82,29 @@ func Release(ctx context.Context, tx *db.Tx, subnetID string, a string) error {
 }
 
 // poolIndex maps the i-th address of the concatenated pools to an address.
-func (s *Subnet) poolIndex(i U128) netip.Addr {
+func (s *Subnet) poolIndex(i netaddr.U128) netip.Addr {
 	v := s.Version()
 	for _, r := range s.Pools {
 		sz := r.Size()
 		if i.Cmp(sz) < 0 {
-			return FromAddr(r.First).Add(i).ToAddr(v)
+			return netaddr.FromAddr(r.First).Add(i).ToAddr(v)
 		}
 		i = i.Sub(sz)
 	}
 	return netip.Addr{}
 }
 
-func (s *Subnet) total() U128 {
-	var t U128
+func (s *Subnet) total() netaddr.U128 {
+	var t netaddr.U128
 	for _, r := range s.Pools {
 		t = t.Add(r.Size())
 	}
 	return t
 }
 
-func randBelow(n U128) U128 {
+func randBelow(n netaddr.U128) netaddr.U128 {
 	if n.Hi == 0 {
-		return U128{Lo: rand.Uint64N(n.Lo)}
+		return netaddr.U128{Lo: rand.Uint64N(n.Lo)}
 	}
 	for {
 		var hi uint64
@@ -108,7 +113,7 @@ func randBelow(n U128) U128 {
 		} else {
 			hi = rand.Uint64N(n.Hi + 1)
 		}
-		u := U128{hi, rand.Uint64()}
+		u := netaddr.U128{Hi: hi, Lo: rand.Uint64()}
 		if u.Cmp(n) < 0 {
 			return u
 		}
@@ -145,7 +150,7 @@ func AllocateAny(ctx context.Context, tx *db.Tx, s *Subnet, portID string, prefe
 }
 
 // probe tries one batch of random candidates.
-func (s *Subnet) probe(ctx context.Context, tx *db.Tx, total U128, portID string) (netip.Addr, bool, error) {
+func (s *Subnet) probe(ctx context.Context, tx *db.Tx, total netaddr.U128, portID string) (netip.Addr, bool, error) {
 	type cand struct {
 		a    netip.Addr
 		tier int
@@ -154,8 +159,8 @@ func (s *Subnet) probe(ctx context.Context, tx *db.Tx, total U128, portID string
 	seen := map[netip.Addr]bool{}
 	for t, w := range tiers {
 		win := total
-		if w != 0 && total.Cmp(U128{Lo: w}) > 0 {
-			win = U128{Lo: w}
+		if w != 0 && total.Cmp(netaddr.U128{Lo: w}) > 0 {
+			win = netaddr.U128{Lo: w}
 		}
 		n := perTier
 		if win.Hi == 0 && win.Lo < uint64(n) {
@@ -175,7 +180,7 @@ func (s *Subnet) probe(ctx context.Context, tx *db.Tx, total U128, portID string
 	args := make([]any, 0, len(cands)+1)
 	args = append(args, s.ID)
 	for _, c := range cands {
-		args = append(args, Format(c.a))
+		args = append(args, netaddr.Format(c.a))
 	}
 	rows, err := tx.Query(ctx, "SELECT ip_address FROM ipallocations WHERE subnet_id = ? AND ip_address IN ("+placeholders(len(cands))+")", args...)
 	if err != nil {
@@ -197,7 +202,7 @@ func (s *Subnet) probe(ctx context.Context, tx *db.Tx, total U128, portID string
 	// free candidates, smallest tier first, random within a tier
 	var free []cand
 	for _, c := range cands {
-		if !taken[Format(c.a)] {
+		if !taken[netaddr.Format(c.a)] {
 			free = append(free, c)
 		}
 	}
@@ -218,7 +223,7 @@ func (s *Subnet) probe(ctx context.Context, tx *db.Tx, total U128, portID string
 // scan walks the pools in order for the first free addresses.
 func (s *Subnet) scan(ctx context.Context, tx *db.Tx, portID string) (netip.Addr, bool, error) {
 	for _, r := range s.Pools {
-		lo, hi := Offset(s.Prefix, r.First), Offset(s.Prefix, r.Last)
+		lo, hi := netaddr.Offset(s.Prefix, r.First), netaddr.Offset(s.Prefix, r.Last)
 		var a netip.Addr
 		var ok bool
 		var err error
@@ -236,9 +241,9 @@ func (s *Subnet) scan(ctx context.Context, tx *db.Tx, portID string) (netip.Addr
 
 const scanChunk = 1000
 
-func (s *Subnet) scanOffsets(ctx context.Context, tx *db.Tx, r Range, lo, hi uint64, portID string) (netip.Addr, bool, error) {
+func (s *Subnet) scanOffsets(ctx context.Context, tx *db.Tx, r netaddr.Range, lo, hi uint64, portID string) (netip.Addr, bool, error) {
 	v := s.Version()
-	base := FromAddr(First(s.Prefix))
+	base := netaddr.FromAddr(netaddr.First(s.Prefix))
 	next := lo
 	claim := func(off uint64) (netip.Addr, bool, error) {
 		a := base.Add64(off).ToAddr(v)
@@ -297,7 +302,7 @@ func (s *Subnet) scanOffsets(ctx context.Context, tx *db.Tx, r Range, lo, hi uin
 
 // scanAll handles pools whose offsets do not fit in 64 bits: it reads the
 // subnet's allocations and walks the pool.
-func (s *Subnet) scanAll(ctx context.Context, tx *db.Tx, r Range, portID string) (netip.Addr, bool, error) {
+func (s *Subnet) scanAll(ctx context.Context, tx *db.Tx, r netaddr.Range, portID string) (netip.Addr, bool, error) {
 	rows, err := tx.Query(ctx, "SELECT ip_address FROM ipallocations WHERE subnet_id = ?", s.ID)
 	if err != nil {
 		return netip.Addr{}, false, err
@@ -329,7 +334,7 @@ func (s *Subnet) scanAll(ctx context.Context, tx *db.Tx, r Range, portID string)
 		if a == r.Last {
 			break
 		}
-		a = FromAddr(a).Add64(1).ToAddr(v)
+		a = netaddr.FromAddr(a).Add64(1).ToAddr(v)
 	}
 	return netip.Addr{}, false, nil
 }

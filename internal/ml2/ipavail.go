@@ -10,8 +10,8 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
-	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -280,7 +280,7 @@ func (b *ipAvailability) countAddresses(ctx context.Context, subs []*subAvail) e
 				continue
 			}
 			s.hasPools = true
-			s.total.Add(s.total, ipam.Range{First: fa, Last: la}.Size().Big())
+			s.total.Add(s.total, netaddr.Range{First: fa, Last: la}.Size().Big())
 		}
 		return rows.Err()
 	})
@@ -313,8 +313,8 @@ func sumAvailability(subs []*subAvail, byNet map[string]api.Object) {
 	netTotals := map[string]*big.Int{}
 	for _, s := range subs {
 		if !s.hasPools {
-			if p, ok := ipam.Prefix(s.cidr); ok {
-				s.total = ipam.Size(p)
+			if p, ok := netaddr.Prefix(s.cidr); ok {
+				s.total = netaddr.Size(p)
 			}
 		}
 		o := byNet[s.netID]

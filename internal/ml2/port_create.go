@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/api"
-	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -101,7 +101,7 @@ func (p *Plugin) newPortCreateState(obj api.Object, mac string) *portCreateState
 		st.tags, _ = obj["tags"].([]any)
 	}
 	st.deviceOwner, _ = obj["device_owner"].(string)
-	st.macParsed, _ = ipam.ParseMAC(mac)
+	st.macParsed, _ = netaddr.ParseMAC(mac)
 	return st
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
@@ -179,7 +180,7 @@ func (p *Plugin) subnetForFixedIP(ctx context.Context, q db.Querier, netID, owne
 			if s.ID == f.subnetID {
 				if f.hasIP {
 					a, err := netip.ParseAddr(f.ip)
-					if err != nil || !ipam.CheckSubnetIP(s.Prefix, a, owner) {
+					if err != nil || !netaddr.CheckSubnetIP(s.Prefix, a, owner) {
 						return nil, nerr.New(400, "InvalidIpForSubnet", "IP address %s is not a valid IP for the specified subnet.", f.ip)
 					}
 				}
@@ -201,7 +202,7 @@ func (p *Plugin) subnetForFixedIP(ctx context.Context, q db.Querier, netID, owne
 	a, err := netip.ParseAddr(f.ip)
 	if err == nil {
 		for _, s := range subs {
-			if ipam.CheckSubnetIP(s.Prefix, a, owner) {
+			if netaddr.CheckSubnetIP(s.Prefix, a, owner) {
 				return s, nil
 			}
 		}
@@ -218,7 +219,7 @@ func autoAddressRequests(subs []*subnetInfo, owner string, mac [6]byte, exclude 
 	var out []ipRequest
 	for _, s := range subs {
 		if s.autoAddress() && !exclude[s.ID] {
-			out = append(out, ipRequest{subnets: []*subnetInfo{s}, ip: ipam.EUI64(s.Prefix, mac)})
+			out = append(out, ipRequest{subnets: []*subnetInfo{s}, ip: netaddr.EUI64(s.Prefix, mac)})
 		}
 	}
 	return out
@@ -237,9 +238,9 @@ func (p *Plugin) allocate(ctx context.Context, tx *db.Tx, portID, netID, owner s
 				return nil, err
 			}
 			if !ok {
-				return nil, nerr.Conflict("IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", ipam.Format(r.ip), s.ID)
+				return nil, nerr.Conflict("IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", netaddr.Format(r.ip), s.ID)
 			}
-			out = append(out, fixedIP{s.ID, ipam.Format(r.ip)})
+			out = append(out, fixedIP{s.ID, netaddr.Format(r.ip)})
 			continue
 		}
 		done := false
@@ -249,7 +250,7 @@ func (p *Plugin) allocate(ctx context.Context, tx *db.Tx, portID, netID, owner s
 				return nil, err
 			}
 			if ok {
-				out = append(out, fixedIP{s.ID, ipam.Format(a)})
+				out = append(out, fixedIP{s.ID, netaddr.Format(a)})
 				done = true
 				break
 			}

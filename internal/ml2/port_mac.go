@@ -11,8 +11,8 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
-	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/sharing"
 )
@@ -43,7 +43,7 @@ func (p *Plugin) randomMAC() string {
 	var m [6]byte
 	rand.Read(m[:])
 	copy(m[:], p.baseMAC)
-	return ipam.FormatMAC(m)
+	return netaddr.FormatMAC(m)
 }
 
 // macKey is the form MACs are compared in (sanitized, lower case).

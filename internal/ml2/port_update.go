@@ -9,6 +9,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -235,7 +236,7 @@ func newPortIPUpdate(old, ch api.Object, owner string) *portIPUpdate {
 	if m, ok := ch["mac_address"].(string); ok {
 		macStr = m
 	}
-	u.mac, _ = ipam.ParseMAC(macStr)
+	u.mac, _ = netaddr.ParseMAC(macStr)
 	host := pyfmt.Str(old["binding:host_id"])
 	if h, ok := ch["binding:host_id"]; ok && h != nil {
 		host = pyfmt.Str(h)
@@ -276,7 +277,7 @@ func (u *portIPUpdate) request(raw any, given, macChanged bool) {
 // isEUI64 reports whether ip is an address made from a MAC.
 func isEUI64(ip string) bool {
 	a, err := netip.ParseAddr(ip)
-	return err == nil && ipam.IsEUI64(a)
+	return err == nil && netaddr.IsEUI64(a)
 }
 
 // diff is _get_changed_ips_for_port: requested addresses the port has are

@@ -11,6 +11,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -48,9 +49,9 @@ func (p *Plugin) checkSubnetCIDR(ctx context.Context, tx *db.Tx, netID string, p
 		if err := rows.Scan(&c); err != nil {
 			return err
 		}
-		o, ok := ipam.Prefix(c)
+		o, ok := netaddr.Prefix(c)
 		if ok && o.Overlaps(pfx) && c != "::/64" {
-			return nerr.InvalidInput(fmt.Sprintf("Requested subnet with cidr: %s for network: %s overlaps with another subnet", ipam.FormatPrefix(pfx), netID))
+			return nerr.InvalidInput(fmt.Sprintf("Requested subnet with cidr: %s for network: %s overlaps with another subnet", netaddr.FormatPrefix(pfx), netID))
 		}
 	}
 	return rows.Err()
@@ -197,10 +198,10 @@ func (p *Plugin) afterCreateSubnet(op *store.Op) error {
 	return nil
 }
 
-func insertPools(ctx context.Context, tx *db.Tx, id string, pools []ipam.Range) error {
+func insertPools(ctx context.Context, tx *db.Tx, id string, pools []netaddr.Range) error {
 	for i, r := range pools {
 		if _, err := tx.Exec(ctx, "INSERT INTO ipallocationpools (subnet_id, first_ip, last_ip, ord) VALUES (?, ?, ?, ?)",
-			id, ipam.Format(r.First), ipam.Format(r.Last), i); err != nil {
+			id, netaddr.Format(r.First), netaddr.Format(r.Last), i); err != nil {
 			return err
 		}
 	}
@@ -220,10 +221,10 @@ func insertRoutes(ctx context.Context, tx *db.Tx, id string, routes []any) error
 	for _, r := range routes {
 		m, _ := r.(map[string]any)
 		dst, nh := pyfmt.Str(m["destination"]), pyfmt.Str(m["nexthop"])
-		if c, ok := ipam.CanonicalCIDR(dst); ok {
+		if c, ok := netaddr.CanonicalCIDR(dst); ok {
 			dst = c
 		}
-		nh = ipam.CanonicalIP(nh)
+		nh = netaddr.CanonicalIP(nh)
 		if _, err := tx.Exec(ctx, "INSERT INTO subnetroutes (subnet_id, destination, nexthop) VALUES (?, ?, ?)", id, dst, nh); err != nil {
 			return err
 		}
@@ -276,11 +277,11 @@ func (p *Plugin) addAutoAddresses(ctx context.Context, tx *db.Tx, subnetID strin
 		if in(pm.owner, routerInterfaceOwnersSNAT) || !s.serves(pm.owner) || s.SegmentID != "" {
 			continue
 		}
-		mac, ok := ipam.ParseMAC(pm.mac)
+		mac, ok := netaddr.ParseMAC(pm.mac)
 		if !ok {
 			continue
 		}
-		a := ipam.EUI64(s.Prefix, mac)
+		a := netaddr.EUI64(s.Prefix, mac)
 		ok, err := ipam.Insert(ctx, tx, s.ipam(), a, pm.id)
 		if err != nil {
 			return err

@@ -5,8 +5,8 @@ import (
 	"net/netip"
 
 	"github.com/neutrino-os/neutrino/internal/api"
-	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -14,7 +14,7 @@ import (
 // ---- create ----
 
 type subnetCreateState struct {
-	pools        []ipam.Range
+	pools        []netaddr.Range
 	dns          []any
 	routes       []any
 	serviceTypes []any
@@ -36,15 +36,15 @@ func (p *Plugin) beforeCreateSubnet(op *store.Op) error {
 		obj["subnetpool_id"] = nil
 	}
 	netID, _ := obj["network_id"].(string)
-	pfx, _ := ipam.Prefix(obj["cidr"].(string))
-	version := ipam.Version(pfx.Addr())
+	pfx, _ := netaddr.Prefix(obj["cidr"].(string))
+	version := netaddr.Version(pfx.Addr())
 	gw := defaultGateway(obj, pfx)
 	pools, err := prepareAllocationPools(obj["allocation_pools"], pfx, gw)
 	if err != nil {
 		return err
 	}
-	if gw.IsValid() && ipam.GatewayInvalid(pfx, gw) {
-		return nerr.Conflict("IpamValueInvalid", "Gateway IP %s cannot be allocated in CIDR %s", pyfmt.Str(obj["gateway_ip"]), ipam.FormatPrefix(pfx))
+	if gw.IsValid() && netaddr.GatewayInvalid(pfx, gw) {
+		return nerr.Conflict("IpamValueInvalid", "Gateway IP %s cannot be allocated in CIDR %s", pyfmt.Str(obj["gateway_ip"]), netaddr.FormatPrefix(pfx))
 	}
 	if err := p.checkSubnetCIDR(ctx, tx, netID, pfx); err != nil {
 		return err
@@ -85,11 +85,11 @@ func checkSubnetSource(obj api.Object) (subnetSource, error) {
 		return src, nerr.BadRequest("subnets", "cidr and prefixlen must not be supplied together")
 	}
 	if src.cidr {
-		pfx, ok := ipam.Prefix(obj["cidr"].(string))
+		pfx, ok := netaddr.Prefix(obj["cidr"].(string))
 		if !ok {
 			return src, nerr.InvalidInput(fmt.Sprintf("%s is not in a CIDR format", pyfmt.Str(obj["cidr"])))
 		}
-		obj["cidr"] = ipam.FormatPrefix(pfx)
+		obj["cidr"] = netaddr.FormatPrefix(pfx)
 	}
 	if src.useDefault && src.pool {
 		return src, nerr.BadRequest("subnets", "subnetpool_id and use_default_subnetpool cannot both be specified")
@@ -153,12 +153,12 @@ func (p *Plugin) resolveSubnetCIDR(op *store.Op) error {
 func defaultGateway(obj api.Object, pfx netip.Prefix) netip.Addr {
 	var gw netip.Addr
 	if g, ok := obj["gateway_ip"]; !ok || g == api.NotSpecified {
-		if ipam.Version(pfx.Addr()) == 6 {
-			gw = ipam.First(pfx)
+		if netaddr.Version(pfx.Addr()) == 6 {
+			gw = netaddr.First(pfx)
 		} else {
-			gw = ipam.FromAddr(ipam.First(pfx)).Add64(1).ToAddr(4)
+			gw = netaddr.FromAddr(netaddr.First(pfx)).Add64(1).ToAddr(4)
 		}
-		obj["gateway_ip"] = ipam.Format(gw)
+		obj["gateway_ip"] = netaddr.Format(gw)
 	} else if g != nil {
 		gw, _ = netip.ParseAddr(g.(string))
 	}
@@ -167,10 +167,10 @@ func defaultGateway(obj api.Object, pfx netip.Prefix) netip.Addr {
 
 // prepareAllocationPools is _prepare_allocation_pools: generated around the
 // gateway, or the requested ones validated.
-func prepareAllocationPools(raw any, pfx netip.Prefix, gw netip.Addr) ([]ipam.Range, error) {
+func prepareAllocationPools(raw any, pfx netip.Prefix, gw netip.Addr) ([]netaddr.Range, error) {
 	list, _ := raw.([]any)
 	if len(list) == 0 {
-		return ipam.GeneratePools(pfx, gw), nil
+		return netaddr.GeneratePools(pfx, gw), nil
 	}
 	pools, err := poolsToRanges(list)
 	if err != nil {
@@ -187,18 +187,18 @@ func prepareAllocationPools(raw any, pfx netip.Prefix, gw netip.Addr) ([]ipam.Ra
 	return pools, nil
 }
 
-func poolsToRanges(list []any) ([]ipam.Range, error) {
-	var out []ipam.Range
+func poolsToRanges(list []any) ([]netaddr.Range, error) {
+	var out []netaddr.Range
 	for _, e := range list {
 		m, _ := e.(map[string]any)
 		s, _ := m["start"].(string)
 		en, _ := m["end"].(string)
 		a, err1 := netip.ParseAddr(s)
 		b, err2 := netip.ParseAddr(en)
-		if err1 != nil || err2 != nil || ipam.Version(a) != ipam.Version(b) || b.Less(a) {
+		if err1 != nil || err2 != nil || netaddr.Version(a) != netaddr.Version(b) || b.Less(a) {
 			return nil, nerr.New(400, "InvalidAllocationPool", "The allocation pool %s is not valid.", pyPool(m))
 		}
-		out = append(out, ipam.Range{First: a, Last: b})
+		out = append(out, netaddr.Range{First: a, Last: b})
 	}
 	return out, nil
 }
@@ -208,12 +208,12 @@ func poolsToRanges(list []any) ([]ipam.Range, error) {
 func pyPool(m map[string]any) string { return pyfmt.Repr(m) }
 
 // validateAllocationPools is validate_allocation_pools.
-func validateAllocationPools(pools []ipam.Range, pfx netip.Prefix) error {
-	first, last := ipam.PoolBounds(pfx)
-	v := ipam.Version(pfx.Addr())
-	cidr := ipam.FormatPrefix(pfx)
+func validateAllocationPools(pools []netaddr.Range, pfx netip.Prefix) error {
+	first, last := netaddr.PoolBounds(pfx)
+	v := netaddr.Version(pfx.Addr())
+	cidr := netaddr.FormatPrefix(pfx)
 	for _, r := range pools {
-		if ipam.Version(r.First) != v || ipam.Version(r.Last) != v {
+		if netaddr.Version(r.First) != v || netaddr.Version(r.Last) != v {
 			return nerr.New(400, "InvalidAllocationPool", "The allocation pool %s is not valid.", r)
 		}
 		if r.First.Less(first) || last.Less(r.Last) {
@@ -230,10 +230,10 @@ func validateAllocationPools(pools []ipam.Range, pfx netip.Prefix) error {
 	return nil
 }
 
-func gwOutOfPools(gw netip.Addr, pools []ipam.Range) error {
+func gwOutOfPools(gw netip.Addr, pools []netaddr.Range) error {
 	for _, r := range pools {
 		if r.Contains(gw) {
-			return nerr.Conflict("GatewayConflictWithAllocationPools", "Gateway ip %s conflicts with allocation pool %s.", ipam.Format(gw), r)
+			return nerr.Conflict("GatewayConflictWithAllocationPools", "Gateway ip %s conflicts with allocation pool %s.", netaddr.Format(gw), r)
 		}
 	}
 	return nil
@@ -244,9 +244,9 @@ func versionMismatch(name string, addr string, version int) error {
 }
 
 func addrVersion(s string) int {
-	if a, n, ok := ipam.ParseNetwork(s); ok {
+	if a, n, ok := netaddr.ParseNetwork(s); ok {
 		_ = n
-		return ipam.Version(a)
+		return netaddr.Version(a)
 	}
 	return 0
 }
@@ -257,8 +257,8 @@ func (p *Plugin) validateSubnet(s api.Object, cur api.Object) error {
 	ver64, _ := pyfmt.Int(s["ip_version"])
 	ver := int(ver64)
 	cidr, _ := s["cidr"].(string)
-	pfx, hasPrefix := ipam.Prefix(cidr)
-	if hasPrefix && ipam.Version(pfx.Addr()) != ver {
+	pfx, hasPrefix := netaddr.Prefix(cidr)
+	if hasPrefix && netaddr.Version(pfx.Addr()) != ver {
 		return versionMismatch("cidr", cidr, ver)
 	}
 	dhcpWas := false
@@ -275,7 +275,7 @@ func (p *Plugin) validateSubnet(s api.Object, cur api.Object) error {
 			return versionMismatch("gateway_ip", g, ver)
 		}
 		gw, _ := netip.ParseAddr(g)
-		if hasPrefix && ipam.GatewayInvalid(pfx, gw) {
+		if hasPrefix && netaddr.GatewayInvalid(pfx, gw) {
 			return nerr.InvalidInput("Gateway is not valid on subnet")
 		}
 	}
@@ -294,13 +294,13 @@ func validateDHCPPrefix(pfx netip.Prefix, ver int) error {
 	if (ver == 4 && pfx.Bits() > 30) || (ver == 6 && pfx.Bits() > 126) {
 		return nerr.InvalidInput("Subnet has a prefix length that is incompatible with DHCP service enabled")
 	}
-	if ipam.IsMulticast(pfx) {
+	if netaddr.IsMulticast(pfx) {
 		return nerr.InvalidInput("Multicast IP subnet is not supported if enable_dhcp is True")
 	}
-	if ipam.IsLoopback(pfx) {
+	if netaddr.IsLoopback(pfx) {
 		return nerr.InvalidInput("Loopback IP subnet is not supported if enable_dhcp is True")
 	}
-	if ver == 4 && ipam.First(pfx) == netip.IPv4Unspecified() {
+	if ver == 4 && netaddr.First(pfx) == netip.IPv4Unspecified() {
 		return nerr.InvalidInput("First IP '0.0.0.0' of network is not supported if enable_dhcp is True.")
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ipam"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 )
 
 // ---- subnet details as IPAM and ports use them ----
@@ -21,7 +22,7 @@ type subnetInfo struct {
 	EnableDHCP                     bool
 	RAMode, AddrMode               string
 	SegmentID, SubnetpoolID        string
-	Pools                          []ipam.Range
+	Pools                          []netaddr.Range
 	ServiceTypes                   []string
 }
 
@@ -83,7 +84,7 @@ func networkSubnets(ctx context.Context, q db.Querier, where string, args ...any
 			cur = &s
 			cur.ProjectID, cur.RAMode, cur.AddrMode, cur.SegmentID, cur.SubnetpoolID = nullStr(project), nullStr(ra), nullStr(am), nullStr(seg), nullStr(pool)
 			cur.EnableDHCP = dbBool(enable)
-			cur.Prefix, _ = ipam.Prefix(cur.CIDR)
+			cur.Prefix, _ = netaddr.Prefix(cur.CIDR)
 			if gw != nil && *gw != "" {
 				cur.Gateway, _ = netip.ParseAddr(*gw)
 			}
@@ -97,7 +98,7 @@ func networkSubnets(ctx context.Context, q db.Querier, where string, args ...any
 			f, err1 := netip.ParseAddr(*first)
 			l, err2 := netip.ParseAddr(*last)
 			if err1 == nil && err2 == nil {
-				cur.Pools = append(cur.Pools, ipam.Range{First: f, Last: l})
+				cur.Pools = append(cur.Pools, netaddr.Range{First: f, Last: l})
 			}
 		}
 		if st != nil && !types[cur][*st] {

@@ -6,8 +6,8 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
-	"github.com/neutrino-os/neutrino/internal/ipam"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -37,7 +37,7 @@ func (p *Plugin) beforeUpdateSubnet(op *store.Op) error {
 	if len(cur) == 0 {
 		return SubnetNotFound(id)
 	}
-	pfx, _ := ipam.Prefix(old["cidr"].(string))
+	pfx, _ := netaddr.Prefix(old["cidr"].(string))
 	pools, poolsGiven, err := updatedPools(ch, pfx)
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (p *Plugin) beforeUpdateSubnet(op *store.Op) error {
 
 // updatedPools returns the allocation pools an update gives, validated
 // against the subnet's prefix (given: false when it gives none).
-func updatedPools(ch api.Object, pfx netip.Prefix) (pools []ipam.Range, given bool, err error) {
+func updatedPools(ch api.Object, pfx netip.Prefix) (pools []netaddr.Range, given bool, err error) {
 	raw, ok := ch["allocation_pools"]
 	if !ok || raw == nil {
 		return nil, false, nil
@@ -74,7 +74,7 @@ func updatedPools(ch api.Object, pfx netip.Prefix) (pools []ipam.Range, given bo
 // checkGatewayUpdate: the gateway (new, or the current one with new pools)
 // must be outside the pools, and a gateway a router interface uses cannot
 // move.
-func checkGatewayUpdate(ctx context.Context, tx *db.Tx, sub *subnetInfo, ch api.Object, newPools []ipam.Range, poolsGiven bool) error {
+func checkGatewayUpdate(ctx context.Context, tx *db.Tx, sub *subnetInfo, ch api.Object, newPools []netaddr.Range, poolsGiven bool) error {
 	oldGW := sub.Gateway
 	newGW := oldGW
 	if g, ok := ch["gateway_ip"]; ok {
@@ -98,9 +98,9 @@ func checkGatewayUpdate(ctx context.Context, tx *db.Tx, sub *subnetInfo, ch api.
 		var portID string
 		err := tx.QueryRow(ctx, `SELECT a.port_id FROM ipallocations a JOIN ports pt ON pt.id = a.port_id
 			WHERE a.subnet_id = ? AND a.ip_address = ? AND pt.device_owner IN (?, ?, ?, ?) LIMIT 1`,
-			sub.ID, ipam.Format(oldGW), OwnerRouterIntf, OwnerHAReplicated, OwnerDVRInterface, OwnerRouterSNAT).Scan(&portID)
+			sub.ID, netaddr.Format(oldGW), OwnerRouterIntf, OwnerHAReplicated, OwnerDVRInterface, OwnerRouterSNAT).Scan(&portID)
 		if err == nil && portID != "" {
-			return nerr.Conflict("GatewayIpInUse", "Current gateway ip %s already in use by port %s. Unable to update.", ipam.Format(oldGW), portID)
+			return nerr.Conflict("GatewayIpInUse", "Current gateway ip %s already in use by port %s. Unable to update.", netaddr.Format(oldGW), portID)
 		}
 	}
 	return nil
@@ -108,7 +108,7 @@ func checkGatewayUpdate(ctx context.Context, tx *db.Tx, sub *subnetInfo, ch api.
 
 // replaceSubnetChildren replaces the child rows of the lists an update
 // gives: DNS nameservers, host routes, allocation pools, service types.
-func replaceSubnetChildren(ctx context.Context, tx *db.Tx, id string, ch api.Object, pools []ipam.Range, poolsGiven bool) error {
+func replaceSubnetChildren(ctx context.Context, tx *db.Tx, id string, ch api.Object, pools []netaddr.Range, poolsGiven bool) error {
 	if dns, ok := ch["dns_nameservers"].([]any); ok {
 		if _, err := tx.Exec(ctx, "DELETE FROM dnsnameservers WHERE subnet_id = ?", id); err != nil {
 			return err

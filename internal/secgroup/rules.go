@@ -11,9 +11,9 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 	"github.com/neutrino-os/neutrino/internal/store"
-	"github.com/neutrino-os/neutrino/internal/subnetpool"
 )
 
 // This file holds the rule attribute converters and the validation of
@@ -114,7 +114,7 @@ func convertIPPrefix(v any) (any, error) {
 		return nil, nil
 	}
 	if s, ok := v.(string); ok {
-		if n, err := subnetpool.ParseNet(s); err == nil {
+		if n, err := netaddr.ParseNet(s); err == nil {
 			return n.String(), nil
 		}
 	}
@@ -268,7 +268,7 @@ func validateRule(r api.Object) error {
 		}
 	}
 	if p, ok := r["remote_ip_prefix"].(string); ok && p != "" {
-		n, err := subnetpool.ParseNet(p)
+		n, err := netaddr.ParseNet(p)
 		if err == nil && r["ethertype"] != fmt.Sprintf("IPv%d", n.Version()) {
 			return badInput("SecurityGroupRuleParameterConflict", fmt.Sprintf(
 				"Conflicting value ethertype %s for CIDR %s", pyfmt.Str(r["ethertype"]), p))
@@ -569,7 +569,7 @@ func normalizedCIDR(prefix any) any {
 	if !ok || s == "" {
 		return nil
 	}
-	n, err := subnetpool.ParseNet(s)
+	n, err := netaddr.ParseNet(s)
 	if err != nil {
 		return nil
 	}

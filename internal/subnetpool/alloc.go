@@ -10,6 +10,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
 
@@ -29,8 +30,8 @@ func allocationError(reason string) error {
 }
 
 // allocatedSet is the set of the pool's subnets' CIDRs.
-func (c *Component) allocatedSet(ctx context.Context, q db.Querier, poolID string, version int) (*Set, error) {
-	set := NewSet(version)
+func (c *Component) allocatedSet(ctx context.Context, q db.Querier, poolID string, version int) (*netaddr.Set, error) {
+	set := netaddr.NewSet(version)
 	sc := c.subnets
 	if sc == nil {
 		return set, nil
@@ -45,7 +46,7 @@ func (c *Component) allocatedSet(ctx context.Context, q db.Querier, poolID strin
 		if err := rows.Scan(&cidr); err != nil {
 			return nil, err
 		}
-		if n, err := ParseNet(cidr); err == nil && n.Version() == version {
+		if n, err := netaddr.ParseNet(cidr); err == nil && n.Version() == version {
 			set.Add(n)
 		}
 	}
@@ -54,25 +55,25 @@ func (c *Component) allocatedSet(ctx context.Context, q db.Querier, poolID strin
 
 // Available returns the free prefixes of a pool, as Neutron orders them for
 // allocation: smallest blocks (longest prefixes) first, then by address.
-func Available(prefixes []Net, allocated *Set, version int) []Net {
-	free := NewSet(version, prefixes...).Difference(allocated).CIDRs()
+func Available(prefixes []netaddr.Net, allocated *netaddr.Set, version int) []netaddr.Net {
+	free := netaddr.NewSet(version, prefixes...).Difference(allocated).CIDRs()
 	sort.SliceStable(free, func(i, j int) bool { return free[i].Bits > free[j].Bits })
 	return free
 }
 
 // AllocateAny picks the first free network of length prefixlen, as
 // SubnetAllocator._allocate_any_subnet does.
-func AllocateAny(prefixes []Net, allocated *Set, version, prefixlen int) (Net, error) {
+func AllocateAny(prefixes []netaddr.Net, allocated *netaddr.Set, version, prefixlen int) (netaddr.Net, error) {
 	for _, p := range Available(prefixes, allocated, version) {
 		if prefixlen >= p.Bits {
-			return Net{Addr: p.CIDR().Addr, Bits: prefixlen}, nil
+			return netaddr.Net{Addr: p.CIDR().Addr, Bits: prefixlen}, nil
 		}
 	}
-	return Net{}, allocationError(fmt.Sprintf("Insufficient prefix space to allocate subnet size /%d", prefixlen))
+	return netaddr.Net{}, allocationError(fmt.Sprintf("Insufficient prefix space to allocate subnet size /%d", prefixlen))
 }
 
 // AllocateSpecific checks that cidr is free space of the pool.
-func AllocateSpecific(prefixes []Net, allocated *Set, version int, cidr Net) error {
+func AllocateSpecific(prefixes []netaddr.Net, allocated *netaddr.Set, version int, cidr netaddr.Net) error {
 	for _, p := range Available(prefixes, allocated, version) {
 		if p.Prefix().Contains(cidr.CIDR().Addr) {
 			if p.Bits <= cidr.Bits {
@@ -94,7 +95,7 @@ func attr(obj api.Object, k string) (any, bool) {
 
 // subnetRequest is what a subnet create asks of the pools.
 type subnetRequest struct {
-	cidr         Net // when hasCIDR (normalized)
+	cidr         netaddr.Net // when hasCIDR (normalized)
 	hasCIDR      bool
 	prefixlen    any
 	hasPrefixlen bool
@@ -168,7 +169,7 @@ func (c *Component) readSubnetRequest(ctx context.Context, tx *db.Tx, subnet api
 		return nil, badSubnet("cidr and prefixlen must not be supplied together")
 	}
 	if req.hasCIDR {
-		n, err := ParseNet(str(cidrV))
+		n, err := netaddr.ParseNet(str(cidrV))
 		if err != nil {
 			return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP subnet", pyfmt.Str(cidrV)))
 		}
@@ -214,14 +215,14 @@ func (c *Component) readSubnetRequest(ctx context.Context, tx *db.Tx, subnet api
 // given cidr (or the gateway's network at the prefix length), else an
 // "any" request of the prefix length (the pool's default when not given),
 // within the pool's bounds.
-func requestedPrefix(subnet, pool api.Object, req *subnetRequest) (cidr Net, specific bool, prefixlen int64, err error) {
+func requestedPrefix(subnet, pool api.Object, req *subnetRequest) (cidr netaddr.Net, specific bool, prefixlen int64, err error) {
 	cidr, specific = req.cidr, req.hasCIDR
 	prefixlen = intOf(pool["default_prefixlen"])
 	if req.hasPrefixlen {
 		prefixlen = intOf(req.prefixlen)
 	}
 	if gateway, hasGateway := attr(subnet, "gateway_ip"); !req.hasCIDR && hasGateway {
-		n, err := ParseNet(fmt.Sprintf("%s/%d", pyfmt.Str(gateway), prefixlen))
+		n, err := netaddr.ParseNet(fmt.Sprintf("%s/%d", pyfmt.Str(gateway), prefixlen))
 		if err != nil {
 			return cidr, false, 0, nerr.InvalidInput(fmt.Sprintf("'%s' is not a valid IP address", pyfmt.Str(gateway)))
 		}
@@ -283,7 +284,7 @@ func (c *Component) checkQuota(ctx context.Context, tx *db.Tx, pool api.Object, 
 			if err := rows.Scan(&cidr); err != nil {
 				return err
 			}
-			if n, err := ParseNet(cidr); err == nil {
+			if n, err := netaddr.ParseNet(cidr); err == nil {
 				used += math.Pow(2, unit-float64(n.Bits))
 			}
 		}

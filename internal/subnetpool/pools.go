@@ -10,6 +10,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -49,7 +50,7 @@ var validateSubnetList = api.ListOf(ValidateSubnet)
 // with their defaults, validated.
 type poolSpec struct {
 	version       int
-	prefixes      []Net
+	prefixes      []netaddr.Net
 	min, max, def int64
 	quota         any // nil or int64
 	scope         string
@@ -63,14 +64,14 @@ func defaultMin(version int) int64 {
 }
 
 // parsePrefixes parses prefix strings as netaddr.IPSet does.
-func parsePrefixes(raw []any) ([]Net, error) {
-	out := make([]Net, 0, len(raw))
+func parsePrefixes(raw []any) ([]netaddr.Net, error) {
+	out := make([]netaddr.Net, 0, len(raw))
 	for _, p := range raw {
 		s, ok := p.(string)
 		if !ok {
 			return nil, addrFormatError(p)
 		}
-		n, err := ParseNet(s)
+		n, err := netaddr.ParseNet(s)
 		if err != nil {
 			return nil, addrFormatError(p)
 		}
@@ -97,7 +98,7 @@ func readPool(obj api.Object) (*poolSpec, error) {
 	if q, ok := obj["default_quota"]; isSet(q, ok) {
 		sp.quota = intOf(q)
 	}
-	sp.prefixes = Compact(sp.version, nets)
+	sp.prefixes = netaddr.Compact(sp.version, nets)
 	maxBits := int64(32)
 	if sp.version == 6 {
 		maxBits = 128
@@ -134,7 +135,7 @@ func readPool(obj api.Object) (*poolSpec, error) {
 	return sp, nil
 }
 
-func netStrings(nets []Net) []any {
+func netStrings(nets []netaddr.Net) []any {
 	out := make([]any, len(nets))
 	for i, n := range nets {
 		out[i] = n.String()
@@ -169,7 +170,7 @@ func (b poolBackend) Create(ctx context.Context, items []api.Object) ([]api.Obje
 		if ps, ok := o["prefixes"].([]any); ok {
 			nets, _ := parsePrefixes(ps)
 			if len(nets) > 0 {
-				o["prefixes"] = netStrings(Compact(nets[0].Version(), nets))
+				o["prefixes"] = netStrings(netaddr.Compact(nets[0].Version(), nets))
 			}
 		}
 	}
@@ -197,7 +198,7 @@ func (b poolBackend) Update(ctx context.Context, id string, changes api.Object, 
 	if _, given := changes["prefixes"]; given {
 		nets, _ := parsePrefixes(out["prefixes"].([]any))
 		if len(nets) > 0 {
-			out["prefixes"] = netStrings(Compact(nets[0].Version(), nets))
+			out["prefixes"] = netStrings(netaddr.Compact(nets[0].Version(), nets))
 		}
 	}
 	return out, nil
@@ -283,7 +284,7 @@ func (c *Component) afterCreatePool(op *store.Op) error {
 	return nil
 }
 
-func writePrefixes(ctx context.Context, tx *db.Tx, id string, nets []Net) error {
+func writePrefixes(ctx context.Context, tx *db.Tx, id string, nets []netaddr.Net) error {
 	if _, err := tx.Exec(ctx, "DELETE FROM subnetpoolprefixes WHERE subnetpool_id = ?", id); err != nil {
 		return err
 	}
@@ -331,17 +332,17 @@ func (c *Component) validateScope(ctx context.Context, tx *db.Tx, sp *poolSpec, 
 		return err
 	}
 	defer rows.Close()
-	mine := NewSet(sp.version, sp.prefixes...)
+	mine := netaddr.NewSet(sp.version, sp.prefixes...)
 	for rows.Next() {
 		var pid, cidr string
 		if err := rows.Scan(&pid, &cidr); err != nil {
 			return err
 		}
-		n, err := ParseNet(cidr)
+		n, err := netaddr.ParseNet(cidr)
 		if err != nil || n.Version() != sp.version {
 			continue
 		}
-		if mine.Intersects(NewSet(sp.version, n)) {
+		if mine.Intersects(netaddr.NewSet(sp.version, n)) {
 			return nerr.Conflict("AddressScopePrefixConflict", "Failed to associate address scope: subnetpools within an address scope must have unique prefixes.")
 		}
 	}
@@ -388,13 +389,13 @@ func (c *Component) beforeUpdatePool(op *store.Op) error {
 		if err != nil {
 			return err
 		}
-		var same []Net
+		var same []netaddr.Net
 		for _, n := range nets {
 			if n.Version() == version {
 				same = append(same, n)
 			}
 		}
-		if !NewSet(version, oldNets...).SubsetOf(NewSet(version, same...)) {
+		if !netaddr.NewSet(version, oldNets...).SubsetOf(netaddr.NewSet(version, same...)) {
 			return illegalPrefixUpdate("Existing prefixes must be a subset of the new prefixes")
 		}
 		merged["prefixes"] = list
@@ -531,7 +532,7 @@ func (c *Component) addPrefixes(ctx context.Context, r *api.Resource, id string,
 		if err != nil {
 			return err
 		}
-		out = netStrings(Compact(nets[0].Version(), nets))
+		out = netStrings(netaddr.Compact(nets[0].Version(), nets))
 		return nil
 	})
 	if err != nil {
@@ -558,14 +559,14 @@ func (c *Component) removePrefixes(ctx context.Context, r *api.Resource, id stri
 		current := pool["prefixes"].([]any)
 		nets, _ := parsePrefixes(current)
 		version := int(intOf(pool["ip_version"]))
-		all := NewSet(version, nets...)
-		var same []Net
+		all := netaddr.NewSet(version, nets...)
+		var same []netaddr.Net
 		for _, n := range removeNets {
 			if n.Version() == version {
 				same = append(same, n)
 			}
 		}
-		removal := NewSet(version, same...)
+		removal := netaddr.NewSet(version, same...)
 		if !all.Intersects(removal) {
 			out = current
 			return nil

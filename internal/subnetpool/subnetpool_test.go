@@ -10,9 +10,9 @@ import (
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/store"
-	"github.com/neutrino-os/neutrino/internal/subnetpool"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
@@ -141,12 +141,12 @@ func TestParallelAllocation(t *testing.T) {
 			if len(got) != 16 || failed != n-16 {
 				t.Fatalf("%d allocations, %d failures", len(got), failed)
 			}
-			var all []subnetpool.Net
+			var all []netaddr.Net
 			for c := range got {
-				nn, _ := subnetpool.ParseNet(c)
+				nn, _ := netaddr.ParseNet(c)
 				all = append(all, nn)
 			}
-			if c := subnetpool.Compact(4, all); len(c) != 1 || c[0].String() != "10.0.0.0/20" {
+			if c := netaddr.Compact(4, all); len(c) != 1 || c[0].String() != "10.0.0.0/20" {
 				t.Fatalf("allocations do not tile the pool: %v", c)
 			}
 			// the pool is in use now

@@ -1,4 +1,4 @@
-package ipam
+package netaddr
 
 import (
 	"net/netip"
@@ -187,37 +187,5 @@ func TestMACAndEUI64(t *testing.T) {
 	}
 	if IsEUI64(netip.MustParseAddr("2001:db8::1")) {
 		t.Fatal("IsEUI64")
-	}
-}
-
-func TestPoolIndexAndRandom(t *testing.T) {
-	s := &Subnet{Prefix: netip.MustParsePrefix("10.0.0.0/24"), Pools: []Range{
-		{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.3")},
-		{netip.MustParseAddr("10.0.0.10"), netip.MustParseAddr("10.0.0.12")},
-	}}
-	want := []string{"10.0.0.2", "10.0.0.3", "10.0.0.10", "10.0.0.11", "10.0.0.12"}
-	for i, w := range want {
-		if got := s.poolIndex(U128{Lo: uint64(i)}); got.String() != w {
-			t.Errorf("poolIndex(%d) = %s", i, got)
-		}
-	}
-	if s.total() != (U128{Lo: 5}) {
-		t.Fatal("total")
-	}
-	big := U128{Hi: 3, Lo: 7}
-	for i := 0; i < 1000; i++ {
-		if randBelow(big).Cmp(big) >= 0 || randBelow(U128{Lo: 5}).Lo >= 5 {
-			t.Fatal("randBelow out of range")
-		}
-	}
-	if o := s.storedOffset(netip.MustParseAddr("10.0.0.0")); o != int64(-1<<63) {
-		t.Fatalf("storedOffset = %v", o)
-	}
-	s6 := &Subnet{Prefix: netip.MustParsePrefix("2001:db8::/48")}
-	if s6.storedOffset(netip.MustParseAddr("2001:db8:0:1::")) != nil {
-		t.Fatal("offset beyond 64 bits must be NULL")
-	}
-	if o := s6.storedOffset(netip.MustParseAddr("2001:db8::ffff:ffff:ffff:ffff")); o != int64(1<<63-1) {
-		t.Fatalf("storedOffset = %v", o)
 	}
 }
