@@ -50,26 +50,10 @@ func ToInt(v any) (any, error) {
 	return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not an integer", pyfmt.Str(v)))
 }
 
-// ToIntOrNone is convert_to_int_if_not_none.
-func ToIntOrNone(v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	return ToInt(v)
-}
-
 // NoneToEmptyList is convert_none_to_empty_list.
 func NoneToEmptyList(v any) (any, error) {
 	if v == nil {
 		return []any{}, nil
-	}
-	return v, nil
-}
-
-// NoneToEmptyDict is convert_none_to_empty_dict.
-func NoneToEmptyDict(v any) (any, error) {
-	if v == nil {
-		return map[string]any{}, nil
 	}
 	return v, nil
 }
@@ -109,19 +93,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// Chain applies converters in order.
-func Chain(cs ...Converter) Converter {
-	return func(v any) (any, error) {
-		var err error
-		for _, c := range cs {
-			if v, err = c(v); err != nil {
-				return nil, err
-			}
-		}
-		return v, nil
-	}
 }
 
 // ---- validators ----
@@ -329,24 +300,4 @@ func DictOrNone(v any) string {
 		return fmt.Sprintf("'%s' is not a dictionary", pyfmt.Str(v))
 	}
 	return ""
-}
-
-// Dict is type:dict with no key specs.
-func Dict(v any) string {
-	if _, ok := v.(map[string]any); !ok {
-		return fmt.Sprintf("'%s' is not a dictionary", pyfmt.Str(v))
-	}
-	return ""
-}
-
-// All runs validators in order and returns the first failure.
-func All(vs ...Validator) Validator {
-	return func(v any) string {
-		for _, f := range vs {
-			if msg := f(v); msg != "" {
-				return msg
-			}
-		}
-		return ""
-	}
 }

@@ -73,18 +73,6 @@ func DNSDomain(maxLen int) Validator {
 	}
 }
 
-// DNSName is type:dns_host_name (validate_dns_name) for the default
-// dns_domain configuration (openstacklocal), where any PQDN or FQDN of a
-// valid format is accepted.
-func DNSName(maxLen int) Validator {
-	return func(v any) string {
-		if msg := validateString(v, 0); msg != "" {
-			return msg
-		}
-		return dnsFormat(v.(string), maxLen)
-	}
-}
-
 var dnsLabelRE = regexp.MustCompile(`^[a-z0-9-]{1,63}$`)
 var allDigitsRE = regexp.MustCompile(`^[0-9]+$`)
 

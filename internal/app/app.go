@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -246,9 +245,3 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
-
-// Hostname is used in logs.
-func Hostname() string {
-	h, _ := os.Hostname()
-	return h
-}

@@ -25,7 +25,7 @@ type Options struct {
 	Clients  int
 	N        int    // objects per phase
 	Resource string // "networks" or "ports"
-	// ListN is the number of objects the list phase pages through (0: N).
+	// Phases run in order (default: create, show, list, update, delete).
 	Phases []string
 	Out    io.Writer
 }

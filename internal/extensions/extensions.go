@@ -32,12 +32,6 @@ var catalogue = func() map[string]api.ExtensionInfo {
 	return m
 }()
 
-// Describe returns the descriptor of an alias.
-func Describe(alias string) (api.ExtensionInfo, bool) {
-	e, ok := catalogue[alias]
-	return e, ok
-}
-
 // List describes aliases, in Neutron's order (sorted by alias' extension
 // class name is Neutron's; we sort by name as the reference list does).
 func List(aliases []string) ([]api.ExtensionInfo, error) {

@@ -38,16 +38,6 @@ type Subnet struct {
 // Version is 4 or 6.
 func (s *Subnet) Version() int { return netaddr.Version(s.Prefix.Addr()) }
 
-// InPools reports whether a is in one of the allocation pools.
-func (s *Subnet) InPools(a netip.Addr) bool {
-	for _, r := range s.Pools {
-		if r.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
 const offsetBias = uint64(1) << 63
 
 // storedOffset is the ip_offset column value of a in s (nil = NULL).

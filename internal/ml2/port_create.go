@@ -14,17 +14,15 @@ import (
 // ---- create ----
 
 type portCreateState struct {
-	fixedIPs     any // []any or nil (not given)
-	pairs        []any
-	pairsGiven   bool
-	dhcpOpts     []any
-	tags         []any
-	subnets      []*subnetInfo
-	hostSet      bool
-	binding      *bindResult
-	deviceOwner  string
-	macParsed    [6]byte
-	networkOwner string
+	fixedIPs    any // []any or nil (not given)
+	pairs       []any
+	pairsGiven  bool
+	dhcpOpts    []any
+	tags        []any
+	hostSet     bool
+	binding     *bindResult
+	deviceOwner string
+	macParsed   [6]byte
 }
 
 type portCreateKey struct{}

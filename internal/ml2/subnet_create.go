@@ -244,8 +244,7 @@ func versionMismatch(name string, addr string, version int) error {
 }
 
 func addrVersion(s string) int {
-	if a, n, ok := netaddr.ParseNetwork(s); ok {
-		_ = n
+	if a, _, ok := netaddr.ParseNetwork(s); ok {
 		return netaddr.Version(a)
 	}
 	return 0

@@ -72,11 +72,6 @@ func HTTPMethodNotAllowed() *Error {
 		"The server could not comply with the request since it is either malformed or otherwise incorrect.")
 }
 
-// HTTPPreconditionFailed is the If-Match revision mismatch.
-func HTTPPreconditionFailed(format string, args ...any) *Error {
-	return New(http.StatusPreconditionFailed, "HTTPPreconditionFailed", format, args...)
-}
-
 // BadRequest is neutron_lib.exceptions.BadRequest: "Bad <resource> request: <msg>."
 func BadRequest(resource, msg string) *Error {
 	return New(http.StatusBadRequest, "BadRequest", "Bad %s request: %s.", resource, msg)

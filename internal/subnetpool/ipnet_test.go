@@ -35,14 +35,6 @@ func nets(t *testing.T, ss ...string) []netaddr.Net {
 	return out
 }
 
-func strs(ns []netaddr.Net) string {
-	var out []string
-	for _, n := range ns {
-		out = append(out, n.String())
-	}
-	return strings.Join(out, " ")
-}
-
 // TestAllocationOrder follows the reference: with 172.16.0.0/22 and
 // 172.16.8.0/24, /24 requests take 172.16.8.0 first (the smallest free
 // block that fits), then 172.16.0.0, .1, .2, .3.
