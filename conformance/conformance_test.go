@@ -17,9 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/conformance"
-	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
@@ -75,7 +73,7 @@ func TestConformance(t *testing.T) {
 				r.Token, r.Vars = ks.Token, ks.IDs()
 			}
 			if base == "" {
-				o := testutil.Options{Set: neutrinoConfig(sc)}
+				o := testutil.Options{Set: testutil.ReferenceLike(sc.Config)}
 				if sc.Keystone() {
 					o.Files = []string{keystoneConfig(t)}
 				}
@@ -263,63 +261,6 @@ func dropUnimplemented(t *conformance.Transcript, sc *conformance.Scenario) {
 	for _, a := range t.Steps {
 		walk(a.Body)
 	}
-}
-
-// referenceConfig mirrors the configuration neutron-up.sh gives the
-// reference Neutron, so both servers are compared with the same settings.
-var referenceConfig = map[string]string{
-	"DEFAULT.service_plugins":             "router,segments,trunk,qos,port_forwarding",
-	"DEFAULT.allow_overlapping_ips":       "true",
-	"ml2.type_drivers":                    "flat,vlan,vxlan,geneve",
-	"ml2.tenant_network_types":            "vxlan",
-	"ml2.mechanism_drivers":               "openvswitch",
-	"ml2.extension_drivers":               "port_security,dns,qos",
-	"ml2_type_flat.flat_networks":         "*",
-	"ml2_type_vlan.network_vlan_ranges":   "physnet1:100:200",
-	"ml2_type_vxlan.vni_ranges":           "1:10000",
-	"ml2_type_geneve.vni_ranges":          "1:10000",
-	"securitygroup.enable_security_group": "true",
-}
-
-// neutrinoConfig is referenceConfig restricted to the options and service
-// plugins neutrino has so far, plus the scenario's own overrides.
-func neutrinoConfig(sc *conformance.Scenario) map[string]string {
-	known := map[string]bool{}
-	for _, o := range config.Options() {
-		known[o.Group+"."+o.Name] = true
-	}
-	out := map[string]string{}
-	for k, v := range referenceConfig {
-		if !known[k] {
-			continue
-		}
-		if k == "DEFAULT.service_plugins" {
-			v = knownPlugins(v)
-		}
-		out[k] = v
-	}
-	for k, v := range sc.Config {
-		if k == "DEFAULT.service_plugins" {
-			v = knownPlugins(v)
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// knownPlugins keeps the plugins of a comma-separated list neutrino has.
-func knownPlugins(list string) string {
-	have := map[string]bool{}
-	for _, n := range plugin.Names() {
-		have[n] = true
-	}
-	var keep []string
-	for _, p := range strings.Split(list, ",") {
-		if p = strings.TrimSpace(p); have[p] {
-			keep = append(keep, p)
-		}
-	}
-	return strings.Join(keep, ",")
 }
 
 // skipWithoutExtensions skips a scenario whose requires: lists an

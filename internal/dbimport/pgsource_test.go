@@ -74,7 +74,7 @@ func importDNSAndNotes(t *testing.T, pg *db.DB) {
 	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "vlan_transparent") {
 		t.Errorf("notes: %q, want one on vlan_transparent", rep.Notes)
 	}
-	set := neutrinoConfig()
+	set := testutil.ReferenceLike(nil)
 	set["DEFAULT.dns_domain"] = "example.com."
 	srv := testutil.StartServer(t, testutil.Options{DB: url, Set: set})
 	l := testutil.Do(t, "GET", srv.URL+"/v2.0/ports?name=port-a1", nil).Expect(t, 200).List("ports")

@@ -9,58 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/dbimport"
 	"github.com/neutrino-os/neutrino/internal/dbimport/dbimporttest"
-	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
-
-// referenceConfig is the configuration the reference Neutron of the
-// recording ran with (neutron-up.sh), restricted by neutrinoConfig to the
-// options and plugins neutrino has.
-var referenceConfig = map[string]string{
-	"DEFAULT.service_plugins":             "router,segments,trunk,qos,port_forwarding",
-	"DEFAULT.allow_overlapping_ips":       "true",
-	"ml2.type_drivers":                    "flat,vlan,vxlan,geneve",
-	"ml2.tenant_network_types":            "vxlan",
-	"ml2.mechanism_drivers":               "openvswitch",
-	"ml2.extension_drivers":               "port_security,dns,qos",
-	"ml2_type_flat.flat_networks":         "*",
-	"ml2_type_vlan.network_vlan_ranges":   "physnet1:100:200",
-	"ml2_type_vxlan.vni_ranges":           "1:10000",
-	"ml2_type_geneve.vni_ranges":          "1:10000",
-	"securitygroup.enable_security_group": "true",
-}
-
-func neutrinoConfig() map[string]string {
-	known := map[string]bool{}
-	for _, o := range config.Options() {
-		known[o.Group+"."+o.Name] = true
-	}
-	have := map[string]bool{}
-	for _, n := range plugin.Names() {
-		have[n] = true
-	}
-	out := map[string]string{}
-	for k, v := range referenceConfig {
-		if !known[k] {
-			continue
-		}
-		if k == "DEFAULT.service_plugins" {
-			var keep []string
-			for _, p := range strings.Split(v, ",") {
-				if have[p] {
-					keep = append(keep, p)
-				}
-			}
-			v = strings.Join(keep, ",")
-		}
-		out[k] = v
-	}
-	return out
-}
 
 // answers are the reference's recorded GET answers.
 type answers struct {
@@ -109,7 +62,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			checkReport(t, rep)
 			checkIdempotent(t, src, dst)
-			srv := testutil.StartServer(t, testutil.Options{DB: url, Set: neutrinoConfig()})
+			srv := testutil.StartServer(t, testutil.Options{DB: url, Set: testutil.ReferenceLike(nil)})
 			compareAnswers(t, srv.URL, want)
 			checkWritable(t, srv.URL)
 		})
