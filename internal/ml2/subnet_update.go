@@ -2,6 +2,8 @@ package ml2
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"net/netip"
 
 	"github.com/neutrino-os/neutrino/internal/api"
@@ -99,6 +101,9 @@ func checkGatewayUpdate(ctx context.Context, tx *db.Tx, sub *subnetInfo, ch api.
 		err := tx.QueryRow(ctx, `SELECT a.port_id FROM ipallocations a JOIN ports pt ON pt.id = a.port_id
 			WHERE a.subnet_id = ? AND a.ip_address = ? AND pt.device_owner IN (?, ?, ?, ?) LIMIT 1`,
 			sub.ID, netaddr.Format(oldGW), OwnerRouterIntf, OwnerHAReplicated, OwnerDVRInterface, OwnerRouterSNAT).Scan(&portID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		if err == nil && portID != "" {
 			return nerr.Conflict("GatewayIpInUse", "Current gateway ip %s already in use by port %s. Unable to update.", netaddr.Format(oldGW), portID)
 		}
