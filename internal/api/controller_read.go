@@ -36,20 +36,14 @@ func (req *request) list(res *Resource, parentID string) error {
 		}
 		q.Filters = append(q.Filters, Filter{Attr: res.Parent.MemberName + "_id", Values: []any{parentID}})
 	}
+	if res.Stream != nil && q.Limit == 0 && q.Marker == "" && !q.PageReverse {
+		return req.stream(res, q)
+	}
 	items, err := res.Backend.List(req.ctx, q)
 	if err != nil {
 		return err
 	}
-	if req.c.Policy != nil {
-		action := res.PolicyAction("show")
-		kept := items[:0]
-		for _, it := range items {
-			if req.c.Policy.Check(req.ctx, req.rc, action, it, false) {
-				kept = append(kept, it)
-			}
-		}
-		items = kept
-	}
+	items = req.visibleItems(res, items)
 	strip := req.hiddenAttrs(res, items)
 	b := getBuf()
 	defer putBuf(b)
@@ -68,6 +62,21 @@ func (req *request) list(res *Resource, parentID string) error {
 	*b = buf
 	req.write(http.StatusOK, buf)
 	return nil
+}
+
+// visibleItems keeps the items the caller may see (get_<resource>).
+func (req *request) visibleItems(res *Resource, items []Object) []Object {
+	if req.c.Policy == nil {
+		return items
+	}
+	action := res.PolicyAction("show")
+	kept := items[:0]
+	for _, it := range items {
+		if req.c.Policy.Check(req.ctx, req.rc, action, it, false) {
+			kept = append(kept, it)
+		}
+	}
+	return kept
 }
 
 // checkParent makes sure the parent of a sub-resource exists and is visible.

@@ -104,6 +104,9 @@ type Resource struct {
 	ValidateCreate func(ctx context.Context, item Object) error
 
 	Backend Backend
+	// Stream, when set, lists without pagination in batches (the
+	// controller writes them as they come).
+	Stream StreamFunc
 
 	attrs     map[string]*Attribute
 	primary   string
@@ -129,6 +132,11 @@ type Backend interface {
 	Update(ctx context.Context, id string, changes Object, ifMatch *int64) (Object, error)
 	Delete(ctx context.Context, id string, ifMatch *int64) error
 }
+
+// StreamFunc lists q, handing the result to fn in batches (bounded
+// memory for whole collections); set by the storage when the backend
+// can.
+type StreamFunc func(ctx context.Context, q *Query, fn func([]Object) error) error
 
 // Tagger is implemented by backends of resources with tags.
 type Tagger interface {

@@ -568,3 +568,18 @@ func Strings(ctx context.Context, q Querier, query string, args ...any) ([]strin
 	}
 	return out, rows.Err()
 }
+
+// Read runs fn in a read-only transaction: one consistent snapshot for
+// several queries (a list read in batches). Nothing is committed.
+func (d *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: d.engine != SQLite}
+	if d.engine == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	stx, err := d.SQL.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer stx.Rollback()
+	return fn(&Tx{tx: stx, db: d})
+}

@@ -181,6 +181,14 @@ func (t *Table) Init() *Table {
 	if t.Res != nil && t.Res.Backend == nil {
 		t.Res.Backend = t
 	}
+	if t.Res != nil {
+		// whole lists stream in batches, unless a wrapper of the table
+		// answers lists its own way
+		t.Res.Stream = nil
+		if t.Res.Backend == api.Backend(t) {
+			t.Res.Stream = t.ListBatches
+		}
+	}
 	return t
 }
 
