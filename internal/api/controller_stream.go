@@ -6,7 +6,11 @@ import (
 
 // streamFlush is how much of a streamed list is buffered before it is
 // sent.
-const streamFlush = 256 << 10
+const streamFlush = 128 << 10
+
+// streamChunk is how many items of a batch are rendered before the buffer
+// is checked (a batch is never rendered into one large buffer).
+const streamChunk = 100
 
 // listStream writes a whole list as its batches arrive: a list that fits
 // in one batch is answered as any other (with its Content-Length); a
@@ -61,13 +65,17 @@ func (s *listStream) batch(items []Object) error {
 		// _exclude_attributes_by_policy on the first item, as Neutron
 		s.strip, s.decided = s.req.hiddenFor(s.res, items[0]), true
 	}
-	if s.n > 0 {
-		s.buf = append(s.buf, ',')
-	}
-	s.buf = s.res.appendViews(s.buf, items, s.fields, s.strip)
-	s.n += len(items)
-	if len(s.buf) >= streamFlush {
-		s.flush()
+	for len(items) > 0 {
+		chunk := items[:min(streamChunk, len(items))]
+		items = items[len(chunk):]
+		if s.n > 0 {
+			s.buf = append(s.buf, ',')
+		}
+		s.buf = s.res.appendViews(s.buf, chunk, s.fields, s.strip)
+		s.n += len(chunk)
+		if len(s.buf) >= streamFlush {
+			s.flush()
+		}
 	}
 	return nil
 }

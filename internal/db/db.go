@@ -416,6 +416,10 @@ type Tx struct {
 	// after-commit callbacks
 	onCommit []func()
 	vals     map[any]any
+	// read (Read's transactions) runs statements unprepared: preparing
+	// takes a second pooled connection, and concurrent readers each
+	// holding one could wait for each other's forever
+	read bool
 }
 
 // Set keeps a value for the rest of the transaction attempt (a retried
@@ -433,7 +437,7 @@ func (t *Tx) Value(key any) any { return t.vals[key] }
 // stmt returns the transaction's copy of q's cached statement (nil: run
 // q unprepared) and the function releasing the cached one.
 func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, func()) {
-	if !t.db.cacheable(q) {
+	if t.read || !t.db.cacheable(q) {
 		return nil, nil
 	}
 	cs, err := t.db.stmts.acquire(ctx, t.db.SQL, q)
@@ -572,7 +576,7 @@ func Strings(ctx context.Context, q Querier, query string, args ...any) ([]strin
 // Read runs fn in a read-only transaction: one consistent snapshot for
 // several queries (a list read in batches). Nothing is committed.
 func (d *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
-	opts := &sql.TxOptions{ReadOnly: d.engine != SQLite}
+	opts := &sql.TxOptions{ReadOnly: true} // SQLite: a deferred BEGIN, not the writers' BEGIN IMMEDIATE
 	if d.engine == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
@@ -581,5 +585,5 @@ func (d *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	defer stx.Rollback()
-	return fn(&Tx{tx: stx, db: d})
+	return fn(&Tx{tx: stx, db: d, read: true})
 }

@@ -13,8 +13,9 @@ import (
 // versionCache keeps values read from the database, each tagged with the
 // database change version it was read at; an entry is only served while that
 // version is still current, so it is never stale. It holds at most max
-// units (an object is one unit, a list one per object) and is emptied when
-// full. Cached values are shared: callers copy before they modify.
+// bytes (as sizeOf estimates them), a single entry at most a quarter of
+// that, and is emptied when full. Cached values are shared: callers copy
+// before they modify.
 type versionCache[T any] struct {
 	mu           sync.Mutex
 	entries      map[string]versioned[T]
@@ -76,11 +77,43 @@ func listKey(ctx context.Context, q *api.Query) string {
 	return cacheKey(ctx, fmt.Sprintf("%#v", *q))
 }
 
-// Bounds of a table's caches, in objects.
+// Bounds of a table's caches, in bytes (estimated by sizeOf).
 const (
-	maxCachedObjects = 50000
-	maxListedObjects = 60000 // a list of up to 15,000 objects is cached
+	maxCachedBytes = 32 << 20
+	maxListedBytes = 32 << 20 // a list of up to 8 MB is cached
 )
+
+// sizeOf estimates the memory an object holds: its strings, and a fixed
+// cost per map entry, list element and scalar.
+func sizeOf(v any) int {
+	switch x := v.(type) {
+	case string:
+		return 16 + len(x)
+	case map[string]any:
+		n := 48
+		for k, e := range x {
+			n += 16 + len(k) + sizeOf(e)
+		}
+		return n
+	case []any:
+		n := 24
+		for _, e := range x {
+			n += sizeOf(e)
+		}
+		return n
+	case api.Ordered:
+		return sizeOf(x.M) + 24*len(x.Order)
+	}
+	return 16
+}
+
+func sizeOfAll(objs []api.Object) int {
+	n := 24 * len(objs)
+	for _, o := range objs {
+		n += sizeOf(o)
+	}
+	return n
+}
 
 // CacheStats returns the read cache's hits and misses (tests, metrics).
 func (t *Table) CacheStats() (hits, misses int64) { return t.cache.hits.Load(), t.cache.misses.Load() }

@@ -25,7 +25,7 @@ func (t *Table) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.lists.put(key, ver, append([]api.Object(nil), objs...), len(objs))
+	t.lists.put(key, ver, append([]api.Object(nil), objs...), sizeOfAll(objs))
 	return objs, nil
 }
 

@@ -183,7 +183,7 @@ func (t *Table) Get(ctx context.Context, id string, fields []string) (api.Object
 	if err != nil {
 		return nil, err
 	}
-	t.cache.put(key, ver, obj, 1)
+	t.cache.put(key, ver, obj, sizeOf(obj))
 	return shallowCopy(obj), nil
 }
 

@@ -154,7 +154,7 @@ func (t *Table) Init() *Table {
 	// child-list columns go last, so that list scans can leave them out
 	sort.SliceStable(t.Cols, func(i, j int) bool { return t.Cols[i].Child == nil && t.Cols[j].Child != nil })
 	t.byAttr = map[string]*Column{}
-	t.cache.max, t.lists.max = maxCachedObjects, maxListedObjects
+	t.cache.max, t.lists.max = maxCachedBytes, maxListedBytes
 	var names, listNames []string
 	t.children = t.children[:0]
 	for i := range t.Cols {

@@ -9,7 +9,7 @@ import (
 
 // StreamBatch is how many rows a whole-collection list reads at a time: a
 // list's memory is bounded by this, not by the table.
-const StreamBatch = 1000
+const StreamBatch = 500
 
 // ListBatches hands the result of q to fn in batches of at most
 // StreamBatch objects, in q's order, read from one snapshot of the
@@ -35,7 +35,7 @@ func (t *Table) ListBatches(ctx context.Context, q *api.Query, fn func([]api.Obj
 	return t.DB.Read(ctx, func(tx *db.Tx) error {
 		return t.batches(ctx, tx, q, func(objs []api.Object, whole bool) error {
 			if whole && cacheable {
-				t.lists.put(key, ver, append([]api.Object(nil), objs...), len(objs))
+				t.lists.put(key, ver, append([]api.Object(nil), objs...), sizeOfAll(objs))
 			}
 			return fn(objs)
 		})
