@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -273,6 +274,12 @@ func (t *Table) scanPartitioned(ctx context.Context, conds []string, args []any)
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			defer func() {
+				// a panic on this goroutine would kill the process
+				if p := recover(); p != nil {
+					errs[i] = fmt.Errorf("panic reading %s: %v", t.Name, p)
+				}
+			}()
 			parts[i], errs[i] = t.scan(ctx, t.DB, c, a, []string{"t.id"}, 0, false, whole, idPartitions[i], idPartitions[i+1])
 		}(i)
 	}
