@@ -225,10 +225,9 @@ func TestGoldenFilesHaveScenarios(t *testing.T) {
 // of every answer before comparing. Steps that send them are marked
 // known_difference in their scenarios.
 var unimplemented = map[string]bool{
-	// quotas of resources of plugins not implemented (router, trunk)
+	// quotas of resources of plugins not implemented (router)
 	"router":     true,
 	"floatingip": true,
-	"trunk":      true,
 }
 
 func dropUnimplemented(t *conformance.Transcript) {

@@ -211,6 +211,9 @@ func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest
 	if sub == "tags" && res.Tags {
 		return req.tags(res, id, rest[2:])
 	}
+	if act, ok := res.MemberGets[sub]; ok && len(rest) == 2 && m == http.MethodGet {
+		return req.memberAction(res, id, sub, act)
+	}
 	if act, ok := res.MemberActions[sub]; ok && len(rest) == 2 {
 		if m != http.MethodPut {
 			return nerr.HTTPNotFound()

@@ -96,6 +96,8 @@ type Resource struct {
 	// MemberActions are PUT /<path>/{id}/<action> handlers
 	// (e.g. add_router_interface, add_prefixes).
 	MemberActions map[string]MemberAction
+	// MemberGets are GET /<path>/{id}/<action> handlers (get_subports).
+	MemberGets map[string]MemberAction
 	// CollectionReadOnly disables POST on the collection.
 	NoCreate, NoUpdate, NoDelete bool
 	// ValidateCreate checks each item of a create before the policy check

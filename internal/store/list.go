@@ -30,6 +30,7 @@ func (t *Table) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
 
 // ListQ runs a list query on q (the database or a transaction).
 func (t *Table) ListQ(ctx context.Context, dbq db.Querier, q *api.Query) ([]api.Object, error) {
+	ctx = context.WithValue(ctx, listingKey{}, true)
 	var conds []string
 	var args []any
 	if c, a := t.scope(ctx); c != "" {
@@ -496,4 +497,14 @@ func valueMatches(v, want any) bool {
 		return false
 	}
 	return api.PyStr(v) == api.PyStr(want)
+}
+
+type listingKey struct{}
+
+// IsList reports whether loaders run for a list (Neutron extends a list's
+// items with its bulk extenders, which differ from a show's here and
+// there, e.g. trunk_details without the sub-ports' MAC addresses).
+func IsList(ctx context.Context) bool {
+	b, _ := ctx.Value(listingKey{}).(bool)
+	return b
 }
