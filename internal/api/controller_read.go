@@ -56,7 +56,11 @@ func (req *request) list(res *Resource, parentID string) error {
 	buf := append(*b, `{"`...)
 	buf = append(buf, res.Collection...)
 	buf = append(buf, `":[`...)
-	buf = res.appendViews(buf, items, viewFields(q.Fields, q.NoFields), strip)
+	fields := viewFields(q.Fields, q.NoFields)
+	if res.ListIgnoresFields && len(q.Fields) > 0 {
+		fields = res.allButPolicyFields(q.Fields)
+	}
+	buf = res.appendViews(buf, items, fields, strip)
 	buf = append(buf, ']')
 	if links := Links(req.baseURL(), req.params, items, q, res.PrimaryKey()); links != nil {
 		buf = append(buf, `,"`...)
@@ -296,4 +300,28 @@ func (req *request) getChild(res *Resource, parentID, id string, fields []string
 		}
 	}
 	return obj, nil
+}
+
+// allButPolicyFields is what a list shows when the plugin ignores the
+// requested fields: every visible attribute but the id and those required
+// by policy, unless requested.
+func (res *Resource) allButPolicyFields(requested []string) []string {
+	asked := map[string]bool{}
+	for _, f := range requested {
+		asked[f] = true
+	}
+	var out []string
+	for _, a := range res.Attrs {
+		if !a.Visible {
+			continue
+		}
+		added := a.PrimaryKey || a.RequiredByPolicy
+		if !added || asked[a.Name] {
+			out = append(out, a.Name)
+		}
+		if a.Name == "tenant_id" && (!added || asked["project_id"]) {
+			out = append(out, "project_id")
+		}
+	}
+	return out
 }

@@ -88,6 +88,11 @@ type Resource struct {
 	Attrs []*Attribute
 
 	AllowBulk bool
+	// ListIgnoresFields: the plugin answers lists with every attribute
+	// whatever "fields" asks (segments, metering); the API then strips only
+	// what it added for the policy check (the id and the attributes
+	// required by policy) unless they were asked for.
+	ListIgnoresFields bool
 	// Tags enables /<path>/{id}/tags (standard-attr tagging).
 	Tags bool
 	// NotFound builds the 404 for an unknown id; defaults to a

@@ -98,6 +98,9 @@ func (p *Plugin) beforeCreatePort(op *store.Op) error {
 		fixed, _ = st.fixedIPs.([]any)
 	}
 	alloc, ips, err := p.allocatePortIPs(ctx, tx, id, netID, st.deviceOwner, st.macParsed, st.hostSet, fixedGiven, fixed)
+	if e, ok := nerr.As(err); ok && e.Type == "HostNotConnectedToAnySegment" {
+		return hostNotConnected(host, netID)
+	}
 	if err != nil {
 		return err
 	}

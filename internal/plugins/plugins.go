@@ -7,6 +7,7 @@ import (
 	_ "github.com/neutrino-os/neutrino/internal/qos"        // service plugin "qos", ML2 extension driver "qos"
 	_ "github.com/neutrino-os/neutrino/internal/rbac"       // ml2 component: RBAC policies
 	_ "github.com/neutrino-os/neutrino/internal/secgroup"   // ml2 component: security groups
+	_ "github.com/neutrino-os/neutrino/internal/segments"   // service plugin "segments"
 	_ "github.com/neutrino-os/neutrino/internal/subnetpool" // ml2 component: address scopes, subnet pools
 	_ "github.com/neutrino-os/neutrino/internal/trunk"      // service plugin "trunk"
 )
