@@ -161,7 +161,11 @@ func (r *Resource) prepareItem(rc *reqctx.Context, body map[string]any, create b
 	} else {
 		for _, a := range r.Attrs {
 			if _, present := res[a.Name]; present && !a.AllowPut {
-				return nil, nerr.HTTPBadRequest("Cannot update read-only attribute %s", a.Name)
+				name := a.Name
+				if name == "tenant_id" && r.ProjectIDAttr {
+					name = "project_id"
+				}
+				return nil, nerr.HTTPBadRequest("Cannot update read-only attribute %s", name)
 			}
 		}
 		if _, present := res["project_id"]; present && hasTenant && !r.Attr("tenant_id").AllowPut {

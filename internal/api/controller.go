@@ -216,6 +216,9 @@ func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest
 	}
 	if act, ok := res.MemberActions[sub]; ok && len(rest) == 2 {
 		if m != http.MethodPut {
+			if res.ActionMethodNotAllowed {
+				return nerr.HTTPMethodNotAllowed()
+			}
 			return nerr.HTTPNotFound()
 		}
 		return req.memberAction(res, id, sub, act)

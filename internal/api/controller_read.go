@@ -60,6 +60,7 @@ func (req *request) list(res *Resource, parentID string) error {
 	if res.ListIgnoresFields && len(q.Fields) > 0 {
 		fields = res.allButPolicyFields(q.Fields)
 	}
+	fields = res.keepFields(fields)
 	buf = res.appendViews(buf, items, fields, strip)
 	buf = append(buf, ']')
 	if links := Links(req.baseURL(), req.params, items, q, res.PrimaryKey()); links != nil {
@@ -266,7 +267,7 @@ func (req *request) show(res *Resource, parentID, id string) error {
 		}
 	}
 	fields := req.params.NonEmpty("fields")
-	fields = viewFields(fields, len(fields) == 0 && len(req.params.All("fields")) > 0)
+	fields = res.keepFields(viewFields(fields, len(fields) == 0 && len(req.params.All("fields")) > 0))
 	obj, err := req.getChild(res, parentID, id, fields)
 	if err != nil {
 		return err
@@ -324,4 +325,12 @@ func (res *Resource) allButPolicyFields(requested []string) []string {
 		}
 	}
 	return out
+}
+
+// keepFields adds the resource's KeepFields to requested fields.
+func (res *Resource) keepFields(fields []string) []string {
+	if len(fields) == 0 || len(res.KeepFields) == 0 || (len(fields) == 1 && fields[0] == "\x00") {
+		return fields
+	}
+	return append(append([]string(nil), fields...), res.KeepFields...)
 }

@@ -101,6 +101,16 @@ type Resource struct {
 	// MemberActions are PUT /<path>/{id}/<action> handlers
 	// (e.g. add_router_interface, add_prefixes).
 	MemberActions map[string]MemberAction
+	// ActionMethodNotAllowed answers a member action's URL with a verb
+	// other than PUT 405 (address groups) instead of 404.
+	ActionMethodNotAllowed bool
+	// ProjectIDAttr: the attribute map declares project_id rather than
+	// tenant_id (address groups), which names it in read-only errors.
+	ProjectIDAttr bool
+	// KeepFields are attributes shown whenever "fields" is given (the
+	// API adds them for the policy check and Neutron's plugin keeps them:
+	// tenant_id of address groups).
+	KeepFields []string
 	// MemberGets are GET /<path>/{id}/<action> handlers (get_subports).
 	MemberGets map[string]MemberAction
 	// CollectionReadOnly disables POST on the collection.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -81,7 +82,7 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 		AfterDelete:  c.afterDelete,
 	})
 	t.Init()
-	res.Backend = backend{t}
+	res.Backend = backend{Table: t, types: &sync.Map{}}
 	c.table = t
 	env.AddResource(res, t)
 	env.AddExtensions("rbac-policies")
@@ -90,8 +91,37 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 }
 
 // backend is the table with Neutron's answers for duplicates and its
-// unpaginated, per-type listing.
-type backend struct{ *store.Table }
+// unpaginated, per-type listing. types is Neutron's object_type_cache:
+// the type of every policy looked up by id, kept after the policy is gone,
+// so that the 404 of a policy looked up before names its type.
+type backend struct {
+	*store.Table
+	types *sync.Map
+}
+
+// Delete deletes a policy and forgets its type.
+func (b backend) Delete(ctx context.Context, id string, ifMatch *int64) error {
+	if err := b.Table.Delete(ctx, id, ifMatch); err != nil {
+		return err
+	}
+	b.types.Delete(id)
+	return nil
+}
+
+// Get reads a policy, remembering its type.
+func (b backend) Get(ctx context.Context, id string, fields []string) (api.Object, error) {
+	obj, err := b.Table.Get(ctx, id, fields)
+	if err == nil {
+		b.types.Store(id, api.PyStr(obj["object_type"]))
+		return obj, nil
+	}
+	if e, ok := nerr.As(err); ok && e.Type == "RbacPolicyNotFound" {
+		if t, ok := b.types.Load(id); ok {
+			return nil, nerr.NotFound("RbacPolicyNotFound", "RBAC policy of type %s with ID %s not found", t, id)
+		}
+	}
+	return nil, err
+}
 
 // Create turns a lost race on the unique key into DuplicateRbacPolicy.
 func (b backend) Create(ctx context.Context, items []api.Object) ([]api.Object, error) {
