@@ -21,6 +21,12 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if b := os.Getenv("NEUTRINO_TEST_BINARY"); b != "" {
+		// run the tests against another build (e.g. an older one, to
+		// measure what a fix changes)
+		binary = b
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "neutrino-bin")
 	if err != nil {
 		panic(err)

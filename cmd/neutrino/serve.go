@@ -81,6 +81,13 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return supervise(ctx, c, log, n, args, migrate, hup, r)
 	}
 
+	// wait for a database that is not up yet, as oslo.db does
+	d, err := openDBWaiting(ctx, c, log)
+	if err != nil {
+		log.Error("start-up failed", "error", err)
+		return 1
+	}
+	d.Close()
 	a, err := app.New(c, log, migrate && !worker)
 	if err != nil {
 		log.Error("start-up failed: " + err.Error())

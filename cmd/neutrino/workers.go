@@ -37,8 +37,8 @@ func workerListener() (net.Listener, error) {
 
 // prepareDB migrates the database when asked and checks that its schema
 // is the one this binary needs.
-func prepareDB(ctx context.Context, c *config.Config, migrate bool) error {
-	d, err := app.OpenDB(c)
+func prepareDB(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool) error {
+	d, err := openDBWaiting(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func prepareDB(ctx context.Context, c *config.Config, migrate bool) error {
 // reloads its own log options and passes the signal on to every worker;
 // on SIGTERM it stops them all, each draining its in-flight requests.
 func supervise(ctx context.Context, c *config.Config, log *slog.Logger, n int, args []string, migrate bool, hup <-chan os.Signal, r *reloader) int {
-	if err := prepareDB(ctx, c, migrate); err != nil {
+	if err := prepareDB(ctx, c, log, migrate); err != nil {
 		log.Error("start-up failed: " + err.Error())
 		return 1
 	}

@@ -282,3 +282,14 @@ func isEmptyBody(v any) bool {
 	}
 	return false
 }
+
+// checkBulkSize refuses a bulk create of more than max resources (one
+// transaction holding its locks, on SQLite the write lock, while it runs).
+func checkBulkSize(r *Resource, body any, max int) error {
+	m, _ := body.(map[string]any)
+	list, _ := m[r.Collection].([]any)
+	if max > 0 && len(list) > max {
+		return nerr.HTTPBadRequest("Bulk operation of %d %s exceeds the limit of %d (max_bulk_items)", len(list), r.Collection, max)
+	}
+	return nil
+}

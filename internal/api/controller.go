@@ -46,7 +46,10 @@ type Controller struct {
 	MaxLimit int
 	// LinkPrefix is network_link_prefix.
 	LinkPrefix string
-	Log        *slog.Logger
+	// MaxBulk is max_bulk_items: the most resources one bulk create may
+	// hold (<= 0: no bound).
+	MaxBulk int
+	Log     *slog.Logger
 
 	top     map[string][]*Resource // first path segment → top-level resources
 	subs    map[*Resource][]*Resource
@@ -134,6 +137,11 @@ func (c *Controller) route(req *request) error {
 		return req.extensions(segs[1:])
 	}
 	if sp, ok := c.Specials[segs[0]]; ok {
+		for _, seg := range segs[1:] {
+			if !ValidText(seg) {
+				return nerr.HTTPBadRequest("Invalid input: %s.", textReason(seg))
+			}
+		}
 		status, resp, err := sp.Serve(req.ctx, req.rc, req.r.Method, segs[1:], req.readBody, c.Policy)
 		if err != nil {
 			return err
@@ -166,6 +174,9 @@ func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest
 		if answered, err := req.coreChecks(); answered || err != nil {
 			return err
 		}
+	}
+	if len(rest) > 0 && !ValidText(rest[0]) {
+		return res.notFound(rest[0]) // no row has such an id
 	}
 	switch len(rest) {
 	case 0:

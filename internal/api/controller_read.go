@@ -143,6 +143,7 @@ func (res *Resource) appendViews(b []byte, items []Object, fields []string, hidd
 	}
 	const parts = 4
 	bufs := make([][]byte, parts)
+	panics := make([]any, parts)
 	var wg sync.WaitGroup
 	per := (len(items) + parts - 1) / parts
 	for p := 0; p < parts; p++ {
@@ -153,6 +154,9 @@ func (res *Resource) appendViews(b []byte, items []Object, fields []string, hidd
 		wg.Add(1)
 		go func(p, lo, hi int) {
 			defer wg.Done()
+			// a panic here would kill the process: hand it to the
+			// request's goroutine, whose recovery answers 500
+			defer func() { panics[p] = recover() }()
 			var pb []byte
 			for i := lo; i < hi; i++ {
 				if i > lo {
@@ -164,6 +168,11 @@ func (res *Resource) appendViews(b []byte, items []Object, fields []string, hidd
 		}(p, lo, hi)
 	}
 	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
 	first := true
 	for _, pb := range bufs {
 		if len(pb) == 0 {

@@ -40,12 +40,18 @@ func (req *request) readBodyFor(res *Resource) (any, error) {
 	if err != nil {
 		return nil, malformed("Body contains invalid data")
 	}
+	if err := checkBodyText(v); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
 func (req *request) create(res *Resource, parentID string) error {
 	body, err := req.readBodyFor(res)
 	if err != nil {
+		return err
+	}
+	if err := checkBulkSize(res, body, req.c.MaxBulk); err != nil {
 		return err
 	}
 	items, bulk, err := res.PrepareBody(req.rc, body, true)

@@ -149,6 +149,9 @@ var modelBaseAttrs = map[string]bool{
 // ParseQuery builds the Query of a list request on r (Neutron's _items:
 // get_filters, get_sorts, get_limit_and_marker, get_page_reverse).
 func (r *Resource) ParseQuery(ps Params, maxLimit int) (*Query, error) {
+	if err := checkParamsText(ps); err != nil {
+		return nil, err
+	}
 	q := &Query{Fields: ps.NonEmpty("fields")}
 	if len(q.Fields) == 0 && len(ps.All("fields")) > 0 {
 		q.NoFields = true // "fields=" asks for nothing

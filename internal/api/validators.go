@@ -167,6 +167,9 @@ func validateString(v any, maxLen int) string {
 	if maxLen > 0 && utf8.RuneCountInString(s) > maxLen {
 		return fmt.Sprintf("'%s' exceeds maximum length of %d", s, maxLen)
 	}
+	if !ValidText(s) {
+		return textReason(s)
+	}
 	return ""
 }
 

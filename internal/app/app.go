@@ -74,7 +74,12 @@ func OpenDB(c *config.Config) (*db.DB, error) {
 	if url == "" {
 		return nil, fmt.Errorf("[database] connection is not set")
 	}
-	d, err := db.Open(url, db.Options{MaxOpenConns: c.Int("database", "max_pool_size")})
+	d, err := db.Open(url, db.Options{MaxOpenConns: c.Int("database", "max_pool_size"), Retry: &db.RetryPolicy{
+		MaxRetries:  c.Int("database", "db_max_retries"),
+		Interval:    time.Duration(c.Int("database", "db_retry_interval")) * time.Second,
+		MaxInterval: time.Duration(c.Int("database", "db_max_retry_interval")) * time.Second,
+		Inc:         c.Bool("database", "db_inc_retry_interval"),
+	}})
 	if err != nil {
 		return nil, fmt.Errorf("[database] connection: %w", err)
 	}
@@ -179,6 +184,7 @@ func (a *App) build() error {
 		Extensions: exts,
 		MaxLimit:   maxLimit,
 		LinkPrefix: c.String("DEFAULT", "network_link_prefix"),
+		MaxBulk:    c.Int("DEFAULT", "max_bulk_items"),
 		Log:        a.Log,
 	}
 	ctl.Init()
@@ -187,6 +193,7 @@ func (a *App) build() error {
 		API:       ctl,
 		Log:       a.Log,
 		AccessLog: true,
+		Limits:    server.LimitsFromConfig(c),
 		Ready: func(ctx context.Context) error {
 			return a.DB.SQL.PingContext(ctx)
 		},

@@ -11,16 +11,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"modernc.org/sqlite"
@@ -48,12 +49,14 @@ type DB struct {
 	// Redacted is the connection URL without its password, for logs.
 	Redacted string
 
-	writeMu sync.Mutex // SQLite: one writer per process, no busy spinning
-	rebound sync.Map   // query → query with $n placeholders (PostgreSQL)
-	stmts   sync.Map   // SQLite: query → *sql.Stmt (parsing is a large share of a query's cost)
-	path    string     // SQLite: database file
-	changes atomic.Pointer[changeWatcher]
-	lastTry atomic.Int64 // unix nanos of the last attempt to open changes
+	writeSem chan struct{} // SQLite: one writer per process, no busy spinning
+	retry    RetryPolicy   // connection errors
+	log      *slog.Logger
+	rebound  *lru.Cache[string, string] // query → query with $n placeholders (PostgreSQL)
+	stmts    *stmtCache                 // SQLite: prepared statements (parsing is a large share of a query's cost)
+	path     string                     // SQLite: database file
+	changes  atomic.Pointer[changeWatcher]
+	lastTry  atomic.Int64 // unix nanos of the last attempt to open changes
 	// OnRetry, when set, is called before Write retries a transaction that
 	// conflicted (for the debug log).
 	OnRetry func(ctx context.Context, attempt int, err error)
@@ -63,33 +66,16 @@ type DB struct {
 	pinned *sql.Conn
 }
 
-// stmt returns a cached prepared statement (SQLite only; pgx caches
-// statements itself and the MySQL driver interpolates client-side).
-func (d *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	if v, ok := d.stmts.Load(q); ok {
-		return v.(*sql.Stmt), nil
-	}
-	st, err := d.SQL.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	if v, loaded := d.stmts.LoadOrStore(q, st); loaded {
-		st.Close()
-		return v.(*sql.Stmt), nil
-	}
-	return st, nil
-}
-
 // cacheable reports whether q is worth a cached statement: SQLite, and a
-// query text of bounded size (IN lists vary in length).
+// query text of bounded size.
 func (d *DB) cacheable(q string) bool {
-	return d.engine == SQLite && len(q) < 4096 && strings.Count(q, "?") <= 32
+	return d.engine == SQLite && len(q) < 4096 && strings.Count(q, "?") <= 64
 }
 
 // Querier is what both *DB and *Tx offer for reads.
 type Querier interface {
 	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	QueryRow(ctx context.Context, query string, args ...any) *Row
 	Dialect() Dialect
 }
 
@@ -97,6 +83,10 @@ type Querier interface {
 type Options struct {
 	MaxOpenConns int
 	MaxIdleConns int
+	// Retry is how connection errors are retried (nil: DefaultRetry).
+	Retry *RetryPolicy
+	// Log receives the retry warnings (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // Open connects to the database named by a Neutron-style URL:
@@ -108,7 +98,14 @@ func Open(rawURL string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("invalid database URL %q: no scheme", redact(rawURL))
 	}
 	driver, _, _ := strings.Cut(scheme, "+")
-	d := &DB{Redacted: redact(rawURL)}
+	d := &DB{Redacted: redact(rawURL), rebound: newReboundCache(), stmts: newStmtCache(MaxCachedStatements),
+		writeSem: make(chan struct{}, 1), retry: DefaultRetry(), log: opt.Log}
+	if opt.Retry != nil {
+		d.retry = *opt.Retry
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
 	var err error
 	switch driver {
 	case "sqlite":
@@ -141,17 +138,6 @@ func Open(rawURL string, opt Options) (*DB, error) {
 		d.changes.Store(openChangeWatcher(d.path))
 	}
 	return d, nil
-}
-
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "***")
-	}
-	return u.String()
 }
 
 func (d *DB) openSQLite(rest string, opt Options) error {
@@ -191,28 +177,18 @@ func (d *DB) openSQLite(rest string, opt Options) error {
 }
 
 func (d *DB) openMySQL(raw string, opt Options) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("invalid database URL %q: %v", redact(raw), err)
+	u, ok := parseURL(raw)
+	if !ok {
+		return fmt.Errorf("invalid database URL %s", redact(raw))
 	}
 	cfg := mysql.NewConfig()
-	if u.User != nil {
-		cfg.User = u.User.Username()
-		cfg.Passwd, _ = u.User.Password()
-	}
-	host := u.Host
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	if u.Port() == "" {
-		host += ":3306"
-	}
+	cfg.User, cfg.Passwd = u.user, u.password
 	cfg.Net = "tcp"
-	cfg.Addr = host
-	if sock := u.Query().Get("unix_socket"); sock != "" {
+	cfg.Addr = u.hostPort("3306")
+	if sock := u.query.Get("unix_socket"); sock != "" {
 		cfg.Net, cfg.Addr = "unix", sock
 	}
-	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	cfg.DBName = u.database
 	cfg.ParseTime = false
 	cfg.InterpolateParams = true
 	// group_concat_max_len: child lists are aggregated with GROUP_CONCAT
@@ -254,15 +230,30 @@ func (d *DB) openMySQL(raw string, opt Options) error {
 }
 
 func (d *DB) openPostgres(raw string, opt Options) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("invalid database URL %q: %v", redact(raw), err)
+	pu, ok := parseURL(raw)
+	if !ok {
+		return fmt.Errorf("invalid database URL %s", redact(raw))
 	}
-	u.Scheme = "postgres"
-	q := u.Query()
+	// rebuilt with net/url, which escapes what the password holds
+	u := &url.URL{Scheme: "postgres", Path: "/" + pu.database}
+	if pu.user != "" || pu.hasPassword {
+		u.User = url.User(pu.user)
+		if pu.hasPassword {
+			u.User = url.UserPassword(pu.user, pu.password)
+		}
+	}
+	if pu.host != "" || pu.port != "" {
+		u.Host = pu.hostPort("5432")
+	}
+	q := pu.query
 	q.Del("client_encoding")
 	if q.Get("sslmode") == "" {
 		q.Set("sslmode", "prefer")
+	}
+	if q.Get("statement_cache_capacity") == "" {
+		// pgx keeps an LRU of prepared statements per connection (each
+		// also costs server memory): the same bound as on SQLite
+		q.Set("statement_cache_capacity", strconv.Itoa(MaxCachedStatements))
 	}
 	u.RawQuery = q.Encode()
 	db, err := sql.Open("pgx", u.String())
@@ -285,6 +276,7 @@ func (d *DB) Close() error {
 	if d.pinned != nil {
 		d.pinned.Close()
 	}
+	d.stmts.closeAll()
 	return d.SQL.Close()
 }
 
@@ -310,8 +302,8 @@ func (d *DB) Rebind(q string) string {
 	if d.engine != Postgres {
 		return q
 	}
-	if v, ok := d.rebound.Load(q); ok {
-		return v.(string)
+	if v, ok := d.rebound.Get(q); ok {
+		return v
 	}
 	var b strings.Builder
 	n := 0
@@ -331,37 +323,88 @@ func (d *DB) Rebind(q string) string {
 	}
 	s := b.String()
 	if len(q) < 4096 {
-		d.rebound.Store(q, s)
+		d.rebound.Add(q, s)
 	}
 	return s
 }
 
-// Query runs a read query outside any transaction.
+// Query runs a read query outside any transaction, retrying connection
+// errors as the RetryPolicy says.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := checkArgs(q, args, false); err != nil {
+		return nil, err
+	}
+	q, args = NormalizeIN(q, args)
+	for n := 1; ; n++ {
+		rows, err := d.query(ctx, q, args)
+		if !IsConnectionError(err) || ctx.Err() != nil {
+			return rows, dataError(err)
+		}
+		if e := d.retryConn(ctx, n, err); e != nil {
+			return nil, e
+		}
+	}
+}
+
+func (d *DB) query(ctx context.Context, q string, args []any) (*sql.Rows, error) {
 	if d.cacheable(q) {
-		st, err := d.stmt(ctx, q)
+		cs, err := d.stmts.acquire(ctx, d.SQL, q)
 		if err != nil {
 			return nil, err
 		}
-		return st.QueryContext(ctx, args...)
+		defer d.stmts.release(cs)
+		return cs.st.QueryContext(ctx, args...)
 	}
 	return d.SQL.QueryContext(ctx, d.Rebind(q), args...)
 }
 
-// QueryRow runs a single-row read query.
-func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+// QueryRow runs a single-row read query, retrying connection errors.
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	if err := checkArgs(q, args, false); err != nil {
+		return &Row{err: err}
+	}
+	q, args = NormalizeIN(q, args)
+	for n := 1; ; n++ {
+		row := d.queryRow(ctx, q, args)
+		err := row.Err()
+		if !IsConnectionError(err) || ctx.Err() != nil {
+			return &Row{row: row}
+		}
+		if e := d.retryConn(ctx, n, err); e != nil {
+			return &Row{err: e}
+		}
+	}
+}
+
+func (d *DB) queryRow(ctx context.Context, q string, args []any) *sql.Row {
 	if d.cacheable(q) {
-		if st, err := d.stmt(ctx, q); err == nil {
-			return st.QueryRowContext(ctx, args...)
+		if cs, err := d.stmts.acquire(ctx, d.SQL, q); err == nil {
+			defer d.stmts.release(cs)
+			return cs.st.QueryRowContext(ctx, args...)
 		}
 	}
 	return d.SQL.QueryRowContext(ctx, d.Rebind(q), args...)
 }
 
-// Exec runs a statement outside any transaction.
+// Exec runs a statement outside any transaction, retrying connection
+// errors.
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return d.SQL.ExecContext(ctx, d.Rebind(q), args...)
+	if err := checkArgs(q, args, true); err != nil {
+		return nil, err
+	}
+	q, args = NormalizeIN(q, args)
+	for n := 1; ; n++ {
+		res, err := d.SQL.ExecContext(ctx, d.Rebind(q), args...)
+		if !IsConnectionError(err) || ctx.Err() != nil {
+			return res, dataError(err)
+		}
+		if e := d.retryConn(ctx, n, err); e != nil {
+			return nil, e
+		}
+	}
 }
+
+func (d *DB) warn(msg string, args ...any) { d.log.Warn(msg, args...) }
 
 // Dialect returns the engine family (Querier).
 func (d *DB) Dialect() Dialect { return d.engine }
@@ -387,39 +430,60 @@ func (t *Tx) Set(key, v any) {
 // Value returns what Set kept under key, or nil.
 func (t *Tx) Value(key any) any { return t.vals[key] }
 
-func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+// stmt returns the transaction's copy of q's cached statement (nil: run
+// q unprepared) and the function releasing the cached one.
+func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, func()) {
 	if !t.db.cacheable(q) {
-		return nil
+		return nil, nil
 	}
-	st, err := t.db.stmt(ctx, q)
+	cs, err := t.db.stmts.acquire(ctx, t.db.SQL, q)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return t.tx.StmtContext(ctx, st)
+	return t.tx.StmtContext(ctx, cs.st), func() { t.db.stmts.release(cs) }
 }
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
+	if err := checkArgs(q, args, false); err != nil {
+		return nil, err
 	}
-	return t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
+	q, args = NormalizeIN(q, args)
+	if st, release := t.stmt(ctx, q); st != nil {
+		defer release()
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, dataError(err)
+	}
+	rows, err := t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
+	return rows, dataError(err)
 }
 
 // QueryRow runs a single-row query in the transaction.
-func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryRowContext(ctx, args...)
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	if err := checkArgs(q, args, false); err != nil {
+		return &Row{err: err}
 	}
-	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+	q, args = NormalizeIN(q, args)
+	if st, release := t.stmt(ctx, q); st != nil {
+		defer release()
+		return &Row{row: st.QueryRowContext(ctx, args...)}
+	}
+	return &Row{row: t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)}
 }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if st := t.stmt(ctx, q); st != nil {
-		return st.ExecContext(ctx, args...)
+	if err := checkArgs(q, args, true); err != nil {
+		return nil, err
 	}
-	return t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
+	q, args = NormalizeIN(q, args)
+	if st, release := t.stmt(ctx, q); st != nil {
+		defer release()
+		res, err := st.ExecContext(ctx, args...)
+		return res, dataError(err)
+	}
+	res, err := t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
+	return res, dataError(err)
 }
 
 // Dialect returns the engine family.
@@ -437,101 +501,6 @@ func (t *Tx) ForUpdate() string {
 		return ""
 	}
 	return " FOR UPDATE"
-}
-
-// ErrRetry asks Write to run the transaction again (e.g. after losing an
-// allocation race).
-var ErrRetry = errors.New("db: retry transaction")
-
-// MaxAttempts bounds Write's retries.
-const MaxAttempts = 20
-
-// Write runs fn in one transaction, committing if it returns nil. It retries
-// the whole function on serialization failures, deadlocks, lock timeouts,
-// SQLITE_BUSY and ErrRetry; fn must therefore be free of side effects
-// outside the transaction (use OnCommit for those).
-func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
-	var err error
-	for attempt := 0; attempt < MaxAttempts; attempt++ {
-		if attempt > 0 {
-			backoff := time.Duration(1<<min(attempt, 8)) * 200 * time.Microsecond
-			backoff += time.Duration(rand.Int64N(int64(backoff) + 1))
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(backoff):
-			}
-		}
-		var committed *Tx
-		committed, err = d.writeOnce(ctx, fn)
-		if err == nil {
-			for _, f := range committed.onCommit {
-				f()
-			}
-			return nil
-		}
-		if !Retryable(err) {
-			return err
-		}
-		if d.OnRetry != nil {
-			d.OnRetry(ctx, attempt+1, err)
-		}
-	}
-	return fmt.Errorf("giving up after %d attempts: %w", MaxAttempts, err)
-}
-
-func (d *DB) writeOnce(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
-	if d.engine == SQLite {
-		d.writeMu.Lock()
-		defer d.writeMu.Unlock()
-	}
-	stx, err := d.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	tx := &Tx{tx: stx, db: d}
-	if err := fn(tx); err != nil {
-		stx.Rollback()
-		return nil, err
-	}
-	if err := stx.Commit(); err != nil {
-		return nil, err
-	}
-	return tx, nil
-}
-
-// Retryable reports whether err is a transient conflict worth retrying.
-func Retryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, ErrRetry) {
-		return true
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "40001", "40P01", "55P03":
-			return true
-		}
-		return false
-	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		switch me.Number {
-		case 1213, 1205, 1020:
-			return true
-		}
-		return false
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return true
-		}
-	}
-	return false
 }
 
 // IsUniqueViolation reports whether err is a unique/primary key violation.

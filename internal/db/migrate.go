@@ -235,6 +235,6 @@ func (d *DB) migrationLock(ctx context.Context) (func(), error) {
 			conn.Close()
 		}, nil
 	}
-	d.writeMu.Lock()
-	return d.writeMu.Unlock, nil
+	d.writeSem <- struct{}{}
+	return func() { <-d.writeSem }, nil
 }

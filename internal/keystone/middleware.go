@@ -2,6 +2,7 @@ package keystone
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -31,6 +32,17 @@ const (
 	body503Text = "503 Service Unavailable\n\n" +
 		"The server is currently unavailable. Please try again at a later time.\n\n" +
 		" The Keystone service is temporarily unavailable.  "
+)
+
+// webob's HTTPUnauthorized() (Neutron's keystonecontext filter) rendered
+// for the three Accept outcomes (testdata/ref-context-401.body.*).
+const (
+	unauthorizedExplanation = "This server could not verify that you are authorized to access the document you requested. " +
+		"Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required."
+	bodyCtx401HTML = "<html>\n <head>\n  <title>401 Unauthorized</title>\n </head>\n <body>\n" +
+		"  <h1>401 Unauthorized</h1>\n  " + unauthorizedExplanation + "<br /><br />\n\n\n\n </body>\n</html>"
+	bodyCtx401JSON = `{"message": "` + unauthorizedExplanation + `<br /><br />\n\n\n", "code": "401 Unauthorized", "title": "Unauthorized"}`
+	bodyCtx401Text = "401 Unauthorized\n\n" + unauthorizedExplanation + "\n\n   "
 )
 
 // Header values of X-Identity-Status / X-Service-Identity-Status.
@@ -74,8 +86,13 @@ var authHeaders = func() []string {
 //     Context already in the request, else a new "req-<uuid>"), after the
 //     WithDecorate hook; a 401 from next also gets WWW-Authenticate.
 //
-// With delay_auth_decision, failures do not answer: next runs with
-// X-Identity-Status: Invalid and no reqctx.Context.
+// With delay_auth_decision, keystonemiddleware lets failures through
+// (Keystone being unavailable counts as an invalid token) and Neutron's
+// keystonecontext filter decides: without a valid user token the answer is
+// webob's 401 (HTTPUnauthorized, with WWW-Authenticate); with one, next runs
+// as that user even when the service token is invalid (X-Service-* and the
+// service roles are then left out). next never runs without a
+// reqctx.Context.
 func (v *Validator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, h := range authHeaders {
@@ -133,55 +150,71 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if userID != nil {
-			setIdentityHeaders(r.Header, "X", userID)
-			r.Header.Set("X-Is-Admin-Project", "False")
-			if userID.IsAdminProject {
-				r.Header.Set("X-Is-Admin-Project", "True")
-			}
-			if userID.SystemScope != "" {
-				r.Header.Set("OpenStack-System-Scope", userID.SystemScope)
-			}
-			for old, cur := range map[string]string{"X-Role": "X-Roles", "X-User": "X-User-Name",
-				"X-Tenant-Id": "X-Project-Id", "X-Tenant-Name": "X-Project-Name", "X-Tenant": "X-Project-Name"} {
-				if vals := r.Header.Values(cur); len(vals) > 0 {
-					r.Header.Set(old, vals[0])
-				}
-			}
+		if userID == nil {
+			// delay_auth_decision: Neutron's keystonecontext filter
+			// refuses a request without an established user
+			v.writeContext401(w, r)
+			return
 		}
+		setUserHeaders(r.Header, userID)
 		if svcID != nil && svcValid {
 			setIdentityHeaders(r.Header, "X-Service", svcID)
+		} else {
+			svcID = nil
 		}
-		if userID != nil && svcValid {
-			rc := &reqctx.Context{
-				UserID:          userID.UserID,
-				UserName:        userID.UserName,
-				UserDomainID:    userID.UserDomainID,
-				ProjectID:       userID.ProjectID,
-				ProjectName:     userID.ProjectName,
-				ProjectDomainID: userID.ProjectDomainID,
-				DomainID:        userID.DomainID,
-				SystemScope:     userID.SystemScope,
-				Roles:           slices.Clone(userID.Roles),
-				AuthToken:       strings.TrimSpace(userToken),
-			}
-			if old := reqctx.From(ctx); old != nil && old.RequestID != "" {
-				rc.RequestID = old.RequestID
-			} else {
-				rc.RequestID = "req-" + uuid.NewString()
-			}
-			if svcID != nil {
-				rc.ServiceRoles = slices.Clone(svcID.Roles)
-				rc.ServiceUserID = svcID.UserID
-				rc.ServiceProjectID = svcID.ProjectID
-			}
-			if v.decorate != nil {
-				v.decorate(rc)
-			}
-			r = r.WithContext(reqctx.With(ctx, rc))
-		}
+		r = r.WithContext(reqctx.With(ctx, v.context(ctx, userID, svcID, userToken)))
 		next.ServeHTTP(&authWriter{ResponseWriter: w, wwwAuth: v.WWWAuthenticate()}, r)
 	})
+}
+
+// setUserHeaders sets keystonemiddleware's user headers and their
+// deprecated aliases (X-Role, X-User, X-Tenant-*).
+func setUserHeaders(h http.Header, id *Identity) {
+	setIdentityHeaders(h, "X", id)
+	h.Set("X-Is-Admin-Project", "False")
+	if id.IsAdminProject {
+		h.Set("X-Is-Admin-Project", "True")
+	}
+	if id.SystemScope != "" {
+		h.Set("OpenStack-System-Scope", id.SystemScope)
+	}
+	for old, cur := range map[string]string{"X-Role": "X-Roles", "X-User": "X-User-Name",
+		"X-Tenant-Id": "X-Project-Id", "X-Tenant-Name": "X-Project-Name", "X-Tenant": "X-Project-Name"} {
+		if vals := h.Values(cur); len(vals) > 0 {
+			h.Set(old, vals[0])
+		}
+	}
+}
+
+// context is the caller of a request made with a valid user token (and a
+// valid service token, or svc nil), decorated by the WithDecorate hook.
+func (v *Validator) context(ctx context.Context, user, svc *Identity, token string) *reqctx.Context {
+	rc := &reqctx.Context{
+		UserID:          user.UserID,
+		UserName:        user.UserName,
+		UserDomainID:    user.UserDomainID,
+		ProjectID:       user.ProjectID,
+		ProjectName:     user.ProjectName,
+		ProjectDomainID: user.ProjectDomainID,
+		DomainID:        user.DomainID,
+		SystemScope:     user.SystemScope,
+		Roles:           slices.Clone(user.Roles),
+		AuthToken:       strings.TrimSpace(token),
+	}
+	if old := reqctx.From(ctx); old != nil && old.RequestID != "" {
+		rc.RequestID = old.RequestID
+	} else {
+		rc.RequestID = "req-" + uuid.NewString()
+	}
+	if svc != nil {
+		rc.ServiceRoles = slices.Clone(svc.Roles)
+		rc.ServiceUserID = svc.UserID
+		rc.ServiceProjectID = svc.ProjectID
+	}
+	if v.decorate != nil {
+		v.decorate(rc)
+	}
+	return rc
 }
 
 // headerValue reads a header as WSGI sees it: repeated headers joined by ",".
@@ -228,25 +261,39 @@ func (v *Validator) write401(w http.ResponseWriter, r *http.Request) {
 // write503 sends webob's HTTPServiceUnavailable as keystonemiddleware
 // raises it, in the form the Accept header picks.
 func write503(w http.ResponseWriter, r *http.Request) {
+	writeWebob(w, r, http.StatusServiceUnavailable, body503HTML, body503JSON, body503Text)
+}
+
+// writeContext401 sends the webob HTTPUnauthorized() that Neutron's
+// keystonecontext filter returns for a request without a user (possible
+// only with delay_auth_decision), with auth_token's WWW-Authenticate.
+func (v *Validator) writeContext401(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", v.WWWAuthenticate())
+	writeWebob(w, r, http.StatusUnauthorized, bodyCtx401HTML, bodyCtx401JSON, bodyCtx401Text)
+}
+
+// writeWebob writes a webob HTTP exception rendered as html, json or
+// text, in the form the Accept header picks (HEAD: no body, HTML type).
+func writeWebob(w http.ResponseWriter, r *http.Request, status int, html, json, text string) {
 	h := w.Header()
 	if r.Method == http.MethodHead {
 		h.Set("Content-Type", "text/html; charset=UTF-8")
 		h.Set("Content-Length", "0")
-		w.WriteHeader(http.StatusServiceUnavailable)
+		w.WriteHeader(status)
 		return
 	}
 	var ct, body string
 	switch negotiate(r.Header) {
 	case "text/html":
-		ct, body = "text/html; charset=UTF-8", body503HTML
+		ct, body = "text/html; charset=UTF-8", html
 	case "application/json":
-		ct, body = "application/json", body503JSON
+		ct, body = "application/json", json
 	default:
-		ct, body = "text/plain; charset=UTF-8", body503Text
+		ct, body = "text/plain; charset=UTF-8", text
 	}
 	h.Set("Content-Type", ct)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusServiceUnavailable)
+	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
 }
 

@@ -37,6 +37,8 @@ type Server struct {
 	Log   *slog.Logger
 	// AccessLog enables one log line per request.
 	AccessLog bool
+	// Limits bound body sizes, connections and timeouts (zero: none).
+	Limits Limits
 
 	handler   http.Handler
 	inflight  atomic.Int64
@@ -66,13 +68,16 @@ func (s *Server) Handler() http.Handler {
 	} else {
 		v2 = noauth(v2)
 	}
-	v2 = s.catchErrors(v2)
+	v2 = s.limitBody(s.catchErrors(v2))
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// eventlet's wsgi server refuses a request line of 8 KiB or more
 		if len(r.Method)+len(r.RequestURI)+len(r.Proto)+4 >= maxRequestLine {
 			w.Header().Set("Connection", "close")
 			w.Header().Set("Content-Length", "0")
 			w.WriteHeader(http.StatusRequestURITooLong)
+			return
+		}
+		if !s.headerLinesOK(w, r) {
 			return
 		}
 		p := r.URL.Path
@@ -103,6 +108,7 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		s.inflight.Add(1)
 		defer s.inflight.Add(-1)
 		start := time.Now()
+		s.proxyHeaders(r)
 		id := "req-" + uuid.NewString()
 		w.Header().Set("X-Openstack-Request-Id", id)
 		rc := &reqctx.Context{RequestID: id}
@@ -170,11 +176,9 @@ func errorMessage(body []byte) string {
 	return strings.TrimSpace(string(body))
 }
 
+// clientIP is the peer's address, or what a trusted proxy said it was
+// (proxyHeaders).
 func clientIP(r *http.Request) string {
-	if f := r.Header.Get("X-Forwarded-For"); f != "" {
-		ip, _, _ := strings.Cut(f, ",")
-		return strings.TrimSpace(ip)
-	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -305,9 +309,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadTimeout:       s.Limits.ReadTimeout,
+		IdleTimeout:       s.Limits.IdleTimeout,
+		WriteTimeout:      s.Limits.IdleTimeout,
+		MaxHeaderBytes:    max(1<<20, 64*s.Limits.MaxHeaderLine),
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
+	if s.Limits.ReadTimeout > 0 && s.Limits.ReadTimeout < srv.ReadHeaderTimeout {
+		srv.ReadHeaderTimeout = s.Limits.ReadTimeout
+	}
+	if s.Limits.IdleTimeout == 0 {
+		srv.IdleTimeout = -1 // not ReadTimeout: an idle connection is not a slow request
+	}
+	srv.SetKeepAlivesEnabled(!s.Limits.NoKeepAlive)
+	s.warnOpenNoauth(ln.Addr())
+	ln = newLimitListener(ln, s.Limits.MaxConnections)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
@@ -332,4 +348,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 		return err
 	}
 	return err
+}
+
+// warnOpenNoauth warns loudly when the API runs without authentication on
+// a socket other hosts can reach: every caller is an administrator.
+func (s *Server) warnOpenNoauth(addr net.Addr) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if s.Auth != nil || !ok || tcp.IP.IsLoopback() {
+		return
+	}
+	msg := "auth_strategy = noauth on " + tcp.String() + ": ANY client that can reach this address is an ADMINISTRATOR of every project. " +
+		"Set bind_host = 127.0.0.1, or auth_strategy = keystone."
+	if tcp.IP.IsUnspecified() {
+		msg = "auth_strategy = noauth while listening on ALL interfaces (" + tcp.String() + "): ANY client that can reach this host is an ADMINISTRATOR of every project. " +
+			"Set bind_host = 127.0.0.1, or auth_strategy = keystone."
+	}
+	banner := strings.Repeat("!", 100)
+	s.Log.Warn(banner)
+	s.Log.Warn(msg)
+	s.Log.Warn(banner)
 }
