@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/plugin"
@@ -25,6 +26,7 @@ type extDriver struct {
 
 func init() {
 	ml2.RegisterExtensionDriver("qos", func() ml2.ExtensionDriver { return &extDriver{} })
+	config.Implemented("ml2", "extension_drivers", "qos")
 }
 
 type driverKey struct{}
