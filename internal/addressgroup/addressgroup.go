@@ -50,7 +50,7 @@ type Component struct {
 func AddressGroup() *api.Resource {
 	return &api.Resource{ExtensionController: true, Extension: "address-group", Name: "address_group",
 		Collection: "address_groups", Path: "address-groups", AllowBulk: true, ProjectIDAttr: true, KeepFields: []string{"tenant_id"},
-		ActionMethodNotAllowed: true,
+		ActionMethodNotAllowed: true, UpdateTargetOmits: []string{"shared"},
 		NotFound: func(id string) error {
 			return nerr.NotFound("AddressGroupNotFound", "Address group %s could not be found.", id)
 		},

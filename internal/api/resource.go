@@ -107,6 +107,12 @@ type Resource struct {
 	// ProjectIDAttr: the attribute map declares project_id rather than
 	// tenant_id (address groups), which names it in read-only errors.
 	ProjectIDAttr bool
+	// UpdateTargetOmits are attributes the policy check of an update does
+	// not see: Neutron reads the object for it with only the attributes that
+	// are required by policy, primary keys or without a default (an address
+	// group's hidden "shared", which its get rule reads: an RBAC-shared
+	// group is not found for an update, but is for a delete).
+	UpdateTargetOmits []string
 	// KeepFields are attributes shown whenever "fields" is given (the
 	// API adds them for the policy check and Neutron's plugin keeps them:
 	// tenant_id of address groups).
