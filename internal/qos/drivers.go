@@ -119,7 +119,7 @@ var knownDrivers = map[string]func() *driver{
 			}}
 	},
 	"ovn": func() *driver {
-		return &driver{name: "ovn-qos", vifTypes: []string{"ovs", "vhostuser"}, vnicTypes: []string{"normal"},
+		return &driver{name: "OVNQosDriver", vifTypes: []string{"ovs", "vhostuser"}, vnicTypes: []string{"normal"},
 			rules: map[string][]param{
 				BandwidthLimit:   bwLimit,
 				DSCPMarking:      {choice("dscp_mark", validDSCPMarks)},
