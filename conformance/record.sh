@@ -49,7 +49,7 @@ fi
 run=TestConformance
 if [[ $# -gt 0 ]]; then run="TestConformance/^($1)\$"; fi
 echo "recording from $target"
-go test ./conformance -count=1 -run "$run" -record -target "$target" "${ks[@]}" -v 2>&1 |
+go test ./conformance -count=1 -timeout 60m -run "$run" -record -target "$target" "${ks[@]}" -v 2>&1 |
   grep -Ev '^=== (RUN|PAUSE|CONT)' || { echo "record.sh: recording failed" >&2; exit 1; }
 echo "checking the recording replays against $target"
-go test ./conformance -count=1 -run "$run" -target "$target" "${ks[@]}"
+go test ./conformance -count=1 -timeout 60m -run "$run" -target "$target" "${ks[@]}"

@@ -33,6 +33,10 @@ type normalizer struct {
 	uuids  map[string]int
 	// fixed values (Keystone ids) become <name> wherever they occur.
 	fixed []NamedValue
+	// savedIPs returns the saved variables whose values are IP addresses
+	// (allocated addresses differ between servers): each becomes <name>
+	// wherever it occurs as a whole address.
+	savedIPs func() []NamedValue
 }
 
 func newNormalizer(base, runID string, varFor func(string) (string, bool)) *normalizer {
@@ -41,10 +45,10 @@ func newNormalizer(base, runID string, varFor func(string) (string, bool)) *norm
 
 // stepHints are the effective hints of one step.
 type stepHints struct {
-	any                        map[string]string
-	unordered, ordered, ignore []string
-	keepMAC                    bool
-	replace                    []replacement
+	any                             map[string]string
+	unordered, ordered, ignore, own []string
+	keepMAC                         bool
+	replace                         []replacement
 	// collection: a GET without sort_key, whose top-level lists of
 	// objects are unordered.
 	collection bool
@@ -59,6 +63,7 @@ func mergeHints(sc *Scenario, s *Step) *stepHints {
 		h.unordered = append(h.unordered, src.Unordered...)
 		h.ordered = append(h.ordered, src.Ordered...)
 		h.ignore = append(h.ignore, src.Ignore...)
+		h.own = append(h.own, src.Own...)
 		h.keepMAC = h.keepMAC || src.KeepMAC
 		keys := make([]string, 0, len(src.Replace))
 		for k := range src.Replace {
@@ -157,9 +162,14 @@ func (n *normalizer) walk(v any, path []string, h *stepHints) any {
 	case string:
 		return n.str(x, h)
 	case []any:
-		out := make([]any, len(x))
+		out := make([]any, 0, len(x))
+		own := matchAny(h.own, path)
 		for i, e := range x {
-			out[i] = n.walk(e, append(path[:len(path):len(path)], strconv.Itoa(i)), h)
+			e = n.walk(e, append(path[:len(path):len(path)], strconv.Itoa(i)), h)
+			if own && !strings.Contains(canonical(e), "{run}") {
+				continue // another run's element of a global collection
+			}
+			out = append(out, e)
 		}
 		if h.unorderedList(path, x) {
 			sortCanonical(out)
@@ -242,6 +252,11 @@ func (n *normalizer) str(s string, h *stepHints) string {
 		}
 		return "\x00" + m + "\x00"
 	})
+	if n.savedIPs != nil {
+		for _, v := range n.savedIPs() {
+			s = replaceAddress(s, v.Value, "<"+v.Name+">")
+		}
+	}
 	for _, r := range h.replace {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
@@ -305,4 +320,34 @@ func sortCanonical(list []any) {
 		sorted[i] = list[j]
 	}
 	copy(list, sorted)
+}
+
+// replaceAddress replaces every occurrence of the IP address addr in s that
+// is a whole address (not part of a longer address or number: the
+// characters around it are not hex digits, '.' or ':').
+func replaceAddress(s, addr, with string) string {
+	if addr == "" || !strings.Contains(s, addr) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, addr)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(addr)
+		if (i > 0 && addressByte(s[i-1])) || (end < len(s) && addressByte(s[end])) {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		b.WriteString(s[:i])
+		b.WriteString(with)
+		s = s[end:]
+	}
+}
+
+func addressByte(c byte) bool {
+	return c == '.' || c == ':' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strconv"
@@ -137,6 +138,7 @@ func (r *Runner) Run(ctx context.Context, sc *Scenario) (*Transcript, error) {
 	}
 	st.norm = newNormalizer(strings.TrimRight(r.BaseURL, "/"), r.RunID, st.varFor)
 	st.norm.fixed = r.Vars
+	st.norm.savedIPs = st.savedIPs
 	tr := &Transcript{Scenario: sc.Name}
 	done := false
 	defer func() {
@@ -161,6 +163,27 @@ func (st *run) setVar(name string, v any) {
 }
 
 func (st *run) unsetVar(name string) { delete(st.vars, name) }
+
+// savedIPs returns the saved variables whose values are IP addresses, the
+// first name of each value only, longest values first (so that no address
+// is replaced inside another one's placeholder).
+func (st *run) savedIPs() []NamedValue {
+	var out []NamedValue
+	seen := map[string]bool{}
+	for _, n := range st.order {
+		v, ok := st.vars[n].(string)
+		if !ok || seen[v] {
+			continue
+		}
+		if _, err := netip.ParseAddr(v); err != nil {
+			continue
+		}
+		seen[v] = true
+		out = append(out, NamedValue{Name: n, Value: v})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Value) > len(out[j].Value) })
+	return out
+}
 
 // varFor returns the name of the first saved variable whose value is s.
 func (st *run) varFor(s string) (string, bool) {

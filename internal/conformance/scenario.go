@@ -62,6 +62,11 @@ type Hints struct {
 	// Ignore lists path patterns whose value is replaced by <ignored>
 	// (the key must still be present on both sides).
 	Ignore []string `yaml:"ignore"`
+	// Own lists path patterns of lists that keep only the elements that
+	// mention this run ({run} after normalisation): global collections
+	// that cannot be filtered (/v2.0/floatingip_pools) hold other runs'
+	// elements on a shared server.
+	Own []string `yaml:"own"`
 	// KeepMAC keeps MAC addresses instead of normalising them to <mac>.
 	KeepMAC bool `yaml:"keep_mac"`
 	// Replace maps a regular expression to its replacement, applied to
