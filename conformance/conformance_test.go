@@ -223,12 +223,9 @@ func TestGoldenFilesHaveScenarios(t *testing.T) {
 // of every answer before comparing. Steps that send them are marked
 // known_difference in their scenarios.
 var unimplemented = map[string]bool{
-	"qos_policy_id":         true, // qos (service plugin not implemented)
-	"qos_network_policy_id": true, // qos
-	// quotas of resources of plugins not implemented (router, trunk)
+	// quotas of resources of plugins not implemented (router)
 	"router":     true,
 	"floatingip": true,
-	"trunk":      true,
 }
 
 // l3Keys are the unimplemented keys a scenario that requires the router

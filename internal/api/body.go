@@ -61,7 +61,14 @@ func (r *Resource) PrepareBody(rc *reqctx.Context, body any, create bool) ([]Obj
 	if !isMap {
 		return nil, false, nerr.HTTPBadRequest("Body contains invalid data")
 	}
-	if coll, ok := m[r.Collection]; ok {
+	if len(m) == 0 && r.ExtensionController {
+		// an extension's controller refuses an empty body as such (the
+		// core resources' looks for the resource key)
+		return nil, false, nerr.HTTPBadRequest("Resource body required")
+	}
+	// Neutron takes the bulk key to be the member name plus "s" (policys,
+	// rbac_policys): a body keyed by the real collection name is no bulk
+	if coll, ok := m[r.Name+"s"]; ok {
 		if !r.AllowBulk || !create {
 			return nil, false, nerr.HTTPBadRequest("Bulk operation not supported")
 		}
@@ -113,7 +120,9 @@ func (r *Resource) prepareItem(rc *reqctx.Context, body map[string]any, create b
 		return nil, nerr.HTTPBadRequest("Object '%s' contains invalid data", r.Name)
 	}
 	hasTenant := r.Attr("tenant_id") != nil
-	if hasTenant {
+	// Neutron populates the project on every create, also for resources
+	// without tenant_id (whose body is then refused as unrecognized)
+	if hasTenant || create {
 		if err := populateProject(rc, res, create); err != nil {
 			return nil, err
 		}
@@ -153,7 +162,11 @@ func (r *Resource) prepareItem(rc *reqctx.Context, body map[string]any, create b
 	} else {
 		for _, a := range r.Attrs {
 			if _, present := res[a.Name]; present && !a.AllowPut {
-				return nil, nerr.HTTPBadRequest("Cannot update read-only attribute %s", a.Name)
+				name := a.Name
+				if name == "tenant_id" && r.ProjectIDAttr {
+					name = "project_id"
+				}
+				return nil, nerr.HTTPBadRequest("Cannot update read-only attribute %s", name)
 			}
 		}
 		if _, present := res["project_id"]; present && hasTenant && !r.Attr("tenant_id").AllowPut {

@@ -167,6 +167,9 @@ func (c *Controller) route(req *request) error {
 // for sub-resources.
 func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest []string) error {
 	m := req.r.Method
+	if parentID != "" {
+		req.ctx = context.WithValue(req.ctx, parentKey{}, parentID)
+	}
 	if !res.ExtensionController && !(len(rest) > 1 && rest[1] == "tags") {
 		if answered, err := req.coreChecks(); answered || err != nil {
 			return err
@@ -219,8 +222,14 @@ func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest
 	if sub == "tags" && res.Tags {
 		return req.tags(res, id, rest[2:])
 	}
+	if act, ok := res.MemberGets[sub]; ok && len(rest) == 2 && m == http.MethodGet {
+		return req.memberAction(res, id, sub, act)
+	}
 	if act, ok := res.MemberActions[sub]; ok && len(rest) == 2 {
 		if m != http.MethodPut {
+			if res.ActionMethodNotAllowed {
+				return nerr.HTTPMethodNotAllowed()
+			}
 			return nerr.HTTPNotFound()
 		}
 		return req.memberAction(res, id, sub, act)
@@ -232,6 +241,15 @@ func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest
 		}
 	}
 	return nerr.HTTPNotFound()
+}
+
+type parentKey struct{}
+
+// ParentID returns the id of the parent resource of the sub-resource a
+// request is for (the policy of a QoS rule), or "".
+func ParentID(ctx context.Context) string {
+	s, _ := ctx.Value(parentKey{}).(string)
+	return s
 }
 
 func (r *Resource) notFound(id string) error {

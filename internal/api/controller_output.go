@@ -118,9 +118,9 @@ func WriteError(w http.ResponseWriter, log *slog.Logger, err error) {
 			e = nerr.Internal()
 		}
 	}
-	b := AppendJSONSpaced(nil, Ordered{M: map[string]any{"NeutronError": Ordered{M: map[string]any{
+	b := AppendJSONSpaced(nil, Ordered{M: map[string]any{e.BodyKey(): Ordered{M: map[string]any{
 		"type": e.Type, "message": e.Message, "detail": e.Detail,
-	}, Order: []string{"type", "message", "detail"}}}, Order: []string{"NeutronError"}})
+	}, Order: []string{"type", "message", "detail"}}}, Order: []string{e.BodyKey()}})
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(b)))

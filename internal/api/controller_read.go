@@ -50,7 +50,7 @@ func (req *request) list(res *Resource, parentID string) error {
 	buf := append(*b, `{"`...)
 	buf = append(buf, res.Collection...)
 	buf = append(buf, `":[`...)
-	buf = res.appendViews(buf, items, viewFields(q.Fields, q.NoFields), strip)
+	buf = res.appendViews(buf, items, res.listFields(q), strip)
 	buf = append(buf, ']')
 	if links := Links(req.baseURL(), req.params, items, q, res.PrimaryKey()); links != nil {
 		buf = append(buf, `,"`...)
@@ -62,6 +62,15 @@ func (req *request) list(res *Resource, parentID string) error {
 	*b = buf
 	req.write(http.StatusOK, buf)
 	return nil
+}
+
+// listFields are the attributes a list shows of its items.
+func (res *Resource) listFields(q *Query) []string {
+	fields := viewFields(q.Fields, q.NoFields)
+	if res.ListIgnoresFields && len(q.Fields) > 0 {
+		fields = res.allButPolicyFields(q.Fields)
+	}
+	return res.keepFields(fields)
 }
 
 // visibleItems keeps the items the caller may see (get_<resource>).
@@ -280,7 +289,7 @@ func (req *request) show(res *Resource, parentID, id string) error {
 		}
 	}
 	fields := req.params.NonEmpty("fields")
-	fields = viewFields(fields, len(fields) == 0 && len(req.params.All("fields")) > 0)
+	fields = res.keepFields(viewFields(fields, len(fields) == 0 && len(req.params.All("fields")) > 0))
 	obj, err := req.getChild(res, parentID, id, fields)
 	if err != nil {
 		return err
@@ -314,4 +323,36 @@ func (req *request) getChild(res *Resource, parentID, id string, fields []string
 		}
 	}
 	return obj, nil
+}
+
+// allButPolicyFields is what a list shows when the plugin ignores the
+// requested fields: every visible attribute but the id and those required
+// by policy, unless requested.
+func (res *Resource) allButPolicyFields(requested []string) []string {
+	asked := map[string]bool{}
+	for _, f := range requested {
+		asked[f] = true
+	}
+	var out []string
+	for _, a := range res.Attrs {
+		if !a.Visible {
+			continue
+		}
+		added := a.PrimaryKey || a.RequiredByPolicy
+		if !added || asked[a.Name] {
+			out = append(out, a.Name)
+		}
+		if a.Name == "tenant_id" && (!added || asked["project_id"]) {
+			out = append(out, "project_id")
+		}
+	}
+	return out
+}
+
+// keepFields adds the resource's KeepFields to requested fields.
+func (res *Resource) keepFields(fields []string) []string {
+	if len(fields) == 0 || len(res.KeepFields) == 0 || (len(fields) == 1 && fields[0] == "\x00") {
+		return fields
+	}
+	return append(append([]string(nil), fields...), res.KeepFields...)
 }

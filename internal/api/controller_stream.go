@@ -29,7 +29,7 @@ type listStream struct {
 
 // stream answers a list from res.Stream.
 func (req *request) stream(res *Resource, q *Query) error {
-	s := &listStream{req: req, res: res, fields: viewFields(q.Fields, q.NoFields)}
+	s := &listStream{req: req, res: res, fields: res.listFields(q)}
 	b := getBuf()
 	defer putBuf(b)
 	s.buf = append((*b)[:0], `{"`...)

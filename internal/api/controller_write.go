@@ -192,6 +192,9 @@ func (req *request) update(res *Resource, parentID, id string) error {
 		for k, v := range changes {
 			target[k] = v
 		}
+		for _, k := range res.UpdateTargetOmits {
+			delete(target, k)
+		}
 		if err := req.c.Policy.Authorize(req.ctx, req.rc, res, res.PolicyAction("update"), target, changes); err != nil {
 			// Neutron checks get_<resource> on the original object
 			// updated with the request's values

@@ -88,6 +88,11 @@ type Resource struct {
 	Attrs []*Attribute
 
 	AllowBulk bool
+	// ListIgnoresFields: the plugin answers lists with every attribute
+	// whatever "fields" asks (segments, metering); the API then strips only
+	// what it added for the policy check (the id and the attributes
+	// required by policy) unless they were asked for.
+	ListIgnoresFields bool
 	// Tags enables /<path>/{id}/tags (standard-attr tagging).
 	Tags bool
 	// NotFound builds the 404 for an unknown id; defaults to a
@@ -96,6 +101,24 @@ type Resource struct {
 	// MemberActions are PUT /<path>/{id}/<action> handlers
 	// (e.g. add_router_interface, add_prefixes).
 	MemberActions map[string]MemberAction
+	// ActionMethodNotAllowed answers a member action's URL with a verb
+	// other than PUT 405 (address groups) instead of 404.
+	ActionMethodNotAllowed bool
+	// ProjectIDAttr: the attribute map declares project_id rather than
+	// tenant_id (address groups), which names it in read-only errors.
+	ProjectIDAttr bool
+	// UpdateTargetOmits are attributes the policy check of an update does
+	// not see: Neutron reads the object for it with only the attributes that
+	// are required by policy, primary keys or without a default (an address
+	// group's hidden "shared", which its get rule reads: an RBAC-shared
+	// group is not found for an update, but is for a delete).
+	UpdateTargetOmits []string
+	// KeepFields are attributes shown whenever "fields" is given (the
+	// API adds them for the policy check and Neutron's plugin keeps them:
+	// tenant_id of address groups).
+	KeepFields []string
+	// MemberGets are GET /<path>/{id}/<action> handlers (get_subports).
+	MemberGets map[string]MemberAction
 	// CollectionReadOnly disables POST on the collection.
 	NoCreate, NoUpdate, NoDelete bool
 	// ValidateCreate checks each item of a create before the policy check

@@ -301,3 +301,11 @@ func DictOrNone(v any) string {
 	}
 	return ""
 }
+
+// ToIntOrNone is convert_to_int_if_not_none.
+func ToIntOrNone(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return ToInt(v)
+}

@@ -82,11 +82,13 @@ func importSegments(ctx context.Context, s *Source, w *Writer) (map[segKey]strin
 		ORDER BY s.network_id, s.segment_index, s.id`, func(r Row) error {
 		vals := []any{r.Str("id"), r.Str("network_id"), r.NStr("project_id"), r.NStr("name")}
 		vals = append(vals, std(r)...)
+		// the segments plugin shows the standard description (null for
+		// the segments ML2 made)
 		vals = append(vals, r.Str("network_type"), r.NStr("physical_network"), r.NInt("segmentation_id"),
-			r.Int("segment_index"), r.Bool("is_dynamic"))
+			r.Int("segment_index"), r.Bool("is_dynamic"), r.NStr("description"))
 		out[segKey{r.Str("network_type"), r.Str("physical_network"), r.Int("segmentation_id")}] = r.Str("id")
 		return w.Insert(ctx, "network_segments", `id, network_id, project_id, name, description, created_at, updated_at,
-			revision_number, network_type, physical_network, segmentation_id, segment_index, is_dynamic`, vals...)
+			revision_number, network_type, physical_network, segmentation_id, segment_index, is_dynamic, std_description`, vals...)
 	})
 	return out, err
 }

@@ -30,7 +30,7 @@ func checkNeutron(s *Source) error {
 // others (standardattributes).
 var ignoredTables = map[string]bool{
 	"alembic_version": true, "standardattributes": true,
-	"agents": true, "networkdhcpagentbindings": true, "segmenthostmappings": true,
+	"agents": true, "networkdhcpagentbindings": true, "segmenthostmappings": true, // host mappings come back from the agents
 	"provisioningblocks": true, "reservations": true, "resourcedeltas": true, "quotausages": true,
 	"ml2_vxlan_endpoints": true, "ml2_gre_endpoints": true, "ml2_geneve_endpoints": true,
 	"ml2_port_binding_levels": true, "ml2_distributed_port_bindings": true,

@@ -118,7 +118,7 @@ func checkReport(t *testing.T, rep *dbimport.Report) {
 	for _, c := range rep.NotImported {
 		notImported[c.Table] = true
 	}
-	for _, table := range []string{"routers", "floatingips", "trunks", "qos_policies"} {
+	for _, table := range []string{"routers", "floatingips", "trunks", "qos_policies", "address_groups"} {
 		if !notImported[table] && !written(rep, table) {
 			t.Errorf("report: %s neither imported nor reported as not imported", table)
 		}

@@ -13,7 +13,9 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 )
 
-// zed.json is what the reference Neutron (Zed) answers on GET /v2.0/extensions.
+// zed.json is what the reference Neutron (Zed) answers on GET /v2.0/extensions,
+// plus the descriptors of the extensions of plugins its configuration does
+// not load (metering, metering_source_and_destination_fields).
 //
 //go:embed zed.json
 var zedJSON []byte

@@ -56,8 +56,9 @@ func (p *Plugin) beforeCreateNetwork(op *store.Op) error {
 		obj["mtu"] = int64(maxMTU)
 	}
 	if hints, _ := obj["availability_zone_hints"].([]any); len(hints) > 0 {
-		// No agent hosts any availability zone yet.
-		return nerr.NotFound("AvailabilityZoneNotFound", "AvailabilityZone %s could not be found.", pyfmt.Str(hints[0]))
+		if err := p.validateAZHints(ctx, tx, hints); err != nil {
+			return err
+		}
 	}
 	ext, _ := obj["router:external"].(bool)
 	if def, _ := obj["is_default"].(bool); def {

@@ -140,6 +140,10 @@ func (p *Plugin) allocateNewPortIPs(op *store.Op, st *portCreateState) error {
 	}
 	netID, _ := obj["network_id"].(string)
 	alloc, ips, err := p.allocatePortIPs(op.Ctx, op.Tx, obj["id"].(string), netID, st.deviceOwner, st.macParsed, st.hostSet, fixedGiven, fixed)
+	if e, ok := nerr.As(err); ok && e.Type == "HostNotConnectedToAnySegment" {
+		host, _ := obj["binding:host_id"].(string)
+		return hostNotConnected(host, netID)
+	}
 	if err != nil {
 		return err
 	}

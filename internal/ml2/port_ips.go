@@ -105,6 +105,12 @@ func candidateSubnets(all []*subnetInfo, owner string, hostSet, fixedGiven bool,
 	return out, nil
 }
 
+// hostNotConnected is HostNotConnectedToAnySegment (port creation names
+// the host).
+func hostNotConnected(host, netID string) error {
+	return nerr.Conflict("HostNotConnectedToAnySegment", "Host %s is not connected to any segments on routed provider network '%s'.  It should be connected to one.", host, netID)
+}
+
 // errDeferIpam marks a port whose addresses wait for its host.
 var errDeferIpam = fmt.Errorf("defer ipam")
 
@@ -122,7 +128,7 @@ func ipamSubnets(all []*subnetInfo, netID, owner string, hostSet, fixedGiven boo
 	if hostSet {
 		for _, s := range all {
 			if s.SegmentID != "" {
-				return nil, nerr.Conflict("HostNotConnectedToAnySegment", "Host %s is not connected to any segments on routed provider network '%s'.  It should be connected to one.", "", netID)
+				return nil, hostNotConnected("", netID)
 			}
 		}
 	}

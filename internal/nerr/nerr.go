@@ -15,15 +15,27 @@ type Error struct {
 	Type    string // exception class name, e.g. "NetworkNotFound"
 	Message string
 	Detail  string
+	// Key is the body's top-level key, "NeutronError" when empty (Neutron
+	// names it after the exception for the few errors that are not its
+	// own, e.g. NotImplementedError).
+	Key string
 }
 
 func (e *Error) Error() string { return e.Type + ": " + e.Message }
 
 // Body is the JSON document sent for e.
 func (e *Error) Body() map[string]any {
-	return map[string]any{"NeutronError": map[string]any{
+	return map[string]any{e.BodyKey(): map[string]any{
 		"type": e.Type, "message": e.Message, "detail": e.Detail,
 	}}
+}
+
+// BodyKey is the top-level key of the error's body.
+func (e *Error) BodyKey() string {
+	if e.Key != "" {
+		return e.Key
+	}
+	return "NeutronError"
 }
 
 // New builds an Error.

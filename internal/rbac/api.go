@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -82,7 +83,7 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 		AfterDelete:  c.afterDelete,
 	})
 	t.Init()
-	res.Backend = backend{t}
+	res.Backend = backend{Table: t, types: &sync.Map{}}
 	c.table = t
 	env.AddResource(res, t)
 	env.AddExtensions("rbac-policies")
@@ -91,8 +92,55 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 }
 
 // backend is the table with Neutron's answers for duplicates and its
-// unpaginated, per-type listing.
-type backend struct{ *store.Table }
+// unpaginated, per-type listing. types is Neutron's object_type_cache:
+// the type of every policy looked up by id, kept after the policy is gone
+// (when its object is deleted; not when the policy is), so that the 404 of
+// a policy looked up before names its type. It is kept per caller (a
+// project, or the admins), so that it never names the type of a policy to
+// someone who could not see it.
+type backend struct {
+	*store.Table
+	types *sync.Map
+}
+
+// Delete deletes a policy and forgets its type.
+func (b backend) Delete(ctx context.Context, id string, ifMatch *int64) error {
+	if err := b.Table.Delete(ctx, id, ifMatch); err != nil {
+		return err
+	}
+	b.types.Range(func(k, _ any) bool {
+		if strings.HasSuffix(k.(string), "\x00"+id) {
+			b.types.Delete(k)
+		}
+		return true
+	})
+	return nil
+}
+
+// cacheKey keys the type cache by caller.
+func cacheKey(ctx context.Context, id string) string {
+	rc := caller(ctx)
+	if rc.IsAdmin {
+		return "\x00admin\x00" + id
+	}
+	return rc.ProjectID + "\x00" + id
+}
+
+// Get reads a policy, remembering its type.
+func (b backend) Get(ctx context.Context, id string, fields []string) (api.Object, error) {
+	obj, err := b.Table.Get(ctx, id, fields)
+	key := cacheKey(ctx, id)
+	if err == nil {
+		b.types.Store(key, api.PyStr(obj["object_type"]))
+		return obj, nil
+	}
+	if e, ok := nerr.As(err); ok && e.Type == "RbacPolicyNotFound" {
+		if t, ok := b.types.Load(key); ok {
+			return nil, nerr.NotFound("RbacPolicyNotFound", "RBAC policy of type %s with ID %s not found", t, id)
+		}
+	}
+	return nil, err
+}
 
 // Create turns a lost race on the unique key into DuplicateRbacPolicy.
 func (b backend) Create(ctx context.Context, items []api.Object) ([]api.Object, error) {

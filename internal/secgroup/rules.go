@@ -13,6 +13,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/netaddr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
+	"github.com/neutrino-os/neutrino/internal/sharing"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -465,13 +466,21 @@ func (c *Component) checkAddressGroup(ctx context.Context, q db.Querier, id any,
 	if t == nil || !ok {
 		return notFound
 	}
-	cond, args := "id = ?", []any{s}
+	cond, args := "t.id = ?", []any{s}
 	if rc := callerCtx(ctx); !rc.IsAdmin {
-		cond += " AND project_id = ?"
-		args = append(args, project)
+		// the group's own project, or one it is shared with (RBAC)
+		shared, sargs := sharing.VisibleCond("address_group", "t.id", project, sharing.Shared)
+		cond += " AND (t.project_id = ? OR " + shared + ")"
+		args = append(append(args, project), sargs...)
+	}
+	// the row lock keeps the group from being deleted before the rule
+	// naming it commits
+	lock := ""
+	if tx, ok := q.(*db.Tx); ok {
+		lock = tx.ForUpdate()
 	}
 	var n int
-	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM "+t.Name+" WHERE "+cond, args...).Scan(&n); err != nil {
+	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT t.id FROM "+t.Name+" t WHERE "+cond+lock+") x", args...).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {

@@ -32,6 +32,7 @@ func (t *Table) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
 
 // ListQ runs a list query on q (the database or a transaction).
 func (t *Table) ListQ(ctx context.Context, dbq db.Querier, q *api.Query) ([]api.Object, error) {
+	ctx = context.WithValue(ctx, listingKey{}, true)
 	conds, args, post := t.listConds(ctx, q)
 	order := t.orderTerms(dbq.Dialect(), q)
 	if q.Marker != "" && q.Limit > 0 {
@@ -527,4 +528,14 @@ func valueMatches(v, want any) bool {
 		return false
 	}
 	return pyfmt.Str(v) == pyfmt.Str(want)
+}
+
+type listingKey struct{}
+
+// IsList reports whether loaders run for a list (Neutron extends a list's
+// items with its bulk extenders, which differ from a show's here and
+// there, e.g. trunk_details without the sub-ports' MAC addresses).
+func IsList(ctx context.Context) bool {
+	b, _ := ctx.Value(listingKey{}).(bool)
+	return b
 }

@@ -46,6 +46,7 @@ func (t *Table) ListBatches(ctx context.Context, q *api.Query, fn func([]api.Obj
 // row of the previous one in (sort keys, id) order; whole tells fn
 // that the result is this one batch.
 func (t *Table) batches(ctx context.Context, tx *db.Tx, q *api.Query, fn func(objs []api.Object, whole bool) error) error {
+	ctx = context.WithValue(ctx, listingKey{}, true)
 	conds, args, post := t.listConds(ctx, q)
 	kq := *q
 	kq.Sorts = append(append([]api.Sort(nil), q.Sorts...), api.Sort{Key: "id", Asc: true})

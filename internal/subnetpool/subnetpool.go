@@ -46,6 +46,7 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 		network: "network_id", pool: "subnetpool_id", project: "project_id", version: "ip_version"}}
 	c.setupScopes(env)
 	c.setupPools(env)
+	c.setupOnboard()
 	c.setupRBAC(env)
 	p.SetSubnetPools(c)
 	p.Networks().AddHooks(store.Hooks{Load: c.loadNetworkScopes})
