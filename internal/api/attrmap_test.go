@@ -42,12 +42,6 @@ var knownDrift = map[drift]string{
 	{"rule_types", "all_supported", "allow_post", "true", "false"}:                  "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
 	{"rule_types", "all_supported", "allow_put", "true", "false"}:                   "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
 	{"rule_types", "type", "primary_key", "false", "true"}:                          "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"segments", "hosts", "declared", "no", "yes"}:                                  "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"segments", "name", "default", "\"<NOT_SPECIFIED>\"", "null"}:                  "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"segments", "physical_network", "default", "\"<NOT_SPECIFIED>\"", "null"}:      "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"segments", "segment_index", "declared", "no", "yes"}:                          "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"segments", "segmentation_id", "default", "\"<NOT_SPECIFIED>\"", "null"}:       "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"segments", "tenant_id", "default", "absent", "null"}:                          "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
 	{"trunks", "port_id", "required_by_policy", "true", "false"}:                    "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
 	{"trunks", "sub_ports", "enforce_policy", "true", "false"}:                      "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
 }

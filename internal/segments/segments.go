@@ -44,17 +44,19 @@ func Segment() *api.Resource {
 		},
 		Attrs: []*api.Attribute{
 			api.IDAttr(),
-			{Name: "tenant_id", AllowPost: true, Validate: api.String(255)},
+			// required, as in Neutron: the API fills it from the caller
+			{Name: "tenant_id", AllowPost: true, Required: true, Validate: api.String(255)},
 			{Name: "network_id", AllowPost: true, Required: true, Validate: api.UUID, Visible: true, IsFilter: true, IsSortKey: true},
-			{Name: "name", AllowPost: true, AllowPut: true, Default: nil, Validate: api.StringOrNone(255),
+			// name, physical_network and segmentation_id left out are
+			// stored as NULL; an explicit null physical_network or
+			// segmentation_id is refused (type:string, convert_to_int)
+			{Name: "name", AllowPost: true, AllowPut: true, Default: api.NotSpecified, Validate: api.StringOrNone(255),
 				Visible: true, IsFilter: true, IsSortKey: true},
 			{Name: "description", AllowPost: true, AllowPut: true, Default: "", Validate: api.String(255), Visible: true, IsFilter: true},
 			{Name: "network_type", AllowPost: true, Required: true, Validate: api.String(32), Visible: true, IsFilter: true, IsSortKey: true},
-			{Name: "physical_network", AllowPost: true, Default: nil, Validate: api.StringOrNone(64),
+			{Name: "physical_network", AllowPost: true, Default: api.NotSpecified, Validate: api.String(64),
 				Visible: true, IsFilter: true, IsSortKey: true},
-			{Name: "segmentation_id", AllowPost: true, Default: nil, Convert: api.ToIntOrNone, Visible: true, IsSortKey: true},
-			{Name: "hosts"},
-			{Name: "segment_index"},
+			{Name: "segmentation_id", AllowPost: true, Default: api.NotSpecified, Convert: api.ToInt, Visible: true, IsSortKey: true},
 			{Name: "created_at", Default: nil, Visible: true},
 			{Name: "updated_at", Default: nil, Visible: true},
 			{Name: "revision_number", Default: nil, Visible: true, IsFilter: true},

@@ -88,3 +88,47 @@ func TestSegmentDeleteReleases(t *testing.T) {
 	post(t, s+"/v2.0/networks", "network", map[string]any{"name": "m", "provider:network_type": "vlan",
 		"provider:physical_network": "physnet1", "provider:segmentation_id": 120}).Expect(t, 201)
 }
+
+// TestSegmentAttributeMap: the attribute map is Neutron's (checked against
+// the reference): physical_network and segmentation_id may be left out
+// (stored as null) but not sent as null, hosts and segment_index are not
+// attributes of the API, tenant_id is filled from the caller.
+func TestSegmentAttributeMap(t *testing.T) {
+	s := testutil.StartServer(t, testutil.Options{Set: config}).URL
+	net := post(t, s+"/v2.0/networks", "network", map[string]any{"name": "n", "mtu": 1400}).Expect(t, 201).Obj("network")["id"]
+	bad := []struct {
+		body     map[string]any
+		typ, msg string
+	}{
+		{map[string]any{"physical_network": nil}, "HTTPBadRequest", "Invalid input for physical_network. Reason: 'None' is not a valid string."},
+		{map[string]any{"segmentation_id": nil}, "InvalidInput", "Invalid input for operation: 'None' is not an integer."},
+		{map[string]any{"hosts": []any{}}, "HTTPBadRequest", "Unrecognized attribute(s) 'hosts'"},
+		{map[string]any{"segment_index": 3}, "HTTPBadRequest", "Unrecognized attribute(s) 'segment_index'"},
+	}
+	for _, c := range bad {
+		body := map[string]any{"network_id": net, "network_type": "vlan"}
+		for k, v := range c.body {
+			body[k] = v
+		}
+		r := post(t, s+"/v2.0/segments", "segment", body).Expect(t, 400)
+		if r.ErrorType() != c.typ || errMsg(r) != c.msg {
+			t.Errorf("%v: %s", c.body, r.Raw)
+		}
+	}
+	seg := post(t, s+"/v2.0/segments", "segment", map[string]any{"network_id": net, "network_type": "geneve"}).Expect(t, 201).Obj("segment")
+	if seg["name"] != nil || seg["physical_network"] != nil || seg["segmentation_id"] == nil {
+		t.Fatalf("geneve segment without name and physical network: %v", seg)
+	}
+	if _, ok := seg["tenant_id"]; ok {
+		t.Fatalf("tenant_id is not visible: %v", seg)
+	}
+	if r := testutil.Do(t, "GET", s+"/v2.0/segments?segment_index=0", nil).Expect(t, 400); errMsg(r) != "['segment_index'] is invalid attribute for filtering" {
+		t.Fatalf("segment_index filter: %s", r.Raw)
+	}
+}
+
+func errMsg(r *testutil.Response) string {
+	e, _ := r.Body["NeutronError"].(map[string]any)
+	s, _ := e["message"].(string)
+	return s
+}
