@@ -35,8 +35,10 @@ func (d *extDriver) Initialize(env *plugin.Env, p *ml2.Plugin) ([]string, error)
 	d.env = env
 	env.Set(driverKey{}, d)
 	policyAttr := func() *api.Attribute {
+		// enforce_policy: setting it also checks
+		// <action>_<resource>:qos_policy_id ("default" unless defined)
 		return &api.Attribute{Name: "qos_policy_id", AllowPost: true, AllowPut: true, Default: nil,
-			Validate: api.UUIDOrNone, Visible: true}
+			Validate: api.UUIDOrNone, Visible: true, EnforcePolicy: true}
 	}
 	nets := p.Networks()
 	nets.Res.AddAttrs(policyAttr())

@@ -10,13 +10,15 @@ import (
 )
 
 // ruleParam is a parameter of a rule type: its attribute and whether it
-// filters and sorts.
+// filters and sorts (aliasFilter: only in the alias resource, as Neutron's
+// qos-bw-limit-direction declares the sub-resource's direction without).
 type ruleParam struct {
-	name     string
-	required bool
-	def      any
-	validate api.Validator
-	filter   bool
+	name        string
+	required    bool
+	def         any
+	validate    api.Validator
+	filter      bool
+	aliasFilter bool
 }
 
 // ruleKind is a rule type: its table, parameters, what makes two rules of
@@ -28,6 +30,9 @@ type ruleKind struct {
 	params   []ruleParam
 	conflict string
 	alias    bool
+	// aliasTenantPost: the alias declares tenant_id allow_post (Neutron's
+	// qos-pps-minimum-rule-alias does; the alias has no create anyway)
+	aliasTenantPost bool
 	// the bandwidth figure check_bandwidth_rule_conflict compares
 	bwKey string
 }
@@ -40,7 +45,7 @@ var kinds = []*ruleKind{
 		params: []ruleParam{
 			{name: "max_kbps", required: true, validate: rangeInt, filter: true},
 			{name: "max_burst_kbps", def: int64(0), validate: rangeInt, filter: true},
-			{name: "direction", def: "egress", validate: api.Values(directions...)},
+			{name: "direction", def: "egress", validate: api.Values(directions...), aliasFilter: true},
 		}},
 	{typ: DSCPMarking, table: "qos_dscp_marking_rules", alias: true,
 		params: []ruleParam{
@@ -51,7 +56,7 @@ var kinds = []*ruleKind{
 			{name: "min_kbps", required: true, validate: rangeInt, filter: true},
 			{name: "direction", def: "egress", validate: api.Values(directions...), filter: true},
 		}},
-	{typ: MinimumPacketRate, table: "qos_minimum_packet_rate_rules", conflict: "direction", alias: true,
+	{typ: MinimumPacketRate, table: "qos_minimum_packet_rate_rules", conflict: "direction", alias: true, aliasTenantPost: true,
 		params: []ruleParam{
 			{name: "min_kpps", required: true, validate: rangeInt, filter: true},
 			{name: "direction", def: "egress", validate: api.Values(directionsOrAny...), filter: true},
@@ -79,14 +84,17 @@ func (p *Plugin) kindList() []*ruleKind { return kinds }
 func (pa ruleParam) isInt() bool { return pa.name != "direction" }
 
 // attrs is the attribute map of the rule resource (sub-resource or alias).
+// tenant_id has no default: the API fills it from the caller.
 func (k *ruleKind) attrs(alias bool) []*api.Attribute {
+	tenantPost := !alias || k.aliasTenantPost
 	out := []*api.Attribute{
 		{Name: "id", Validate: api.UUID, Visible: true, IsFilter: true, IsSortKey: true, PrimaryKey: true},
-		{Name: "tenant_id", AllowPost: !alias, RequiredByPolicy: true, Visible: true},
+		{Name: "tenant_id", AllowPost: tenantPost, Required: tenantPost, RequiredByPolicy: true, Visible: true},
 	}
 	for _, pa := range k.params {
+		filter := pa.filter || (alias && pa.aliasFilter)
 		a := &api.Attribute{Name: pa.name, AllowPost: !alias, AllowPut: true, Validate: pa.validate,
-			Visible: true, IsFilter: pa.filter, IsSortKey: pa.filter}
+			Visible: true, IsFilter: filter, IsSortKey: filter}
 		if pa.isInt() {
 			a.Convert = api.ToInt
 		}

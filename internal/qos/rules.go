@@ -120,8 +120,12 @@ func (b *ruleBackend) List(ctx context.Context, q *api.Query) ([]api.Object, err
 	return b.t.List(ctx, q)
 }
 
-// Create is create_policy_rule.
+// Create is create_policy_rule. An alias has no create (Neutron's plugin
+// has no method for it: a body its attribute map accepts is a 500 there).
 func (b *ruleBackend) Create(ctx context.Context, items []api.Object) ([]api.Object, error) {
+	if b.alias {
+		return nil, nerr.HTTPNotFound()
+	}
 	item := items[0]
 	policy := str(item["policy_id"])
 	var out api.Object

@@ -21,10 +21,16 @@ func RuleType() *api.Resource {
 	return &api.Resource{ExtensionController: true, Extension: "qos", Name: "rule_type", Collection: "rule_types",
 		Path: "qos/rule-types", NoUpdate: true, NoDelete: true,
 		Attrs: []*api.Attribute{
+			// Neutron declares no primary key: a list with a limit
+			// builds its links from "id", which rule types lack (a 500
+			// there); neutrino pages by type
 			{Name: "type", Visible: true, PrimaryKey: true},
 			{Name: "drivers", Visible: true},
-			{Name: "all_rules", IsFilter: true, Convert: boolFilter},
-			{Name: "all_supported", IsFilter: true, Convert: boolFilter},
+			// the filters are declared postable and updatable, as
+			// Neutron's; a body never reaches them (unrecognized
+			// project_id on create, no update)
+			{Name: "all_rules", AllowPost: true, AllowPut: true, Default: api.NotSpecified, IsFilter: true, Convert: boolFilter},
+			{Name: "all_supported", AllowPost: true, AllowPut: true, Default: api.NotSpecified, IsFilter: true, Convert: boolFilter},
 		}}
 }
 
