@@ -25,11 +25,7 @@ var knownDrift = map[drift]string{
 	{"availability_zones", "name", "primary_key", "false", "true"}:          "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
 	{"availability_zones", "resource", "is_sort_key", "false", "true"}:      "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
 	{"availability_zones", "state", "is_sort_key", "false", "true"}:         "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"ports", "trunk_details", "enforce_policy", "true", "false"}:           "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"ports", "trunk_details", "required_by_policy", "true", "false"}:       "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
 	{"rule_types", "type", "primary_key", "false", "true"}:                  "Neutron's rule types have no primary key, so a list with a limit (which the plugin ignores) builds its links from id, which rule types lack: a 500 on the reference; neutrino builds them from type",
-	{"trunks", "port_id", "required_by_policy", "true", "false"}:            "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"trunks", "sub_ports", "enforce_policy", "true", "false"}:              "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
 }
 
 // TestAttributeMapMatchesZed checks every resource a server configured like

@@ -20,7 +20,8 @@ const (
 
 // setupPorts adds trunk_details to ports and the ports' trunk rules.
 func (p *Plugin) setupPorts(env *plugin.Env) {
-	p.ports.Res.AddAttrs(&api.Attribute{Name: "trunk_details", Visible: true})
+	p.ports.Res.AddAttrs(&api.Attribute{Name: "trunk_details", Default: api.NotSpecified, Visible: true,
+		EnforcePolicy: true, RequiredByPolicy: true})
 	p.ports.AddHooks(store.Hooks{Load: loadTrunkDetails})
 	env.Bus.Subscribe(events.Port, events.BeforeDelete, "trunk.port_in_use", events.PriorityDefault,
 		func(_ string, _ events.Event, pl *events.Payload) error { return portInUse(pl.Ctx, pl.Tx, pl.ID) })

@@ -37,9 +37,12 @@ func Trunk() *api.Resource {
 		api.IDAttr(),
 		api.NameAttr(),
 		api.TenantAttr(),
-		{Name: "port_id", AllowPost: true, Required: true, Validate: api.UUID, Visible: true, IsFilter: true, IsSortKey: true},
+		{Name: "port_id", AllowPost: true, Required: true, Validate: api.UUID, Visible: true, IsFilter: true, IsSortKey: true,
+			RequiredByPolicy: true},
 		{Name: "status", Visible: true, IsSortKey: true},
-		{Name: "sub_ports", AllowPost: true, Default: []any{}, Validate: validateSubports, Visible: true},
+		// enforce_policy: sub-ports on create add create_trunk:sub_ports
+		// and a create_trunk:sub_ports:<key> rule per key of each
+		{Name: "sub_ports", AllowPost: true, Default: []any{}, Validate: validateSubports, Visible: true, EnforcePolicy: true},
 	}
 	attrs = append(attrs, api.StdAttrs()...)
 	return &api.Resource{ExtensionController: true, Extension: "trunk", Name: "trunk", Collection: "trunks",
