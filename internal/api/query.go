@@ -160,11 +160,15 @@ func (r *Resource) ParseQuery(ps Params, maxLimit int) (*Query, error) {
 	if err := r.parseFilters(ps, q); err != nil {
 		return nil, err
 	}
-	if err := r.parseSorts(ps, q); err != nil {
-		return nil, err
+	if !r.NoSorting {
+		if err := r.parseSorts(ps, q); err != nil {
+			return nil, err
+		}
 	}
-	if err := r.parsePagination(ps, maxLimit, q); err != nil {
-		return nil, err
+	if !r.NoPagination {
+		if err := r.parsePagination(ps, maxLimit, q); err != nil {
+			return nil, err
+		}
 	}
 	return q, nil
 }

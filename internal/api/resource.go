@@ -88,6 +88,11 @@ type Resource struct {
 	Attrs []*Attribute
 
 	AllowBulk bool
+	// NoSorting and NoPagination are Neutron's allow_sorting=False and
+	// allow_pagination=False (availability zones): a list ignores
+	// sort_key/sort_dir, and limit/marker/page_reverse, without
+	// checking them.
+	NoSorting, NoPagination bool
 	// ListIgnoresFields: the plugin answers lists with every attribute
 	// whatever "fields" asks (segments, metering); the API then strips only
 	// what it added for the policy check (the id and the attributes

@@ -11,7 +11,6 @@ package az
 
 import (
 	"context"
-	"sort"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -57,11 +56,14 @@ func init() {
 func AvailabilityZone() *api.Resource {
 	return &api.Resource{ExtensionController: true, Extension: "availability_zone", Name: "availability_zone",
 		Collection: "availability_zones", NoUpdate: true, NoDelete: true,
+		// Neutron's controller allows neither sorting nor pagination:
+		// their parameters are ignored, unchecked
+		NoSorting: true, NoPagination: true,
 		NotFound: func(string) error { return nerr.HTTPNotFound() },
 		Attrs: []*api.Attribute{
-			{Name: "name", Visible: true, IsFilter: true, IsSortKey: true, PrimaryKey: true},
-			{Name: "resource", Visible: true, IsFilter: true, IsSortKey: true},
-			{Name: "state", Visible: true, IsFilter: true, IsSortKey: true},
+			{Name: "name", Visible: true, IsFilter: true},
+			{Name: "resource", Visible: true, IsFilter: true},
+			{Name: "state", Visible: true, IsFilter: true},
 		}}
 }
 
@@ -145,7 +147,6 @@ func (b backend) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
 			out = append(out, o)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return less(out[i], out[j], q.Sorts) })
 	return out, nil
 }
 
@@ -160,16 +161,6 @@ func matches(o api.Object, fs []api.Filter) bool {
 		}
 	}
 	return true
-}
-
-func less(a, b api.Object, sorts []api.Sort) bool {
-	for _, s := range sorts {
-		x, y := api.PyStr(a[s.Key]), api.PyStr(b[s.Key])
-		if x != y {
-			return (x < y) == s.Asc
-		}
-	}
-	return false
 }
 
 // Get: Neutron has no show of a zone (a 500); neutrino answers 404.

@@ -49,3 +49,22 @@ func TestZonesFromASource(t *testing.T) {
 	}
 	testutil.Do(t, "GET", s.URL+"/v2.0/availability_zones/nova", nil).Expect(t, 404)
 }
+
+// TestZonesNeitherSortedNorPaged: Neutron's zone list allows neither
+// sorting nor pagination, so their parameters are ignored, even invalid
+// ones (checked on the reference): every zone, in the source's order,
+// and no links.
+func TestZonesNeitherSortedNorPaged(t *testing.T) {
+	s := testutil.StartServer(t, testutil.Options{})
+	az.SetSource(s.App.Env, agents{})
+	for _, q := range []string{"limit=1&sort_key=name&sort_dir=desc", "limit=abc&marker=x&sort_key=bogus&sort_dir=sideways&page_reverse=true"} {
+		r := testutil.Do(t, "GET", s.URL+"/v2.0/availability_zones?"+q, nil).Expect(t, 200)
+		l := r.List("availability_zones")
+		if len(l) != 2 || l[0]["name"] != "nova" || l[1]["name"] != "zone2" {
+			t.Fatalf("%s: %s", q, r.Raw)
+		}
+		if _, ok := r.Body["availability_zones_links"]; ok {
+			t.Fatalf("%s: links %s", q, r.Raw)
+		}
+	}
+}
