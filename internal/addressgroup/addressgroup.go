@@ -49,7 +49,7 @@ type Component struct {
 // AddressGroup is the resource as Neutron Zed declares it.
 func AddressGroup() *api.Resource {
 	return &api.Resource{ExtensionController: true, Extension: "address-group", Name: "address_group",
-		Collection: "address_groups", Path: "address-groups", AllowBulk: true, ProjectIDAttr: true, KeepFields: []string{"tenant_id"},
+		Collection: "address_groups", Path: "address-groups", AllowBulk: true, KeepFields: []string{"tenant_id"},
 		ActionMethodNotAllowed: true, UpdateTargetOmits: []string{"shared"},
 		NotFound: func(id string) error {
 			return nerr.NotFound("AddressGroupNotFound", "Address group %s could not be found.", id)
@@ -59,8 +59,11 @@ func AddressGroup() *api.Resource {
 			api.NameAttr(),
 			{Name: "description", AllowPost: true, AllowPut: true, Default: "", Validate: api.String(1024),
 				Visible: true, IsFilter: true, IsSortKey: true},
-			api.TenantAttr(),
-			{Name: "addresses", AllowPost: true, Default: []any{}, Convert: api.NoneToEmptyList,
+			// the map declares project_id (tenant_id mirrors it)
+			{Name: "project_id", AllowPost: true, Required: true, Validate: api.String(255),
+				RequiredByPolicy: true, IsFilter: true, IsSortKey: true, Visible: true},
+			// left out: no addresses (the group shows [])
+			{Name: "addresses", AllowPost: true, Default: api.NotSpecified, Convert: api.NoneToEmptyList,
 				Validate: api.ListOf(api.Subnet), Visible: true},
 			{Name: "shared"},
 		}}

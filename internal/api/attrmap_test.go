@@ -18,10 +18,7 @@ import (
 // purpose, with their reasons: exactly the table "Attribute map" of
 // docs/compat.md (TestAttributeMapMatchesZed checks both ways).
 var knownDrift = map[drift]string{
-	{"address_groups", "addresses", "default", "\"<NOT_SPECIFIED>\"", "[]"}: "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"address_groups", "project_id", "declared", "yes", "no"}:               "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"address_groups", "tenant_id", "declared", "no", "yes"}:                "issue 9's plugins landed after this test: not reconciled yet (being fixed)",
-	{"rule_types", "type", "primary_key", "false", "true"}:                  "Neutron's rule types have no primary key, so a list with a limit (which the plugin ignores) builds its links from id, which rule types lack: a 500 on the reference; neutrino builds them from type",
+	{"rule_types", "type", "primary_key", "false", "true"}: "Neutron's rule types have no primary key, so a list with a limit (which the plugin ignores) builds its links from id, which rule types lack: a 500 on the reference; neutrino builds them from type",
 }
 
 // TestAttributeMapMatchesZed checks every resource a server configured like

@@ -119,7 +119,7 @@ func (r *Resource) prepareItem(rc *reqctx.Context, body map[string]any, create b
 	if !ok {
 		return nil, nerr.HTTPBadRequest("Object '%s' contains invalid data", r.Name)
 	}
-	hasTenant := r.Attr("tenant_id") != nil
+	hasTenant := r.owner != nil
 	// Neutron populates the project on every create, also for resources
 	// without tenant_id (whose body is then refused as unrecognized)
 	if hasTenant || create {
@@ -129,7 +129,7 @@ func (r *Resource) prepareItem(rc *reqctx.Context, body map[string]any, create b
 	}
 	var extra []string
 	for k := range res {
-		if r.Attr(k) == nil && !(k == "project_id" && hasTenant) {
+		if r.Attr(k) == nil && !(k == r.mirror && hasTenant) {
 			extra = append(extra, k)
 		}
 	}
@@ -162,15 +162,11 @@ func (r *Resource) prepareItem(rc *reqctx.Context, body map[string]any, create b
 	} else {
 		for _, a := range r.Attrs {
 			if _, present := res[a.Name]; present && !a.AllowPut {
-				name := a.Name
-				if name == "tenant_id" && r.ProjectIDAttr {
-					name = "project_id"
-				}
-				return nil, nerr.HTTPBadRequest("Cannot update read-only attribute %s", name)
+				return nil, nerr.HTTPBadRequest("Cannot update read-only attribute %s", a.Name)
 			}
 		}
-		if _, present := res["project_id"]; present && hasTenant && !r.Attr("tenant_id").AllowPut {
-			return nil, nerr.HTTPBadRequest("Cannot update read-only attribute %s", "project_id")
+		if _, present := res[r.mirror]; present && hasTenant && !r.owner.AllowPut {
+			return nil, nerr.HTTPBadRequest("Cannot update read-only attribute %s", r.mirror)
 		}
 	}
 	for _, a := range r.Attrs {
@@ -183,10 +179,10 @@ func (r *Resource) prepareItem(rc *reqctx.Context, body map[string]any, create b
 		}
 		res[a.Name] = v
 	}
-	if p, ok := res["project_id"]; ok && hasTenant {
-		if msg := r.Attr("tenant_id").Validate; msg != nil {
+	if p, ok := res[r.mirror]; ok && hasTenant {
+		if msg := r.owner.Validate; msg != nil {
 			if m := msg(p); m != "" {
-				return nil, nerr.HTTPBadRequest("Invalid input for project_id. Reason: %s.", m)
+				return nil, nerr.HTTPBadRequest("Invalid input for %s. Reason: %s.", r.mirror, m)
 			}
 		}
 	}

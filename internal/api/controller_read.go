@@ -118,7 +118,8 @@ func (req *request) hiddenFor(res *Resource, obj Object) map[string]bool {
 	show := res.PolicyAction("show")
 	// every visible attribute, as _exclude_attributes_by_policy checks
 	// get_<resource>:<attr> whether or not the attribute enforces policy
-	// (e.g. get_port:resource_request, get_subnet:segment_id)
+	// (e.g. get_port:resource_request, get_subnet:segment_id); the owner
+	// by get_<resource>:tenant_id only, which hides project_id too
 	for _, a := range res.Attrs {
 		if !a.Visible {
 			continue
@@ -126,13 +127,17 @@ func (req *request) hiddenFor(res *Resource, obj Object) map[string]bool {
 		if _, ok := obj[a.Name]; !ok {
 			continue
 		}
-		if !req.c.Policy.Check(req.ctx, req.rc, show+":"+a.Name, obj, true) {
+		rule := a.Name
+		if res.owns(a) {
+			rule = "tenant_id"
+		}
+		if !req.c.Policy.Check(req.ctx, req.rc, show+":"+rule, obj, true) {
 			if hidden == nil {
 				hidden = map[string]bool{}
 			}
 			hidden[a.Name] = true
-			if a.Name == "tenant_id" {
-				hidden["project_id"] = true
+			if res.owns(a) {
+				hidden[res.mirror] = true
 			}
 		}
 	}
@@ -237,9 +242,9 @@ func (res *Resource) appendView(b []byte, obj Object, fields []string, hidden ma
 		if v, ok := obj[a.Name]; ok {
 			emit(a.Name, v)
 		}
-		if a.Name == "tenant_id" && !hidden["project_id"] {
-			if v, ok := obj["project_id"]; ok {
-				emit("project_id", v)
+		if res.owns(a) && !hidden[res.mirror] {
+			if v, ok := obj[res.mirror]; ok {
+				emit(res.mirror, v)
 			}
 		}
 	}
@@ -256,9 +261,8 @@ func viewFields(fields []string, none bool) []string {
 }
 
 func (res *Resource) visible(name string) bool {
-	if name == "project_id" {
-		a := res.Attr("tenant_id")
-		return a != nil && a.Visible
+	if name == res.mirror && res.owner != nil {
+		return res.owner.Visible
 	}
 	a := res.Attr(name)
 	return a != nil && a.Visible
@@ -342,8 +346,8 @@ func (res *Resource) allButPolicyFields(requested []string) []string {
 		if !added || asked[a.Name] {
 			out = append(out, a.Name)
 		}
-		if a.Name == "tenant_id" && (!added || asked["project_id"]) {
-			out = append(out, "project_id")
+		if res.owns(a) && (!added || asked[res.mirror]) {
+			out = append(out, res.mirror)
 		}
 	}
 	return out

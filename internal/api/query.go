@@ -324,13 +324,14 @@ func (r *Resource) parsePagination(ps Params, maxLimit int, q *Query) error {
 	return nil
 }
 
-// filterAttr resolves a filter/sort key; project_id mirrors tenant_id.
+// filterAttr resolves a filter/sort key; project_id mirrors tenant_id
+// (tenant_id mirrors a declared project_id).
 func (r *Resource) filterAttr(key string) *Attribute {
 	if a := r.Attr(key); a != nil {
 		return a
 	}
-	if key == "project_id" {
-		return r.Attr("tenant_id")
+	if key == r.mirror {
+		return r.owner
 	}
 	return nil
 }

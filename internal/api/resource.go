@@ -109,9 +109,6 @@ type Resource struct {
 	// ActionMethodNotAllowed answers a member action's URL with a verb
 	// other than PUT 405 (address groups) instead of 404.
 	ActionMethodNotAllowed bool
-	// ProjectIDAttr: the attribute map declares project_id rather than
-	// tenant_id (address groups), which names it in read-only errors.
-	ProjectIDAttr bool
 	// UpdateTargetOmits are attributes the policy check of an update does
 	// not see: Neutron reads the object for it with only the attributes that
 	// are required by policy, primary keys or without a default (an address
@@ -138,6 +135,8 @@ type Resource struct {
 
 	attrs     map[string]*Attribute
 	primary   string
+	owner     *Attribute        // tenant_id, or project_id where declared instead
+	mirror    string            // the other of the two names
 	policyFor map[string]string // verb → policy action ("get_network")
 }
 
@@ -189,6 +188,13 @@ func (r *Resource) Finish() *Resource {
 			r.primary = a.Name
 		}
 	}
+	r.owner, r.mirror = r.attrs["tenant_id"], "project_id"
+	if r.owner == nil && r.attrs["project_id"] != nil {
+		r.owner, r.mirror = r.attrs["project_id"], "tenant_id"
+	}
+	if r.owner == nil {
+		r.mirror = ""
+	}
 	name := strings.ReplaceAll(r.Name, "-", "_")
 	parent := ""
 	if r.Parent != nil {
@@ -207,6 +213,12 @@ func (r *Resource) Finish() *Resource {
 
 // Attr returns the named attribute, or nil.
 func (r *Resource) Attr(name string) *Attribute { return r.attrs[name] }
+
+// owns reports whether a is the resource's owner attribute: tenant_id or,
+// where the map declares it instead (address groups), project_id. The
+// other name mirrors it (the same value, visibility and policy), as
+// Neutron's populate_project_info adds it to the attribute map.
+func (r *Resource) owns(a *Attribute) bool { return a != nil && a == r.owner }
 
 // PrimaryKey is the name of the primary key attribute ("id").
 func (r *Resource) PrimaryKey() string { return r.primary }
