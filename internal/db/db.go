@@ -580,10 +580,25 @@ func (d *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
 	if d.engine == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	stx, err := d.SQL.BeginTx(ctx, opts)
-	if err != nil {
-		return err
+	var stx *sql.Tx
+	for n := 1; ; n++ {
+		var err error
+		stx, err = d.SQL.BeginTx(ctx, opts)
+		if err == nil {
+			break
+		}
+		if !IsConnectionError(err) || ctx.Err() != nil {
+			return err
+		}
+		if e := d.retryConn(ctx, n, err); e != nil {
+			return e
+		}
 	}
 	defer stx.Rollback()
-	return fn(&Tx{tx: stx, db: d, read: true})
+	err := fn(&Tx{tx: stx, db: d, read: true})
+	if IsConnectionError(err) && !IsUnavailable(err) {
+		// fn may have handed rows on already: no retry, a 503.
+		return unavailable(err)
+	}
+	return err
 }
