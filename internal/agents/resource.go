@@ -34,17 +34,18 @@ func notFound(id string) error {
 // agent-resources-synced attributes).
 func Resource() *api.Resource {
 	ro := func(name string, filter bool) *api.Attribute {
-		return &api.Attribute{Name: name, Visible: true, IsFilter: filter, IsSortKey: true}
+		return &api.Attribute{Name: name, Visible: true, IsFilter: filter}
 	}
-	admin := &api.Attribute{Name: "admin_state_up", AllowPut: true, Convert: api.ToBool, Visible: true, IsFilter: true, IsSortKey: true}
-	alive := &api.Attribute{Name: "alive", ConvertFilter: api.ToBool, Visible: true, IsFilter: true, IsSortKey: true}
-	descr := &api.Attribute{Name: "description", AllowPut: true, Validate: api.StringOrNone(255), Visible: true, IsFilter: true, IsSortKey: true}
+	admin := &api.Attribute{Name: "admin_state_up", AllowPut: true, Convert: api.ToBool, Visible: true, IsFilter: true}
+	alive := &api.Attribute{Name: "alive", ConvertFilter: api.ToBool, Visible: true, IsFilter: true}
+	descr := &api.Attribute{Name: "description", AllowPut: true, Validate: api.StringOrNone(255), Visible: true, IsFilter: true}
 	id := api.IDAttr()
+	id.IsSortKey, id.PrimaryKey = false, false // as Neutron's map (no sort keys at all)
 	return &api.Resource{ExtensionController: true, Extension: "agent", Name: "agent", Collection: "agents",
 		NoCreate: true, NotFound: notFound,
 		Attrs: []*api.Attribute{id, ro("agent_type", true), ro("binary", true), ro("topic", true), ro("host", true),
 			admin, ro("created_at", false), ro("started_at", false), ro("heartbeat_timestamp", false), alive,
-			ro("configurations", false), descr, ro("availability_zone", false), ro("resources_synced", false)}}
+			ro("configurations", false), descr, ro("availability_zone", true), ro("resources_synced", false)}}
 }
 
 // table is the agents table behind the resource.
