@@ -144,6 +144,9 @@ func (a *App) build() error {
 	if err := env.LoadServicePlugins(servicePlugins(c, a.Log)...); err != nil {
 		return err
 	}
+	if err := loadDefaultServicePlugins(env); err != nil {
+		return err
+	}
 	retryLog := a.Log.With("logger", "oslo_db.api")
 	a.DB.OnRetry = func(ctx context.Context, attempt int, err error) {
 		retryLog.DebugContext(ctx, "database transaction conflicted; retrying", "attempt", attempt, "error", err)
