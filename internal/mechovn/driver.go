@@ -72,9 +72,11 @@ func (d *Driver) finish() error {
 	d.subscribeSecurityGroups()
 	d.nb.Start()
 	d.sb.Start()
-	d.wg.Add(2)
-	go d.maintain()
-	go d.status.run()
+	if d.s.background {
+		d.wg.Add(2)
+		go d.maintain()
+		go d.status.run()
+	}
 	return nil
 }
 
@@ -88,6 +90,10 @@ func (d *Driver) Close() {
 		d.lease.release(context.Background())
 	})
 }
+
+// Leader reports whether this process holds the maintenance lease (runs the maintenance task and
+// writes port statuses).
+func (d *Driver) Leader() bool { return d.status.leader.Load() }
 
 // admin is ctx with an admin caller, for the driver's own reads.
 func admin(ctx context.Context) context.Context {
