@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/app"
 	"github.com/neutrino-os/neutrino/internal/config"
+	"github.com/neutrino-os/neutrino/internal/rpc"
 	"github.com/neutrino-os/neutrino/internal/server"
 )
 
@@ -110,12 +112,53 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	log.Info("serving", "address", ln.Addr().String(), "database", a.DB.Redacted, "engine", a.DB.Dialect().String(),
 		"extensions", len(a.API.Extensions), "startup", time.Since(start).Round(time.Millisecond).String())
 	logs.Flush()
+	return serveAll(ctx, a, ln, log)
+}
+
+// serveAll serves the API and, with a transport_url, the RPC workers until ctx
+// ends; then it drains both.
+func serveAll(ctx context.Context, a *app.App, ln net.Listener, log *slog.Logger) int {
+	svc, err := startRPC(ctx, a, log)
+	if err != nil {
+		log.Error("start-up failed", "error", err)
+		return 1
+	}
 	if err := a.Run(ctx, ln); err != nil {
 		log.Error("server failed", "error", err)
 		return 1
 	}
+	stopRPC(svc, a, log)
 	log.Info("stopped")
 	return 0
+}
+
+// startRPC is serve_rpc: with a transport_url, the RPC workers start once
+// the API listens; they keep trying while the broker is away.
+func startRPC(ctx context.Context, a *app.App, log *slog.Logger) (*rpc.Service, error) {
+	svc, err := rpc.New(a.Env, log)
+	if err != nil || svc == nil {
+		return nil, err
+	}
+	go func() {
+		if err := svc.Start(ctx); err != nil && ctx.Err() == nil {
+			log.Error("RPC workers not started", "error", err)
+		}
+	}()
+	return svc, nil
+}
+
+// stopRPC stops the RPC workers after the API drained: the requests they
+// hold are answered and the queued notifications sent, within
+// shutdown_timeout.
+func stopRPC(svc *rpc.Service, a *app.App, log *slog.Logger) {
+	if svc == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(a.Config.Int("DEFAULT", "shutdown_timeout"))*time.Second)
+	defer cancel()
+	if err := svc.Stop(ctx); err != nil {
+		log.Warn("RPC workers stopped with an error", "error", err)
+	}
 }
 
 // shouldMigrate: --auto-migrate, else [database] auto_migrate, which is

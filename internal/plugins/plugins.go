@@ -4,8 +4,11 @@ package plugins
 
 import (
 	_ "github.com/neutrino-os/neutrino/internal/addressgroup" // ml2 component: address groups
+	_ "github.com/neutrino-os/neutrino/internal/agents"       // ml2 component: agents
 	_ "github.com/neutrino-os/neutrino/internal/az"           // ml2 component: availability zones
+	_ "github.com/neutrino-os/neutrino/internal/flavors"      // service plugin "flavors" (default), service type manager
 	_ "github.com/neutrino-os/neutrino/internal/l3"           // service plugin "router"
+	_ "github.com/neutrino-os/neutrino/internal/mechovn"      // ML2 mechanism driver "ovn"
 	_ "github.com/neutrino-os/neutrino/internal/metering"     // service plugin "metering"
 	_ "github.com/neutrino-os/neutrino/internal/ml2"          // core plugin "ml2"
 	_ "github.com/neutrino-os/neutrino/internal/qos"          // service plugin "qos", ML2 extension driver "qos"

@@ -4,6 +4,16 @@
 // this file lists, per topic, the endpoint methods with their versions and
 // the notifications the Zed agents expect, as the checklist for the
 // endpoints built on the plugin seams.
+//
+// Service (New, Start, Stop) is a server process's serve_rpc: with
+// [DEFAULT] transport_url set, `neutrino serve` makes one after the API
+// listens. Each part of the RPC side is a setup function in this package
+// (appended to parts from its file's init) that adds endpoints to the
+// topics with Service.Add and subscribes to the plugins' AFTER events to
+// notify the agents with Service.Cast, which queues the cast and sends it
+// from one goroutine in order (a request never waits for the broker).
+// Versions keeps the object versions the agents consume, for the
+// resource pushes.
 package rpc
 
 // Topics the server consumes (neutron_lib.agent.topics).

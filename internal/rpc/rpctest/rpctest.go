@@ -1,0 +1,124 @@
+// Package rpctest helps tests of the RPC side: a RabbitMQ vhost of the
+// test's own, a neutrino server with RPC workers on it, and an agent-side
+// transport to call them as the Neutron agents do.
+package rpctest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/neutrino-os/neutrino/internal/rpc"
+	"github.com/neutrino-os/neutrino/internal/rpc/oslo"
+	"github.com/neutrino-os/neutrino/internal/testutil"
+)
+
+// BrokerAddr is the RabbitMQ tests use (guest/guest).
+const BrokerAddr = "127.0.0.1:5672"
+
+var nonName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// Vhost makes a vhost of the test's own on the local RabbitMQ (deleted at
+// the end) and returns its transport_url; it skips when RabbitMQ is
+// unreachable, unless CI is set.
+func Vhost(t testing.TB) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", BrokerAddr, 2*time.Second)
+	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("RabbitMQ not reachable on %s: %v", BrokerAddr, err)
+		}
+		t.Fatalf("RabbitMQ not reachable on %s: %v", BrokerAddr, err)
+	}
+	_ = c.Close()
+	name := "neutrino-test-" + nonName.ReplaceAllString(t.Name(), "-") + "-" + uuid.NewString()[:8]
+	ctl(t, "add_vhost", name)
+	t.Cleanup(func() { ctl(t, "delete_vhost", name) })
+	ctl(t, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+	return "rabbit://guest:guest@" + BrokerAddr + "/" + url.PathEscape(name)
+}
+
+func ctl(t testing.TB, args ...string) {
+	out, err := exec.Command("rabbitmqctl", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("rabbitmqctl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Logger is a test's logger: stderr with NEUTRINO_TEST_LOG, else nothing.
+func Logger() *slog.Logger {
+	if os.Getenv("NEUTRINO_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// Server is a neutrino with its RPC workers.
+type Server struct {
+	*testutil.Server
+	RPC          *rpc.Service
+	TransportURL string
+}
+
+// Start runs a neutrino (options as testutil's; transport_url and host
+// "neutrino" are set) with its RPC workers started.
+func Start(t testing.TB, transportURL string, o testutil.Options) *Server {
+	t.Helper()
+	set := map[string]string{"DEFAULT.transport_url": transportURL, "DEFAULT.host": "neutrino"}
+	for k, v := range o.Set {
+		set[k] = v
+	}
+	o.Set = set
+	srv := testutil.StartServer(t, o)
+	svc, err := rpc.New(srv.App.Env, Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop(context.Background()) })
+	return &Server{Server: srv, RPC: svc, TransportURL: transportURL}
+}
+
+// Agent is the agents' side of the bus.
+type Agent struct {
+	T *oslo.Transport
+}
+
+// NewAgent opens an agent-side transport.
+func NewAgent(t testing.TB, transportURL string) *Agent {
+	t.Helper()
+	o := oslo.DefaultOptions()
+	o.RPCResponseTimeout = 20 * time.Second
+	tr, err := oslo.Open(transportURL, o, Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	return &Agent{T: tr}
+}
+
+// Call calls a server topic as an agent does (admin context, no namespace).
+func (a *Agent) Call(t testing.TB, topic, version, method string, args map[string]any) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := a.T.Call(ctx, oslo.AdminContext(), oslo.Target{Topic: topic, Version: version}, method, args)
+	if err != nil {
+		t.Fatalf("%s %s: %v", topic, method, err)
+	}
+	return res
+}
