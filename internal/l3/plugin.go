@@ -57,9 +57,11 @@ type Plugin struct {
 	flavorCheck FlavorCheck
 }
 
-// FlavorCheck validates a router's flavor_id (the flavors plugin installs
-// one with SetFlavorCheck); distributed and ha are the router's flags.
-// Without one, any flavor id is FlavorNotFound.
+// FlavorCheck validates a router's flavor_id (installed with
+// SetFlavorCheck); distributed and ha are the router's flags. Without one,
+// flavor_id is left to the flavors plugin's router BEFORE_CREATE
+// subscriber when that plugin is loaded, else any flavor id is
+// FlavorNotFound.
 type FlavorCheck func(ctx context.Context, tx *db.Tx, flavorID any, distributed, ha bool) error
 
 // SetFlavorCheck installs the flavor_id check (l3-flavors).

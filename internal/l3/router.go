@@ -163,6 +163,9 @@ func (p *Plugin) checkFlavor(ctx context.Context, tx *db.Tx, flavor any, distrib
 	if p.flavorCheck != nil {
 		return p.flavorCheck(ctx, tx, flavor, distributed, ha)
 	}
+	if p.env.Loaded("flavors") {
+		return nil // its router BEFORE_CREATE subscriber checks flavor_id
+	}
 	return nerr.NotFound("FlavorNotFound", "Flavor %s could not be found.", api.PyStr(flavor))
 }
 
