@@ -94,11 +94,11 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	p.setupFloatingIPs(env)
 	p.setupPortRules(env)
 	// not yet listed (their scenarios do not pass yet): extraroute-atomic,
-	// router-admin-state-down-before-update, floatingip-pools
+	// router-admin-state-down-before-update
 	env.AddExtensions("router", "ext-gw-mode", "extraroute",
 		"l3-port-ip-change-not-allowed",
 		"router_availability_zone", "l3-ha", "l3_agent_scheduler", "l3-flavors",
-		"fip-port-details")
+		"fip-port-details", "floatingip-pools")
 	if c.Bool("DEFAULT", "enable_dvr") {
 		env.AddExtensions("dvr")
 	}
