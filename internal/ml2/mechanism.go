@@ -125,9 +125,6 @@ func (p *Plugin) setupMechanismDrivers() error {
 		}
 		p.mech.drivers = append(p.mech.drivers, mechDriver{m.Name(), d})
 	}
-	if len(p.mech.drivers) > 0 {
-		p.env.OnFinish(p.mech.install)
-	}
 	return nil
 }
 
