@@ -196,8 +196,11 @@ func (r *Resource) parseFilters(ps Params, q *Query) error {
 		}
 		a := r.filterAttr(key)
 		if a == nil || !a.IsFilter {
-			invalid = append(invalid, key)
-			continue
+			if !r.AnyFilter {
+				invalid = append(invalid, key)
+				continue
+			}
+			a = &Attribute{Name: key}
 		}
 		f, err := a.filter(key, values)
 		if err != nil {

@@ -93,6 +93,10 @@ type Resource struct {
 	// sort_key/sort_dir, and limit/marker/page_reverse, without
 	// checking them.
 	NoSorting, NoPagination bool
+	// AnyFilter: the plugin has no filter validation (Neutron's service
+	// type manager): a query key that is no filter attribute is passed
+	// to the backend as a filter of strings instead of a 400.
+	AnyFilter bool
 	// ListIgnoresFields: the plugin answers lists with every attribute
 	// whatever "fields" asks (segments, metering); the API then strips only
 	// what it added for the policy check (the id and the attributes
@@ -145,6 +149,11 @@ type Parent struct {
 	Path       string // e.g. "qos/policies"
 	MemberName string // e.g. "policy" → URL param policy_id
 	Resource   *Resource
+	// Unchecked: the API does not look the parent up; the backend gets
+	// its id (ParentID, the <member>_id filter or attribute) and decides
+	// (a flavor's service profile bindings: an unknown binding of a
+	// deleted flavor is the binding's 404, as in Neutron).
+	Unchecked bool
 }
 
 // MemberAction is a PUT member action. body is the decoded request body.

@@ -24,6 +24,14 @@ func ToBool(v any) (any, error) {
 	return nil, nerr.InvalidInput(fmt.Sprintf("'%s' cannot be converted to boolean", pyfmt.Str(v)))
 }
 
+// ToBoolIfNotNone is convert_to_boolean_if_not_none: null stays null.
+func ToBoolIfNotNone(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return ToBool(v)
+}
+
 // ParseBool mirrors oslo_utils.strutils.bool_from_string(strict=True).
 func ParseBool(v any) (bool, bool) {
 	if b, ok := v.(bool); ok {

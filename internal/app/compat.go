@@ -28,6 +28,23 @@ var builtinServicePlugins = map[string]bool{
 	"neutron.services.network_ip_availability.plugin.NetworkIPAvailabilityPlugin": true,
 }
 
+// defaultServicePlugins are the plugins of Neutron's
+// DEFAULT_SERVICE_PLUGINS that are plugins of their own in neutrino:
+// loaded after service_plugins, whatever it says.
+var defaultServicePlugins = []string{"flavors", "auto_allocate"}
+
+// loadDefaultServicePlugins loads the default plugins neutrino has.
+func loadDefaultServicePlugins(env *plugin.Env) error {
+	for _, n := range defaultServicePlugins {
+		if plugin.Known(n) {
+			if err := env.Load(n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // servicePlugins is service_plugins without the names that are built in.
 func servicePlugins(c *config.Config, log *slog.Logger) []string {
 	var out []string

@@ -104,12 +104,6 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	if err := p.initExtensionDrivers(); err != nil {
 		return err
 	}
-	if len(p.mech.drivers) > 0 {
-		// after the components' own finishers (security groups attach a
-		// port's groups there): drivers see the resource as the request
-		// leaves it
-		env.OnFinish(p.mech.install)
-	}
 	env.AddExtensions(
 		"project-id", "pagination", "sorting", "filter-validation", "empty-string-filtering",
 		"standard-attr-description", "standard-attr-timestamp", "standard-attr-revisions",

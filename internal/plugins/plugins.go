@@ -6,6 +6,8 @@ import (
 	_ "github.com/neutrino-os/neutrino/internal/addressgroup" // ml2 component: address groups
 	_ "github.com/neutrino-os/neutrino/internal/agents"       // ml2 component: agents
 	_ "github.com/neutrino-os/neutrino/internal/az"           // ml2 component: availability zones
+	_ "github.com/neutrino-os/neutrino/internal/flavors"      // service plugin "flavors" (default), service type manager
+	_ "github.com/neutrino-os/neutrino/internal/mechovn"      // ML2 mechanism driver "ovn"
 	_ "github.com/neutrino-os/neutrino/internal/metering"     // service plugin "metering"
 	_ "github.com/neutrino-os/neutrino/internal/ml2"          // core plugin "ml2"
 	_ "github.com/neutrino-os/neutrino/internal/openvswitch"  // ml2 mechanism driver openvswitch
