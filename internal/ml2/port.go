@@ -158,6 +158,9 @@ func (p *Plugin) setupPorts(env *plugin.Env) error {
 		},
 	}
 	t.AddHooks(store.Hooks{
+		// the network first (lock order: store/lock.go), shared: port
+		// writes on one network go on side by side
+		Lock:         store.ParentLock("networks", "network_id", store.Shared),
 		BeforeCreate: p.beforeCreatePort,
 		AfterCreate:  p.afterCreatePort,
 		BeforeUpdate: p.beforeUpdatePort,

@@ -127,6 +127,10 @@ func (p *Plugin) setupSubnets(env *plugin.Env) {
 		},
 	}
 	t.AddHooks(store.Hooks{
+		// the network first (lock order: store/lock.go), exclusive: a
+		// subnet write bumps the network's revision and must see every
+		// port written on the network before it
+		Lock:         store.ParentLock("networks", "network_id", store.Exclusive),
 		BeforeCreate: p.beforeCreateSubnet,
 		AfterCreate:  p.afterCreateSubnet,
 		BeforeUpdate: p.beforeUpdateSubnet,

@@ -86,6 +86,9 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 		NoScope: true,
 	}
 	t.AddHooks(store.Hooks{
+		// the network first (lock order: store/lock.go), exclusive: a
+		// segment write revises its network
+		Lock:         store.ParentLock("networks", "network_id", store.Exclusive),
 		BeforeCreate: p.beforeCreate,
 		AfterCreate:  p.afterCreate,
 		BeforeDelete: p.beforeDelete,

@@ -72,6 +72,11 @@ func JSONListOf(d db.Dialect, table, valueCol, keyCol string) string {
 // Other plugins and drivers subscribe to the table's events instead
 // (internal/events).
 type Hooks struct {
+	// Lock takes the locks of the row's parents (store.ParentLock), in
+	// the schema's lock order (lock.go): it runs first in every create,
+	// update and delete of the table, before the row's own lock (op.Old
+	// is not read yet; op.Creating tells a create).
+	Lock func(op *Op) error
 	// BeforeCreate may validate and complete op.New (id and timestamps
 	// are set).
 	BeforeCreate func(op *Op) error

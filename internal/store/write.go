@@ -36,8 +36,13 @@ type Op struct {
 	// until someone needs it: see Op.Result).
 	Stored api.Object
 
-	vals map[any]any
+	vals     map[any]any
+	creating bool
 }
+
+// Creating reports whether op creates its row (Lock hooks run before
+// op.Old is read, so op.Old cannot tell).
+func (o *Op) Creating() bool { return o.creating }
 
 // Set keeps a value for the rest of the operation under key (use an
 // unexported key type of the package, as for context values).
@@ -193,7 +198,10 @@ func (t *Table) create(ctx context.Context, tx *db.Tx, item api.Object) (*Op, er
 		obj["created_at"], obj["updated_at"] = now, now
 		obj["revision_number"] = t.InitialRevision
 	}
-	op := &Op{Ctx: ctx, Tx: tx, Table: t, ID: obj["id"].(string), New: obj, Request: item}
+	op := &Op{Ctx: ctx, Tx: tx, Table: t, ID: obj["id"].(string), New: obj, Request: item, creating: true}
+	if err := t.lockParents(op); err != nil {
+		return nil, err
+	}
 	if err := t.publish(op, events.BeforeCreate); err != nil {
 		return nil, err
 	}
@@ -262,6 +270,10 @@ func (t *Table) UpdateTx(ctx context.Context, tx *db.Tx, id string, changes api.
 }
 
 func (t *Table) update(ctx context.Context, tx *db.Tx, id string, changes api.Object, ifMatch *int64) (*Op, error) {
+	op := &Op{Ctx: ctx, Tx: tx, Table: t, ID: id, New: copyObject(changes), Request: changes}
+	if err := t.lockParents(op); err != nil {
+		return nil, err
+	}
 	old, err := t.get(ctx, tx, id, true)
 	if err != nil {
 		return nil, err
@@ -274,7 +286,7 @@ func (t *Table) update(ctx context.Context, tx *db.Tx, id string, changes api.Ob
 			return nil, err
 		}
 	}
-	op := &Op{Ctx: ctx, Tx: tx, Table: t, ID: id, Old: old, New: copyObject(changes), Request: changes}
+	op.Old = old
 	if err := t.publish(op, events.BeforeUpdate); err != nil {
 		return nil, err
 	}
@@ -363,6 +375,10 @@ func (t *Table) Delete(ctx context.Context, id string, ifMatch *int64) error {
 
 // DeleteTx removes row id inside tx (hooks and events included).
 func (t *Table) DeleteTx(ctx context.Context, tx *db.Tx, id string, ifMatch *int64) error {
+	op := &Op{Ctx: ctx, Tx: tx, Table: t, ID: id}
+	if err := t.lockParents(op); err != nil {
+		return err
+	}
 	old, err := t.get(ctx, tx, id, true)
 	if err != nil {
 		return err
@@ -370,7 +386,7 @@ func (t *Table) DeleteTx(ctx context.Context, tx *db.Tx, id string, ifMatch *int
 	if err := checkRevision(old, ifMatch); err != nil {
 		return err
 	}
-	op := &Op{Ctx: ctx, Tx: tx, Table: t, ID: id, Old: old}
+	op.Old = old
 	if err := t.publish(op, events.BeforeDelete); err != nil {
 		return err
 	}

@@ -78,10 +78,11 @@ func (c *Component) onboard(ctx context.Context, _ *api.Resource, id string, bod
 }
 
 // checkOnboardNetwork: the network exists for the caller, and a caller
-// who is no admin owns it.
+// who is no admin owns it. The network is locked first, before the pool
+// (lock order: store/lock.go), as a subnet write does.
 func (c *Component) checkOnboardNetwork(ctx context.Context, tx *db.Tx, netID string) error {
 	nets := c.env.Table("networks")
-	net, err := nets.GetTx(ctx, tx, netID, false)
+	net, err := nets.GetTx(ctx, tx, netID, true)
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,8 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 		},
 	}
 	t.AddHooks(store.Hooks{
+		// the parent port first (lock order: store/lock.go)
+		Lock:         store.ParentLock("ports", "port_id", store.Shared),
 		BeforeCreate: p.beforeCreate,
 		AfterCreate:  p.afterCreate,
 		BeforeDelete: p.beforeDelete,
