@@ -274,7 +274,7 @@ func (req *request) memberAction(res *Resource, id, name string, act MemberActio
 		}
 	}
 	m, _ := body.(map[string]any)
-	if body != nil && m == nil {
+	if body != nil && m == nil && !res.ActionsTakeAnyBody {
 		return nerr.HTTPBadRequest("Body contains invalid data")
 	}
 	out, err := act(req.ctx, res, id, m)

@@ -110,6 +110,9 @@ type Resource struct {
 	// MemberActions are PUT /<path>/{id}/<action> handlers
 	// (e.g. add_router_interface, add_prefixes).
 	MemberActions map[string]MemberAction
+	// ActionsTakeAnyBody passes a member action a body that is no JSON
+	// object as an empty one (router interfaces answer their own 400).
+	ActionsTakeAnyBody bool
 	// ActionMethodNotAllowed answers a member action's URL with a verb
 	// other than PUT 405 (address groups) instead of 404.
 	ActionMethodNotAllowed bool
