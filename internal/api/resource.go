@@ -118,6 +118,10 @@ type Resource struct {
 	// MemberActions are PUT /<path>/{id}/<action> handlers
 	// (e.g. add_router_interface, add_prefixes).
 	MemberActions map[string]MemberAction
+	// ActionPostCreates are member actions whose URL Neutron's pecan
+	// front end answers a POST to as a create of the collection (the
+	// extra-route actions: the body is a router's, "routes" is refused).
+	ActionPostCreates map[string]bool
 	// ActionsTakeAnyBody passes a member action a body that is no JSON
 	// object as an empty one (router interfaces answer their own 400).
 	ActionsTakeAnyBody bool

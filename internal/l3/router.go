@@ -89,6 +89,7 @@ func (p *Plugin) setupRouters(env *plugin.Env) {
 		"add_extraroutes":         p.addExtraRoutes,
 		"remove_extraroutes":      p.removeExtraRoutes,
 	}
+	res.ActionPostCreates = map[string]bool{"add_extraroutes": true, "remove_extraroutes": true}
 	res.MemberGets = map[string]api.MemberAction{"l3-agents": p.l3Agents}
 	p.routers = t
 	res.Backend = routerBackend{t, p}
@@ -96,23 +97,18 @@ func (p *Plugin) setupRouters(env *plugin.Env) {
 	env.AddResource(res, t)
 }
 
-// routerRevisions: an update is one revision when a plain attribute
-// changes (the gateway and routes add theirs in the hooks).
-func routerRevisions(old, ch api.Object) int {
-	for k, v := range ch {
+// routerRevisions: an update is one revision when it assigns a plain
+// attribute, even to its value (the gateway and routes add theirs in the
+// hooks).
+func routerRevisions(_, ch api.Object) int {
+	for k := range ch {
 		switch k {
 		case "external_gateway_info", "routes":
 			continue
 		}
-		if !equalValue(old[k], v) {
-			return 1
-		}
+		return 1
 	}
 	return 0
-}
-
-func equalValue(a, b any) bool {
-	return string(api.AppendJSON(nil, a)) == string(api.AppendJSON(nil, b))
 }
 
 // ---- create ----
