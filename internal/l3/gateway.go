@@ -152,7 +152,7 @@ func (p *Plugin) addGateway(ctx context.Context, tx *db.Tx, id string, gw *gatew
 	}
 	p.publishAfter(ctx, tx, events.RouterGateway, events.AfterCreate, id, map[string]any{
 		"network_id": gw.network, "port_id": pid, "gateway_ips": portIPs(port), "enable_snat": gw.snat})
-	return nil
+	return p.ensureSNATPorts(ctx, tx, id)
 }
 
 // removeGateway deletes the gateway port of router r (refused while
@@ -181,6 +181,9 @@ func (p *Plugin) removeGateway(ctx context.Context, tx *db.Tx, r api.Object, new
 	}
 	ips, err := db.Strings(ctx, tx, "SELECT ip_address FROM ipallocations WHERE port_id = ? ORDER BY ip_address", pid)
 	if err != nil {
+		return err
+	}
+	if err := p.deleteSNATPorts(ctx, tx, id, "", false); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, "UPDATE routers SET gw_port_id = NULL WHERE id = ?", id); err != nil {

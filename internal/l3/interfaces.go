@@ -82,6 +82,11 @@ func (p *Plugin) addInterface(ctx context.Context, _ *api.Resource, id string, b
 		} else if err := p.routers.BumpRevision(ctx, tx, id); err != nil {
 			return err
 		}
+		if port["device_owner"] == ml2.OwnerDVRInterface {
+			if err := p.distributedInterface(ctx, tx, id, port); err != nil {
+				return err
+			}
+		}
 		out = interfaceAnswer(id, port, subs, len(subs)-1)
 		p.publishAfter(ctx, tx, events.RouterInterface, events.AfterCreate, id, interfaceMeta(port, subs, info))
 		return nil
@@ -95,6 +100,16 @@ const mergedKey = "\x00merged"
 
 // interfaceAnswer is _make_router_interface_info; subnet_id is the
 // subnet at index which of subs.
+// distributedInterface gives a distributed router's new interface port
+// its vif_type and the router its SNAT port on the subnet.
+func (p *Plugin) distributedInterface(ctx context.Context, tx *db.Tx, router string, port map[string]any) error {
+	if err := markDistributed(ctx, tx, port["id"].(string)); err != nil {
+		return err
+	}
+	port["binding:vif_type"] = "distributed"
+	return p.ensureSNATPorts(ctx, tx, router)
+}
+
 func interfaceAnswer(router string, port map[string]any, subs []*subnet, which int) map[string]any {
 	ids := make([]any, len(subs))
 	for i, s := range subs {

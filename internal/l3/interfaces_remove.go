@@ -36,6 +36,11 @@ func (p *Plugin) removeInterface(ctx context.Context, _ *api.Resource, id string
 		} else if err := p.routers.BumpRevision(ctx, tx, id); err != nil {
 			return err
 		}
+		for _, s := range subs {
+			if err := p.deleteSNATPorts(ctx, tx, id, s.ID, false); err != nil {
+				return err
+			}
+		}
 		out = interfaceAnswer(id, port, subs, 0)
 		p.publishAfter(ctx, tx, events.RouterInterface, events.AfterDelete, id, interfaceMeta(port, subs, info))
 		return nil

@@ -93,9 +93,8 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	p.setupRouters(env)
 	p.setupFloatingIPs(env)
 	p.setupPortRules(env)
-	// not yet listed (their scenarios do not pass yet): extraroute-atomic,
-	// router-admin-state-down-before-update
-	env.AddExtensions("router", "ext-gw-mode", "extraroute",
+	env.AddExtensions("router", "ext-gw-mode", "extraroute", "extraroute-atomic",
+		"router-admin-state-down-before-update",
 		"l3-port-ip-change-not-allowed",
 		"router_availability_zone", "l3-ha", "l3_agent_scheduler", "l3-flavors",
 		"fip-port-details", "floatingip-pools")

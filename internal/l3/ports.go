@@ -10,6 +10,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/rbac"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -120,6 +121,7 @@ func (p *Plugin) setupPortRules(env *plugin.Env) {
 	env.Bus.Subscribe(events.Network, events.BeforeDelete, "l3.external_fips", events.PriorityOwner, p.networkBeforeDelete)
 	p.ml2.OnExternalRemoved(p.externalInUse)
 	p.subnets.AddHooks(store.Hooks{AfterCreate: p.gatewaysTakeSubnet})
+	rbac.AddCallback(env, "network", rbac.Callback{Name: rbac.CallbackExtNotInUse, Func: p.extNotInUseByTenant})
 }
 
 // gatewaysTakeSubnet gives every gateway port on a new subnet's network
@@ -232,6 +234,42 @@ func (p *Plugin) externalInUse(ctx context.Context, tx *db.Tx, id string) error 
 	}
 	if gw != "" {
 		return nerr.Conflict("ExternalNetworkInUse", "External network %s cannot be updated to be made non-external, since it has existing gateway ports.", id)
+	}
+	return nil
+}
+
+// extNotInUseByTenant is the router half of
+// _validate_ext_not_in_use_by_tenant: an access_as_external entry cannot
+// go (or change target) while a router of its target project (of any
+// project without an entry of its own, for the wildcard) has its gateway
+// on the network thanks to it.
+func (p *Plugin) extNotInUseByTenant(ctx context.Context, tx *db.Tx, c *rbac.Change) error {
+	pol := c.Policy
+	if c.Op == rbac.Create || pol.Action != rbac.AccessExternal || (c.Op == rbac.Update && c.NewTarget == pol.Target) {
+		return nil
+	}
+	query := `SELECT COUNT(*) FROM routers r JOIN ports p ON p.id = r.gw_port_id JOIN networks n ON n.id = p.network_id
+		WHERE p.network_id = ? AND p.device_owner = ? AND r.project_id <> n.project_id`
+	args := []any{pol.ObjectID, ml2.OwnerRouterGateway}
+	if pol.Target != rbac.Wildcard {
+		wild, err := first(ctx, tx, "SELECT id FROM rbac_policies WHERE object_type = 'network' AND object_id = ? AND action = ? AND target_project = ?",
+			pol.ObjectID, rbac.AccessExternal, rbac.Wildcard)
+		if err != nil || wild != "" {
+			return err
+		}
+		query += " AND r.project_id = ?"
+		args = append(args, pol.Target)
+	} else {
+		query += ` AND r.project_id NOT IN (SELECT target_project FROM rbac_policies WHERE object_type = 'network'
+			AND object_id = ? AND action = ? AND target_project <> ?)`
+		args = append(args, pol.ObjectID, rbac.AccessExternal, rbac.Wildcard)
+	}
+	var n int
+	if err := tx.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return rbac.PolicyInUse(pol.ObjectID, "There are routers attached to this network that depend on this policy for access.")
 	}
 	return nil
 }

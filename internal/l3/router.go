@@ -82,6 +82,7 @@ func (p *Plugin) setupRouters(env *plugin.Env) {
 		AfterUpdate:  p.afterUpdateRouter,
 		BeforeDelete: p.beforeDeleteRouter,
 		Load:         p.loadRouters,
+		Result:       hiddenResult,
 	})
 	res.MemberActions = map[string]api.MemberAction{
 		"add_router_interface":    p.addInterface,
@@ -89,6 +90,7 @@ func (p *Plugin) setupRouters(env *plugin.Env) {
 		"add_extraroutes":         p.addExtraRoutes,
 		"remove_extraroutes":      p.removeExtraRoutes,
 	}
+	res.ActionPostCreates = map[string]bool{"add_extraroutes": true, "remove_extraroutes": true}
 	res.MemberGets = map[string]api.MemberAction{"l3-agents": p.l3Agents}
 	p.routers = t
 	res.Backend = routerBackend{t, p}
@@ -96,23 +98,18 @@ func (p *Plugin) setupRouters(env *plugin.Env) {
 	env.AddResource(res, t)
 }
 
-// routerRevisions: an update is one revision when a plain attribute
-// changes (the gateway and routes add theirs in the hooks).
-func routerRevisions(old, ch api.Object) int {
-	for k, v := range ch {
+// routerRevisions: an update is one revision when it assigns a plain
+// attribute, even to its value (the gateway and routes add theirs in the
+// hooks).
+func routerRevisions(_, ch api.Object) int {
+	for k := range ch {
 		switch k {
 		case "external_gateway_info", "routes":
 			continue
 		}
-		if !equalValue(old[k], v) {
-			return 1
-		}
+		return 1
 	}
 	return 0
-}
-
-func equalValue(a, b any) bool {
-	return string(api.AppendJSON(nil, a)) == string(api.AppendJSON(nil, b))
 }
 
 // ---- create ----
@@ -170,6 +167,11 @@ func (p *Plugin) checkFlavor(ctx context.Context, tx *db.Tx, flavor any, distrib
 }
 
 func (p *Plugin) afterCreateRouter(op *store.Op) error {
+	if op.New["ha"] == true {
+		if err := p.ensureHANetwork(op.Ctx, op.Tx, str(op.New["project_id"])); err != nil {
+			return err
+		}
+	}
 	gw, _ := op.Value(gwKey{}).(*gateway)
 	if gw == nil {
 		return nil
@@ -223,8 +225,13 @@ func (p *Plugin) beforeUpdateRouter(op *store.Op) error {
 }
 
 func (p *Plugin) afterUpdateRouter(op *store.Op) error {
+	ctx, hidden := withHidden(op.Ctx)
+	defer func() { op.Set(hiddenKey{}, *hidden) }()
+	if err := p.migrate(ctx, op); err != nil {
+		return err
+	}
 	if gw, ok := op.Value(gwKey{}).(*gateway); ok {
-		if err := p.updateGateway(op.Ctx, op.Tx, op.Old, gw); err != nil {
+		if err := p.updateGateway(ctx, op.Tx, op.Old, gw); err != nil {
 			return err
 		}
 	}
@@ -233,6 +240,32 @@ func (p *Plugin) afterUpdateRouter(op *store.Op) error {
 		if _, err := p.replaceRoutes(op.Ctx, op.Tx, op.ID, routes, bump); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// migrate applies a change of the distributed or ha flags: interface
+// owners, SNAT ports, the project's HA network.
+func (p *Plugin) migrate(ctx context.Context, op *store.Op) error {
+	cur := api.Object{}
+	for k, v := range op.Old {
+		cur[k] = v
+	}
+	for _, k := range []string{"distributed", "ha"} {
+		if v, ok := op.New[k]; ok {
+			cur[k] = v
+		}
+	}
+	if err := p.migrateInterfaces(ctx, op.Tx, op.Old, cur); err != nil {
+		return err
+	}
+	project := str(op.Old["project_id"])
+	switch {
+	case op.Old["ha"] == true && cur["ha"] == false:
+		// Neutron deletes the project's HA network, other HA routers or not
+		return p.deleteHANetwork(ctx, op.Tx, project)
+	case op.Old["ha"] == false && cur["ha"] == true:
+		return p.ensureHANetwork(ctx, op.Tx, project)
 	}
 	return nil
 }
@@ -262,7 +295,15 @@ func (p *Plugin) beforeDeleteRouter(op *store.Op) error {
 			return err
 		}
 	}
-	return nil
+	if op.Old["ha"] != true {
+		return nil
+	}
+	project := str(op.Old["project_id"])
+	other, err := first(ctx, tx, "SELECT id FROM routers WHERE project_id = ? AND ha = ? AND id <> ? LIMIT 1", project, true, op.ID)
+	if err != nil || other != "" {
+		return err
+	}
+	return p.deleteHANetwork(ctx, tx, project)
 }
 
 func joinComma(ids []string) string {
