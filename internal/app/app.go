@@ -16,6 +16,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/events"
 	"github.com/neutrino-os/neutrino/internal/extensions"
 	"github.com/neutrino-os/neutrino/internal/keystone"
 	"github.com/neutrino-os/neutrino/internal/ml2"
@@ -246,5 +247,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	return a.Server.Serve(ctx, ln, drain)
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops what the plugins run in the background (events.BeforeShutdown) and releases the
+// database.
+func (a *App) Close() error {
+	if a.Env != nil {
+		a.Env.Bus.Notify(events.Process, events.BeforeShutdown, &events.Payload{Ctx: context.Background()})
+	}
+	return a.DB.Close()
+}

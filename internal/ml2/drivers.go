@@ -64,7 +64,7 @@ func (p *Plugin) setupComponents(env *plugin.Env) error {
 // have (yet): configuring one is a start-up warning, not an error, so that
 // an operator's files start; any other unknown name is an error.
 var neutronOnly = map[string][]string{
-	registry.MechanismDrivers: {"openvswitch", "linuxbridge", "ovn", "sriovnicswitch", "macvtap", "l2population",
+	registry.MechanismDrivers: {"openvswitch", "linuxbridge", "sriovnicswitch", "macvtap", "l2population",
 		"fake_agent", "logger", "test", "baremetal", "l2gw"},
 	registry.ExtensionDrivers: {"qos", "data_plane_status", "uplink_status_propagation", "port_hints",
 		"subnet_onboard", "port_trusted"},

@@ -126,7 +126,9 @@ func (p *Plugin) setupMechanismDrivers() error {
 		p.mech.drivers = append(p.mech.drivers, mechDriver{m.Name(), d})
 	}
 	if len(p.mech.drivers) > 0 {
-		p.env.OnFinish(p.mech.install)
+		// installed by a finisher added last, so that the drivers' calls come after every
+		// other plugin's and component's hooks (whose finishers add some)
+		p.env.OnFinish(func() error { p.env.OnFinish(p.mech.install); return nil })
 	}
 	return nil
 }

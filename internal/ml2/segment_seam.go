@@ -54,3 +54,8 @@ func (p *Plugin) ReleaseSegment(ctx context.Context, tx *db.Tx, s *Segment) erro
 func (p *Plugin) NetworkMaxMTU(ctx context.Context, q db.Querier, netID string) (int, error) {
 	return p.networkMaxMTU(ctx, q, netID)
 }
+
+// Segments returns the segments of networks by network id (in segment order).
+func Segments(ctx context.Context, q db.Querier, netIDs []string) (map[string][]*Segment, error) {
+	return segmentsOf(ctx, q, netIDs)
+}

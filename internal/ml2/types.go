@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,15 @@ type Segment struct {
 	PhysicalNetwork string // "" = none
 	SegmentationID  *int64
 	MTU             int
+}
+
+// geneveHeader is [ml2_type_geneve] max_header_size; with the ovn mechanism driver its default is
+// OVN's Geneve header (38: the 30 bytes of Geneve plus OVN's option), the smallest ML2/OVN accepts.
+func geneveHeader(c *config.Config) int {
+	if !c.IsSet("ml2_type_geneve", "max_header_size") && slices.Contains(c.List("ml2", "mechanism_drivers"), "ovn") {
+		return 38
+	}
+	return c.Int("ml2_type_geneve", "max_header_size")
 }
 
 // TypeDriver is an ML2 type driver: it validates provider segments,
@@ -46,7 +56,7 @@ func init() {
 		return newTunnel(c, "vxlan", "ml2_type_vxlan", 30, 1<<24-1)
 	})
 	RegisterTypeDriver("geneve", func(c *config.Config) (TypeDriver, error) {
-		return newTunnel(c, "geneve", "ml2_type_geneve", c.Int("ml2_type_geneve", "max_header_size"), 1<<24-1)
+		return newTunnel(c, "geneve", "ml2_type_geneve", geneveHeader(c), 1<<24-1)
 	})
 	RegisterTypeDriver("gre", func(c *config.Config) (TypeDriver, error) {
 		return newTunnel(c, "gre", "ml2_type_gre", 22, 1<<32-1)

@@ -17,39 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
-	"github.com/ovn-kubernetes/libovsdb/database/inmemory"
-	"github.com/ovn-kubernetes/libovsdb/model"
+	"github.com/neutrino-os/neutrino/internal/ovn/ovnmem"
 	"github.com/ovn-kubernetes/libovsdb/server"
 )
 
 // memNB starts libovsdb's in-memory OVSDB server with the OVN Northbound schema on a unix socket.
-func memNB(t *testing.T, sock string) *server.OvsdbServer {
-	t.Helper()
-	clientModel, err := nbdb.FullDatabaseModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbModel, errs := model.NewDatabaseModel(nbdb.Schema(), clientModel)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	db := inmemory.NewDatabase(map[string]model.ClientDBModel{"OVN_Northbound": clientModel}, nil)
-	srv, err := server.NewOvsdbServer(db, nil, dbModel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve("unix", sock) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for !srv.Ready() {
-		if time.Now().After(deadline) {
-			t.Fatal("in-memory server not ready")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
+func memNB(t *testing.T, sock string) *server.OvsdbServer { return ovnmem.NB(t, sock) }
 
 // proxy forwards TCP (or TLS) connections to a unix socket. The in-memory server keeps serving
 // accepted connections after Close, so a crash of the database server is played by the proxy:

@@ -190,8 +190,9 @@ func (e *Env) Tables() map[string]*store.Table { return e.tables }
 
 // Finish runs the OnFinish callbacks and finalizes resources and tables.
 func (e *Env) Finish() error {
-	for _, f := range e.finishers {
-		if err := f(); err != nil {
+	// (a callback may add another, which runs after every one added before it)
+	for i := 0; i < len(e.finishers); i++ {
+		if err := e.finishers[i](); err != nil {
 			return err
 		}
 	}

@@ -14,9 +14,8 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/ovn"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
-	"github.com/ovn-kubernetes/libovsdb/database/inmemory"
+	"github.com/neutrino-os/neutrino/internal/ovn/ovnmem"
 	"github.com/ovn-kubernetes/libovsdb/model"
-	"github.com/ovn-kubernetes/libovsdb/server"
 )
 
 const (
@@ -90,7 +89,7 @@ func TestExpand(t *testing.T) {
 // TestDumpNB writes rows as ML2/OVN would into the in-memory server and checks their normalised dump.
 func TestDumpNB(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "nb.sock")
-	memNB(t, sock)
+	ovnmem.NB(t, sock)
 	cfg := ovn.DefaultConfig()
 	cfg.NB.Connection = "unix:" + sock
 	cfg.Timeout = 5 * time.Second
@@ -189,29 +188,4 @@ func TestGoldens(t *testing.T) {
 	if err := json.Unmarshal(b, &calls); err != nil || len(calls) != len(sc.Steps) {
 		t.Fatalf("calls.json: %d steps, %v", len(calls), err)
 	}
-}
-
-func memNB(t *testing.T, sock string) {
-	t.Helper()
-	clientModel, err := nbdb.FullDatabaseModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbModel, errs := model.NewDatabaseModel(nbdb.Schema(), clientModel)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	db := inmemory.NewDatabase(map[string]model.ClientDBModel{"OVN_Northbound": clientModel}, nil)
-	srv, err := server.NewOvsdbServer(db, nil, dbModel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve("unix", sock) }()
-	for i := 0; !srv.Ready(); i++ {
-		if i > 500 {
-			t.Fatal("in-memory server not ready")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Cleanup(srv.Close)
 }

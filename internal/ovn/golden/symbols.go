@@ -3,6 +3,7 @@ package golden
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"regexp"
 	"sort"
@@ -122,6 +123,9 @@ func (s *Symbols) Refresh(api *API) error {
 			path = "/v2.0/qos/policies"
 		}
 		var body map[string][]map[string]any
+		if st, _, err := api.Do(http.MethodGet, path, nil); err == nil && st == http.StatusNotFound {
+			continue // a server without that resource (neutrino without its service plugin)
+		}
 		if err := api.GetJSON(path, &body); err != nil {
 			return err
 		}

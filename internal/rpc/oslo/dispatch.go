@@ -64,6 +64,9 @@ type Endpoint struct {
 type Dispatcher struct {
 	mu        sync.RWMutex
 	endpoints []Endpoint
+	// Fallback, when set, serves every request no endpoint serves (tests
+	// use it to record what an agent would receive).
+	Fallback Handler
 }
 
 // Add appends endpoints.
@@ -77,6 +80,9 @@ func (d *Dispatcher) Add(eps ...Endpoint) {
 func (d *Dispatcher) Dispatch(ctx context.Context, req *Request) (any, error) {
 	h, err := d.lookup(req)
 	if err != nil {
+		if d.Fallback != nil {
+			return d.Fallback(ctx, req)
+		}
 		return nil, err
 	}
 	return h(ctx, req)

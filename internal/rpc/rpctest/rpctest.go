@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,4 +122,56 @@ func (a *Agent) Call(t testing.TB, topic, version, method string, args map[strin
 		t.Fatalf("%s %s: %v", topic, method, err)
 	}
 	return res
+}
+
+// Received are the requests a Listen consumer got.
+type Received struct {
+	mu   sync.Mutex
+	reqs []*oslo.Request
+}
+
+// All returns the requests so far.
+func (r *Received) All() []*oslo.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*oslo.Request(nil), r.reqs...)
+}
+
+// Wait waits until a request satisfies ok, and returns it.
+func (r *Received) Wait(t testing.TB, what string, ok func(*oslo.Request) bool) *oslo.Request {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, q := range r.All() {
+			if ok(q) {
+				return q
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no %s received; got %d requests", what, len(r.All()))
+	return nil
+}
+
+// Listen consumes a topic as an agent on host does (its queues and fanout)
+// and records every request, answering null.
+func (a *Agent) Listen(t testing.TB, topic, host string) *Received {
+	t.Helper()
+	rec := &Received{}
+	var d oslo.Dispatcher
+	d.Add(oslo.Endpoint{Version: "99.0", Methods: map[string]oslo.Handler{}})
+	d.Fallback = func(_ context.Context, req *oslo.Request) (any, error) {
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, req)
+		rec.mu.Unlock()
+		return nil, nil
+	}
+	srv := a.T.NewServer(oslo.ServerTarget{Topic: topic, Host: host}, &d, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
+	return rec
 }

@@ -1,0 +1,75 @@
+package mechovn
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/neutrino-os/neutrino/internal/ml2"
+	"github.com/neutrino-os/neutrino/internal/ovn/sbdb"
+)
+
+// BindPort binds a normal port on a host that is an OVN chassis (by hostname or chassis name) to
+// the first segment it can reach: a Geneve segment, or a flat/VLAN one whose physical network is in
+// the chassis' bridge mappings. VIF type and details are ML2/OVN's.
+func (d *Driver) BindPort(c *ml2.PortContext) {
+	if c.VNICType != "" && c.VNICType != "normal" {
+		return
+	}
+	ch := d.chassis(c.Host)
+	if ch == nil {
+		return
+	}
+	mappings := chassisMappings(ch)
+	for _, s := range c.SegmentsToBind {
+		switch s.NetworkType {
+		case "geneve":
+		case "flat", "vlan":
+			if !mappings[s.PhysicalNetwork] {
+				continue
+			}
+		default:
+			continue
+		}
+		c.SetBinding(s.ID, "ovs", map[string]any{"port_filter": true, "connectivity": "l2"})
+		return
+	}
+}
+
+// chassis is the SB chassis of a host, or nil.
+func (d *Driver) chassis(host string) *sbdb.Chassis {
+	if host == "" {
+		return nil
+	}
+	if d.sb.Connections() == 0 {
+		// just started: give the first connection a moment rather than fail the binding
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = d.sb.WaitConnected(ctx)
+		cancel()
+	}
+	if !d.sb.Connected() {
+		return nil
+	}
+	var out []sbdb.Chassis
+	err := d.sb.OVSDB().WhereCache(func(c *sbdb.Chassis) bool { return c.Hostname == host || c.Name == host }).List(context.Background(), &out)
+	if err != nil || len(out) == 0 {
+		return nil
+	}
+	return &out[0]
+}
+
+// chassisMappings are the physical networks of a chassis' ovn-bridge-mappings: OVN 23.03 writes them
+// to other_config, older OVNs to external_ids (read second, as later Neutron releases do).
+func chassisMappings(c *sbdb.Chassis) map[string]bool {
+	v, ok := c.OtherConfig["ovn-bridge-mappings"]
+	if !ok {
+		v = c.ExternalIDs["ovn-bridge-mappings"]
+	}
+	out := map[string]bool{}
+	for _, m := range strings.Split(v, ",") {
+		if phys, _, ok := strings.Cut(strings.TrimSpace(m), ":"); ok {
+			out[phys] = true
+		}
+	}
+	return out
+}

@@ -1,0 +1,105 @@
+package mechovn
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/neutrino-os/neutrino/internal/events"
+	"github.com/neutrino-os/neutrino/internal/ml2"
+	"github.com/neutrino-os/neutrino/internal/ovn"
+	"github.com/neutrino-os/neutrino/internal/plugin"
+	"github.com/neutrino-os/neutrino/internal/reqctx"
+	"github.com/neutrino-os/neutrino/internal/store"
+)
+
+func init() {
+	ml2.RegisterMechanismDriver("ovn", func() ml2.MechanismDriver { return &Driver{} })
+}
+
+// postcommitTimeout bounds an NB write on the API path: a write that cannot be made in time is
+// left to the maintenance task.
+const postcommitTimeout = 10 * time.Second
+
+// errNBDown is a postcommit skipped because the NB is not connected.
+var errNBDown = errors.New("OVN Northbound database not connected: the maintenance task will write this change")
+
+// Driver is the ovn mechanism driver of one server.
+type Driver struct {
+	ml2.BaseMechanismDriver
+	env    *plugin.Env
+	p      *ml2.Plugin
+	s      settings
+	log    *slog.Logger
+	nb, sb *ovn.Client
+	tables struct{ networks, subnets, ports, sgs, rules *store.Table }
+	lease  *lease
+	status *statusWatcher
+	stop   chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
+}
+
+// Initialize reads [ovn], and starts connecting to the NB and SB databases.
+func (d *Driver) Initialize(env *plugin.Env, p *ml2.Plugin) error {
+	s, err := loadSettings(env.Config)
+	if err != nil {
+		return err
+	}
+	d.env, d.p, d.s, d.stop = env, p, s, make(chan struct{})
+	d.log = env.Log.With("logger", "mechovn")
+	if d.nb, err = ovn.NewNB(s.conn, nil, env.Log); err != nil {
+		return err
+	}
+	if d.sb, err = ovn.NewSB(s.conn, nil, env.Log); err != nil {
+		return err
+	}
+	d.lease = newLease(env.DB, "ovn_maintenance")
+	d.status = newStatusWatcher(d)
+	d.nb.Subscribe(d.status.handler())
+	env.OnFinish(d.finish)
+	env.Bus.Subscribe(events.Process, events.BeforeShutdown, "mechovn", events.PriorityDefault,
+		func(string, events.Event, *events.Payload) error { d.Close(); return nil })
+	return nil
+}
+
+// finish runs once every plugin is set up: the tables exist, the background work starts.
+func (d *Driver) finish() error {
+	d.tables.networks, d.tables.subnets, d.tables.ports = d.p.Networks(), d.p.Subnets(), d.p.Ports()
+	d.tables.sgs, d.tables.rules = d.env.Table("security_groups"), d.env.Table("security_group_rules")
+	d.subscribeSecurityGroups()
+	d.nb.Start()
+	d.sb.Start()
+	d.wg.Add(2)
+	go d.maintain()
+	go d.status.run()
+	return nil
+}
+
+// Close stops the background work and the database connections (idempotent).
+func (d *Driver) Close() {
+	d.once.Do(func() {
+		close(d.stop)
+		d.wg.Wait()
+		d.nb.Close()
+		d.sb.Close()
+		d.lease.release(context.Background())
+	})
+}
+
+// admin is ctx with an admin caller, for the driver's own reads.
+func admin(ctx context.Context) context.Context {
+	return reqctx.With(ctx, &reqctx.Context{IsAdmin: true})
+}
+
+// write runs an NB write of the API path: skipped at once while the NB is away, bounded in time.
+func (d *Driver) write(ctx context.Context, f func(ctx context.Context) error) error {
+	if !d.nb.Connected() {
+		return errNBDown
+	}
+	ctx, cancel := context.WithTimeout(admin(ctx), postcommitTimeout)
+	defer cancel()
+	return f(ctx)
+}

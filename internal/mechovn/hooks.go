@@ -1,0 +1,126 @@
+package mechovn
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/events"
+	"github.com/neutrino-os/neutrino/internal/ml2"
+	"github.com/neutrino-os/neutrino/internal/nerr"
+)
+
+// The ML2 calls: *_precommit records the resource in ovn_revision_numbers (create), *_postcommit
+// writes the NB.
+
+func (d *Driver) CreateNetworkPrecommit(c *ml2.NetworkContext) error {
+	return initialRevision(c.Ctx, c.Tx, resNetwork, str(c.Current["id"]))
+}
+
+func (d *Driver) CreateNetworkPostcommit(c *ml2.NetworkContext) error {
+	return d.write(c.Ctx, func(ctx context.Context) error { return d.syncNetwork(ctx, c.Current, c.Segments) })
+}
+
+func (d *Driver) UpdateNetworkPostcommit(c *ml2.NetworkContext) error {
+	return d.CreateNetworkPostcommit(c)
+}
+
+func (d *Driver) DeleteNetworkPostcommit(c *ml2.NetworkContext) error {
+	return d.write(c.Ctx, func(ctx context.Context) error {
+		return d.deleteNetwork(ctx, str(c.Current["id"]), strList(c.Current["subnets"]))
+	})
+}
+
+func (d *Driver) CreateSubnetPrecommit(c *ml2.SubnetContext) error {
+	return initialRevision(c.Ctx, c.Tx, resSubnet, str(c.Current["id"]))
+}
+
+func (d *Driver) CreateSubnetPostcommit(c *ml2.SubnetContext) error {
+	return d.write(c.Ctx, func(ctx context.Context) error { return d.syncSubnet(ctx, c.Current, c.Network.Current) })
+}
+
+func (d *Driver) UpdateSubnetPostcommit(c *ml2.SubnetContext) error {
+	return d.CreateSubnetPostcommit(c)
+}
+
+func (d *Driver) DeleteSubnetPostcommit(c *ml2.SubnetContext) error {
+	return d.write(c.Ctx, func(ctx context.Context) error { return d.deleteSubnet(ctx, str(c.Current["id"])) })
+}
+
+func (d *Driver) CreatePortPrecommit(c *ml2.PortContext) error {
+	return initialRevision(c.Ctx, c.Tx, resPort, str(c.Current["id"]))
+}
+
+func (d *Driver) CreatePortPostcommit(c *ml2.PortContext) error {
+	return d.write(c.Ctx, func(ctx context.Context) error { return d.syncPort(ctx, c.Current) })
+}
+
+func (d *Driver) UpdatePortPostcommit(c *ml2.PortContext) error { return d.CreatePortPostcommit(c) }
+
+func (d *Driver) DeletePortPostcommit(c *ml2.PortContext) error {
+	return d.write(c.Ctx, func(ctx context.Context) error {
+		return d.deletePort(ctx, str(c.Current["id"]), str(c.Current["network_id"]))
+	})
+}
+
+// subscribeSecurityGroups follows security groups and rules through the event bus (they are not
+// ML2 driver calls): a group's port group is rewritten whenever the group or one of its rules
+// changes.
+func (d *Driver) subscribeSecurityGroups() {
+	bus := d.env.Bus
+	bus.Subscribe(events.SecurityGroup, events.PrecommitCreate, "mechovn", events.PriorityNotifier,
+		func(_ string, _ events.Event, p *events.Payload) error {
+			return initialRevision(p.Ctx, p.Tx, resSecurityGroup, p.ID)
+		})
+	for _, ev := range []events.Event{events.AfterCreate, events.AfterUpdate} {
+		bus.Subscribe(events.SecurityGroup, ev, "mechovn", events.PriorityNotifier,
+			func(_ string, _ events.Event, p *events.Payload) error {
+				return d.write(p.Ctx, func(ctx context.Context) error { return d.syncSecurityGroup(ctx, p.New) })
+			})
+	}
+	bus.Subscribe(events.SecurityGroup, events.AfterDelete, "mechovn", events.PriorityNotifier,
+		func(_ string, _ events.Event, p *events.Payload) error {
+			return d.write(p.Ctx, func(ctx context.Context) error { return d.deleteSecurityGroup(ctx, p.ID) })
+		})
+	for _, ev := range []events.Event{events.PrecommitCreate, events.PrecommitDelete} {
+		bus.Subscribe(events.SecurityGroupRule, ev, "mechovn", events.PriorityNotifier,
+			func(_ string, _ events.Event, p *events.Payload) error {
+				// the group lags until the rule's write is made
+				_, err := p.Tx.Exec(p.Ctx, "UPDATE ovn_revision_numbers SET revision_number = -1 WHERE resource_uuid = ? AND resource_type = ?",
+					ruleGroup(p), resSecurityGroup)
+				return err
+			})
+	}
+	for _, ev := range []events.Event{events.AfterCreate, events.AfterDelete} {
+		bus.Subscribe(events.SecurityGroupRule, ev, "mechovn", events.PriorityNotifier,
+			func(_ string, _ events.Event, p *events.Payload) error {
+				return d.write(p.Ctx, func(ctx context.Context) error { return d.resyncGroup(ctx, ruleGroup(p)) })
+			})
+	}
+}
+
+// gone reports whether err says a resource does not exist.
+func gone(err error) bool {
+	e, ok := nerr.As(err)
+	return ok && e.Status == http.StatusNotFound
+}
+
+func ruleGroup(p *events.Payload) string {
+	for _, o := range []api.Object{p.New, p.Old} {
+		if g := str(o["security_group_id"]); g != "" {
+			return g
+		}
+	}
+	return ""
+}
+
+// resyncGroup rewrites a group from the database (or removes it when it is gone).
+func (d *Driver) resyncGroup(ctx context.Context, id string) error {
+	sg, err := d.tables.sgs.Get(ctx, id, nil)
+	if gone(err) {
+		return d.deleteSecurityGroup(ctx, id)
+	} else if err != nil {
+		return err
+	}
+	return d.syncSecurityGroup(ctx, sg)
+}

@@ -1,0 +1,216 @@
+package mechovn
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ovn-kubernetes/libovsdb/model"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/ovn"
+	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
+)
+
+// fixedIP is one of a port's addresses with its subnet.
+type fixedIP struct {
+	subnetID string
+	addr     netip.Addr
+	prefix   int // the subnet's prefix length
+}
+
+// portIPs are the port's fixed IPs with their subnets' prefix lengths.
+func (d *Driver) portIPs(ctx context.Context, port api.Object) ([]fixedIP, error) {
+	var out []fixedIP
+	for _, m := range objList(port["fixed_ips"]) {
+		a, err := netip.ParseAddr(str(m["ip_address"]))
+		if err != nil {
+			continue
+		}
+		sub, err := d.tables.subnets.Get(ctx, str(m["subnet_id"]), []string{"cidr"})
+		if err != nil {
+			return nil, fmt.Errorf("subnet of port %s: %w", str(port["id"]), err)
+		}
+		p, err := netip.ParsePrefix(str(sub["cidr"]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fixedIP{subnetID: str(m["subnet_id"]), addr: a, prefix: p.Bits()})
+	}
+	return out, nil
+}
+
+// trusted ports (network:* owners) get no port security and no security groups.
+func trusted(port api.Object) bool { return strings.HasPrefix(str(port["device_owner"]), "network:") }
+
+func portSecurityOn(port api.Object) bool {
+	on, ok := port["port_security_enabled"].(bool)
+	return !ok || on
+}
+
+// lspRow is the port's Logical_Switch_Port as ML2/OVN writes it, and the port groups it belongs in.
+func (d *Driver) lspRow(ctx context.Context, port api.Object, ips []fixedIP) (*nbdb.LogicalSwitchPort, []string) {
+	mac := str(port["mac_address"])
+	addr := []string{mac}
+	var cidrs []string
+	for _, ip := range ips {
+		addr = append(addr, ip.addr.String())
+		cidrs = append(cidrs, ip.addr.String()+"/"+strconv.Itoa(ip.prefix))
+	}
+	enabled, _ := port["admin_state_up"].(bool)
+	owner := str(port["device_owner"])
+	lsp := &nbdb.LogicalSwitchPort{
+		Name: str(port["id"]), Enabled: &enabled, Addresses: []string{strings.Join(addr, " ")},
+		Options: map[string]string{"requested-chassis": str(port["binding:host_id"])},
+		ExternalIDs: map[string]string{
+			"neutron:port_name": str(port["name"]), "neutron:device_id": str(port["device_id"]),
+			"neutron:device_owner": owner, "neutron:project_id": str(port["project_id"]),
+			"neutron:network_name": switchName(str(port["network_id"])), "neutron:cidrs": strings.Join(cidrs, " "),
+			"neutron:security_group_ids": strings.Join(strList(port["security_groups"]), " "),
+			extRevision:                  strconv.FormatInt(intOf(port["revision_number"]), 10),
+		},
+	}
+	switch owner {
+	case "network:distributed":
+		lsp.Type = "localport"
+	case "network:router_interface", "network:router_gateway", "network:router_interface_distributed", "network:ha_router_replicated_interface":
+		lsp.Type, lsp.Addresses = "router", []string{"router"}
+		lsp.Options = map[string]string{"router-port": "lrp-" + lsp.Name}
+	default:
+		lsp.Options["mcast_flood_reports"] = "true"
+	}
+	var groups []string
+	if portSecurityOn(port) && !trusted(port) {
+		same, other, macs := pairs(port, mac)
+		lsp.PortSecurity = append([]string{strings.Join(append(addr, same...), " ")}, other...)
+		lsp.Addresses = append(lsp.Addresses, macs...)
+		groups = append(groups, pgDropName)
+		for _, sg := range strList(port["security_groups"]) {
+			groups = append(groups, pgName(sg))
+		}
+	} else if !portSecurityOn(port) {
+		lsp.Addresses = append(lsp.Addresses, "unknown")
+	}
+	if !trusted(port) {
+		lsp.Dhcpv4Options, lsp.Dhcpv6Options = d.portDHCP(ctx, ips, 4), d.portDHCP(ctx, ips, 6)
+	}
+	return lsp, groups
+}
+
+// pairs are the allowed address pairs as port security entries: an address with the port's MAC
+// joins the port's own entry (same), another MAC gets an entry of its own (other, whose MACs also
+// become addresses of the port).
+func pairs(port api.Object, mac string) (same, other, macs []string) {
+	for _, m := range objList(port["allowed_address_pairs"]) {
+		pm, ip := str(m["mac_address"]), str(m["ip_address"])
+		if pm == "" || pm == mac {
+			same = append(same, ip)
+			continue
+		}
+		other = append(other, pm+" "+ip)
+		macs = append(macs, pm)
+	}
+	return same, other, macs
+}
+
+// portDHCP is the DHCP_Options row of the port's first subnet of that IP version that has one.
+func (d *Driver) portDHCP(ctx context.Context, ips []fixedIP, version int) *string {
+	for _, ip := range ips {
+		if (version == 4) != ip.addr.Is4() {
+			continue
+		}
+		if o := d.subnetDHCP(ctx, ip.subnetID); o != nil {
+			return &o.UUID
+		}
+	}
+	return nil
+}
+
+// syncPort makes the port's Logical_Switch_Port and its port group memberships what they should be.
+// Floating IP ports have none.
+func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
+	id, owner := str(port["id"]), str(port["device_owner"])
+	rev := intOf(port["revision_number"])
+	if owner == "network:floatingip" {
+		return d.recordRevision(ctx, resPort, id, rev)
+	}
+	ips, err := d.portIPs(ctx, port)
+	if err != nil {
+		return err
+	}
+	want, groups := d.lspRow(ctx, port, ips)
+	for _, g := range groups {
+		if err := d.ensurePortGroup(ctx, g); err != nil {
+			return err
+		}
+	}
+	cur := d.lspByName(ctx, id)
+	if cur != nil && revisionOf(cur.ExternalIDs) > rev {
+		return nil
+	}
+	txn := d.nb.Txn()
+	if cur == nil {
+		ls := d.switchByName(ctx, switchName(str(port["network_id"])))
+		if ls == nil {
+			return fmt.Errorf("port %s: no Logical_Switch for network %s yet", id, str(port["network_id"]))
+		}
+		want.UUID = ovn.NamedUUID("lsp" + id)
+		txn.Create(want)
+		m := &nbdb.LogicalSwitch{UUID: ls.UUID}
+		txn.Mutate(m, model.Mutation{Field: &m.Ports, Mutator: "insert", Value: []string{want.UUID}})
+	} else {
+		want.UUID = cur.UUID
+		if fip, ok := cur.ExternalIDs["neutron:port_fip"]; ok {
+			want.ExternalIDs["neutron:port_fip"] = fip
+		}
+		txn.Update(want, &want.Addresses, &want.PortSecurity, &want.Enabled, &want.Type, &want.Options,
+			&want.ExternalIDs, &want.Dhcpv4Options, &want.Dhcpv6Options)
+	}
+	d.membership(ctx, txn, want.UUID, cur, groups)
+	if _, err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	return d.recordRevision(ctx, resPort, id, rev)
+}
+
+// membership moves the LSP into exactly the port groups named (cur is its row before, nil for a new one).
+func (d *Driver) membership(ctx context.Context, txn *ovn.Txn, lspUUID string, cur *nbdb.LogicalSwitchPort, groups []string) {
+	in := map[string]bool{}
+	if cur != nil {
+		var pgs []nbdb.PortGroup
+		_ = d.nb.OVSDB().WhereCache(func(pg *nbdb.PortGroup) bool { return slices.Contains(pg.Ports, lspUUID) }).List(ctx, &pgs)
+		for _, pg := range pgs {
+			in[pg.Name] = true
+			if !slices.Contains(groups, pg.Name) {
+				m := &nbdb.PortGroup{UUID: pg.UUID}
+				txn.Mutate(m, model.Mutation{Field: &m.Ports, Mutator: "delete", Value: []string{lspUUID}})
+			}
+		}
+	}
+	for _, g := range groups {
+		if in[g] {
+			continue
+		}
+		pg := &nbdb.PortGroup{Name: g}
+		txn.Mutate(pg, model.Mutation{Field: &pg.Ports, Mutator: "insert", Value: []string{lspUUID}})
+	}
+}
+
+// deletePort removes the port's Logical_Switch_Port (port group memberships are weak references).
+func (d *Driver) deletePort(ctx context.Context, id, netID string) error {
+	txn := d.nb.Txn()
+	if cur := d.lspByName(ctx, id); cur != nil {
+		if ls := d.switchByName(ctx, switchName(netID)); ls != nil {
+			m := &nbdb.LogicalSwitch{UUID: ls.UUID}
+			txn.Mutate(m, model.Mutation{Field: &m.Ports, Mutator: "delete", Value: []string{cur.UUID}})
+		}
+		txn.Delete(&nbdb.LogicalSwitchPort{UUID: cur.UUID})
+	}
+	if _, err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	return d.forgetRevision(ctx, resPort, id)
+}

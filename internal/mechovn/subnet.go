@@ -1,0 +1,148 @@
+package mechovn
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/ovn"
+	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
+)
+
+// randomMAC draws a fa:16:3e MAC, as Neutron does for a subnet's DHCP server.
+func randomMAC() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
+}
+
+// dhcpOptions are a subnet's DHCP options as ML2/OVN writes them; nil when the subnet gets no
+// DHCP_Options row (DHCP off, SLAAC, IPv4 without a gateway). serverMAC is kept from the row
+// already written, if any.
+func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC string) map[string]string {
+	if on, _ := sub["enable_dhcp"].(bool); !on {
+		return nil
+	}
+	if serverMAC == "" {
+		serverMAC = randomMAC()
+	}
+	dns := strList(sub["dns_nameservers"])
+	if len(dns) == 0 {
+		dns = d.s.dnsServers
+	}
+	dns = without(dns, "0.0.0.0")
+	opts := map[string]string{}
+	if intOf(sub["ip_version"]) == 6 {
+		mode := str(sub["ipv6_address_mode"])
+		if mode != "dhcpv6-stateful" && mode != "dhcpv6-stateless" {
+			return nil
+		}
+		opts["server_id"] = serverMAC
+		if mode == "dhcpv6-stateless" {
+			opts["dhcpv6_stateless"] = "true"
+		}
+		if len(dns) > 0 {
+			opts["dns_server"] = "{" + strings.Join(dns, ", ") + "}"
+		}
+		return mergeGlobal(opts, d.s.dhcp6Global)
+	}
+	gw := str(sub["gateway_ip"])
+	if gw == "" {
+		return nil
+	}
+	opts["server_id"], opts["router"], opts["server_mac"] = gw, gw, serverMAC
+	opts["lease_time"] = strconv.Itoa(d.s.leaseTime)
+	opts["mtu"] = strconv.FormatInt(intOf(net["mtu"]), 10)
+	if len(dns) > 0 {
+		opts["dns_server"] = "{" + strings.Join(dns, ", ") + "}"
+	}
+	if d.s.dnsDomain != "" {
+		opts["domain_name"] = `"` + d.s.dnsDomain + `"`
+	}
+	if routes := hostRoutes(sub["host_routes"]); len(routes) > 0 {
+		opts["classless_static_route"] = "{" + strings.Join(append(routes, "0.0.0.0/0,"+gw), ", ") + "}"
+	}
+	return mergeGlobal(opts, d.s.dhcp4Global)
+}
+
+func hostRoutes(v any) []string {
+	var out []string
+	for _, m := range objList(v) {
+		out = append(out, str(m["destination"])+","+str(m["nexthop"]))
+	}
+	return out
+}
+
+func mergeGlobal(opts, global map[string]string) map[string]string {
+	for k, v := range global {
+		if v == "" {
+			delete(opts, k)
+		} else {
+			opts[k] = v
+		}
+	}
+	return opts
+}
+
+func without(l []string, drop string) []string {
+	var out []string
+	for _, s := range l {
+		if s != drop {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// syncSubnet makes the subnet's DHCP_Options row what it should be (or removes it).
+func (d *Driver) syncSubnet(ctx context.Context, sub, net api.Object) error {
+	id := str(sub["id"])
+	rev := intOf(sub["revision_number"])
+	cur := d.subnetDHCP(ctx, id)
+	if cur != nil && revisionOf(cur.ExternalIDs) > rev {
+		return nil
+	}
+	mac := ""
+	if cur != nil {
+		mac = cur.Options["server_mac"]
+		if mac == "" && intOf(sub["ip_version"]) == 6 {
+			mac = cur.Options["server_id"]
+		}
+	}
+	opts := d.dhcpOptions(sub, net, mac)
+	txn := d.nb.Txn()
+	switch {
+	case opts == nil && cur != nil:
+		txn.Delete(&nbdb.DHCPOptions{UUID: cur.UUID})
+	case opts != nil:
+		row := &nbdb.DHCPOptions{Cidr: str(sub["cidr"]), Options: opts,
+			ExternalIDs: map[string]string{"subnet_id": id, extRevision: strconv.FormatInt(rev, 10)}}
+		if cur == nil {
+			row.UUID = ovn.NamedUUID("dhcp" + id)
+			txn.Create(row)
+		} else if cur.Cidr != row.Cidr || !maps.Equal(cur.Options, row.Options) || !maps.Equal(cur.ExternalIDs, row.ExternalIDs) {
+			row.UUID = cur.UUID
+			txn.Update(row, &row.Cidr, &row.Options, &row.ExternalIDs)
+		}
+	}
+	if _, err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	return d.recordRevision(ctx, resSubnet, id, rev)
+}
+
+// deleteSubnet removes the subnet's DHCP rows (its own and its ports').
+func (d *Driver) deleteSubnet(ctx context.Context, id string) error {
+	txn := d.nb.Txn()
+	for _, o := range d.dhcpRows(ctx, id) {
+		txn.Delete(&nbdb.DHCPOptions{UUID: o.UUID})
+	}
+	if _, err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	return d.forgetRevision(ctx, resSubnet, id)
+}
