@@ -128,7 +128,9 @@ func (p *Plugin) beforeCreateFIP(op *store.Op) error {
 			break
 		}
 	}
-	if _, err := tx.Exec(ctx, "UPDATE ports SET status = 'N/A' WHERE id = ?", port["id"]); err != nil {
+	// Neutron makes the port with device_id PENDING and writes the
+	// floating IP's id in a second update
+	if _, err := tx.Exec(ctx, "UPDATE ports SET status = 'N/A', revision_number = revision_number + 1 WHERE id = ?", port["id"]); err != nil {
 		return err
 	}
 	delete(o, "subnet_id")
