@@ -97,6 +97,10 @@ func (req *request) create(res *Resource, parentID string) error {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
+			if res.BulkView != nil {
+				buf = AppendJSON(buf, res.BulkView(o))
+				continue
+			}
 			buf = res.appendView(buf, o, nil, hidden)
 		}
 		buf = append(buf, "]}"...)

@@ -128,8 +128,8 @@ func (p *Plugin) beforeCreateFIP(op *store.Op) error {
 			break
 		}
 	}
-	// Neutron makes the port with device_id PENDING and writes the
-	// floating IP's id in a second update
+	// Neutron creates the port with device_id PENDING and then updates
+	// it to the floating IP's id: one revision more
 	if _, err := tx.Exec(ctx, "UPDATE ports SET status = 'N/A', revision_number = revision_number + 1 WHERE id = ?", port["id"]); err != nil {
 		return err
 	}
