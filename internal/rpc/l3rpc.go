@@ -10,21 +10,20 @@ import (
 
 func init() { parts = append(parts, setupL3) }
 
-// setupL3: L3RpcCallback 1.12 on q-l3-plugin. neutrino serves no routers
-// yet, so an L3 agent has none: no HA router, no router ids, nothing to
-// sync; it registers, reports its state and stays idle, as against a
-// Neutron without routers.
+// setupL3: L3RpcCallback 1.12 on q-l3-plugin (the routers of the router
+// service plugin, internal/l3; without it an L3 agent has none) and the L3
+// agents' notifications. Routers are legacy (no HA, no DVR): no HA router
+// count, no agent gateway ports.
 func setupL3(s *Service) error {
 	null := func(context.Context, *oslo.Request) (any, error) { return nil, nil }
-	empty := func(context.Context, *oslo.Request) (any, error) { return []any{}, nil }
 	s.Add(TopicL3Plugin, oslo.Endpoint{Version: "1.12", Methods: map[string]oslo.Handler{
 		"get_host_ha_router_count": func(context.Context, *oslo.Request) (any, error) { return 0, nil },
-		"get_router_ids":           empty,
-		"sync_routers":             empty,
+		"get_router_ids":           s.getRouterIDs,
+		"sync_routers":             s.syncRouters,
 		"get_service_plugin_list": func(context.Context, *oslo.Request) (any, error) {
 			return s.Env.Config.List("DEFAULT", "service_plugins"), nil
 		},
-		"update_floatingip_statuses":          null,
+		"update_floatingip_statuses":          s.updateFIPStatuses,
 		"update_ha_routers_states":            null,
 		"update_all_ha_network_port_statuses": null,
 		"delete_agent_gateway_port":           null,
@@ -57,5 +56,6 @@ func setupL3(s *Service) error {
 			return s.list(ctx, "networks", a.Filters)
 		},
 	}})
+	setupL3Notify(s)
 	return nil
 }
