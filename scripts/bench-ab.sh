@@ -3,7 +3,8 @@
 # built from NEW_REV) against a server built from OLD_REV and one built from
 # NEW_REV (default: the work tree), alternating ROUNDS times on fresh SQLite
 # (and PostgreSQL with ENGINES="sqlite pg") databases, so that both see the
-# same machine load; prints req/s per phase and round for each side.
+# same machine load; prints req/s and the server's CPU time per request
+# (which a busy machine hardly moves) per phase and round for each side.
 #
 #   scripts/bench-ab.sh a912728^            # before the plugin seams vs now
 #   ROUNDS=5 N=3000 ENGINES="sqlite pg" scripts/bench-ab.sh v0.1 HEAD
@@ -43,7 +44,7 @@ for engine in $ENGINES; do
     for side in old new; do
       serve "$work/$side.bin" "$(fresh "$engine" "$r$side")"
       for res in ${RESOURCES:-networks ports}; do
-        "$work/new.bin" bench --endpoint "http://127.0.0.1:$PORT" --clients "$CLIENTS" -n "$N" --resource "$res" |
+        "$work/new.bin" bench --endpoint "http://127.0.0.1:$PORT" --server-pid "$(cat "$work/pid")" --clients "$CLIENTS" -n "$N" --resource "$res" |
           sed "s/^/$engine round=$r side=$side $res: /"
       done
       stop
