@@ -13,10 +13,9 @@ import (
 // TestDebianStockConfig: Debian's own /etc/neutron/neutron.conf and
 // plugins/ml2/ml2_conf.ini (testdata/debian, as the neutron-common and
 // neutron-server packages install them) start neutrino: what it does not
-// implement (the router service plugin until L3 lands; the agents' and
-// Nova's options) is named once in a warning saying it is ignored, what it
-// implements (the metering and qos service plugins, the qos extension
-// driver) is not, [securitygroup] is known, and the one thing the files
+// implement (the agents' and Nova's options) is named once in a warning
+// saying it is ignored, what it implements (the router, metering and qos
+// service plugins, the qos extension driver) is not, [securitygroup] is known, and the one thing the files
 // lack, the service user's password, is given with --set.
 func TestDebianStockConfig(t *testing.T) {
 	requireKeystone(t)
@@ -36,7 +35,6 @@ func TestDebianStockConfig(t *testing.T) {
 	p.waitUp(t, 15*time.Second)
 	log := p.log()
 	for _, want := range []string{
-		`service plugin "router" is not implemented by neutrino: ignored`,
 		"options accepted but not acted on by neutrino (ignored): ",
 		"[securitygroup] enable_ipset", "[DEFAULT] notify_nova_on_port_status_changes", "[nova] auth_type",
 	} {
@@ -44,7 +42,7 @@ func TestDebianStockConfig(t *testing.T) {
 			t.Errorf("log has %q %d times, want once", want, n)
 		}
 	}
-	for _, implemented := range []string{`service plugin "metering"`, `service plugin "qos"`, "[ml2] extension_drivers = qos"} {
+	for _, implemented := range []string{`service plugin "router"`, `service plugin "metering"`, `service plugin "qos"`, "[ml2] extension_drivers = qos"} {
 		if strings.Contains(log, implemented) {
 			t.Errorf("log names %s as not implemented", implemented)
 		}

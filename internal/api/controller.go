@@ -226,6 +226,9 @@ func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest
 		return req.memberAction(res, id, sub, act)
 	}
 	if act, ok := res.MemberActions[sub]; ok && len(rest) == 2 {
+		if m == http.MethodPost && res.ActionPostCreates[sub] {
+			return req.create(res, parentID)
+		}
 		if m != http.MethodPut {
 			if res.ActionMethodNotAllowed {
 				return nerr.HTTPMethodNotAllowed()

@@ -311,6 +311,9 @@ func (req *request) show(res *Resource, parentID, id string) error {
 	buf := append(*b, `{"`...)
 	buf = append(buf, res.Name...)
 	buf = append(buf, `":`...)
+	if res.ShowIgnoresFields {
+		fields = nil
+	}
 	buf = res.appendView(buf, obj, fields, req.hiddenFor(res, obj))
 	buf = append(buf, '}')
 	*b = buf

@@ -97,6 +97,10 @@ func (req *request) create(res *Resource, parentID string) error {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
+			if res.BulkView != nil {
+				buf = AppendJSON(buf, res.BulkView(o))
+				continue
+			}
 			buf = res.appendView(buf, o, nil, hidden)
 		}
 		buf = append(buf, "]}"...)
@@ -274,7 +278,7 @@ func (req *request) memberAction(res *Resource, id, name string, act MemberActio
 		}
 	}
 	m, _ := body.(map[string]any)
-	if body != nil && m == nil {
+	if body != nil && m == nil && !res.ActionsTakeAnyBody {
 		return nerr.HTTPBadRequest("Body contains invalid data")
 	}
 	out, err := act(req.ctx, res, id, m)

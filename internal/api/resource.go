@@ -88,6 +88,10 @@ type Resource struct {
 	Attrs []*Attribute
 
 	AllowBulk bool
+	// BulkView, when set, is what a bulk create answers for each object
+	// instead of the attribute map's view (Neutron's port forwardings
+	// answer the plugin's objects as they are).
+	BulkView func(Object) Object
 	// NoSorting and NoPagination are Neutron's allow_sorting=False and
 	// allow_pagination=False (availability zones): a list ignores
 	// sort_key/sort_dir, and limit/marker/page_reverse, without
@@ -102,6 +106,10 @@ type Resource struct {
 	// what it added for the policy check (the id and the attributes
 	// required by policy) unless they were asked for.
 	ListIgnoresFields bool
+	// ShowIgnoresFields: the backend answers a show with the attributes
+	// it decides from "fields" (the auto-allocated topology's dry-run);
+	// the API shows every visible attribute of its answer.
+	ShowIgnoresFields bool
 	// Tags enables /<path>/{id}/tags (standard-attr tagging).
 	Tags bool
 	// NotFound builds the 404 for an unknown id; defaults to a
@@ -110,6 +118,13 @@ type Resource struct {
 	// MemberActions are PUT /<path>/{id}/<action> handlers
 	// (e.g. add_router_interface, add_prefixes).
 	MemberActions map[string]MemberAction
+	// ActionPostCreates are member actions whose URL Neutron's pecan
+	// front end answers a POST to as a create of the collection (the
+	// extra-route actions: the body is a router's, "routes" is refused).
+	ActionPostCreates map[string]bool
+	// ActionsTakeAnyBody passes a member action a body that is no JSON
+	// object as an empty one (router interfaces answer their own 400).
+	ActionsTakeAnyBody bool
 	// ActionMethodNotAllowed answers a member action's URL with a verb
 	// other than PUT 405 (address groups) instead of 404.
 	ActionMethodNotAllowed bool

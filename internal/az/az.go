@@ -6,7 +6,7 @@
 // zone serves networks, an L3 agent's routers): the part that keeps the
 // agents (RPC, OVN) provides them with SetSource; without one there are
 // none, as in a Neutron without agents. The L3 plugin checks routers'
-// hints with Validate.
+// hints with Validate and fills their zones with LoadHosting.
 package az
 
 import (
@@ -77,7 +77,7 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 		return Validate(ctx, q, env, resource, hints)
 	})
 	p.Networks().AddHooks(store.Hooks{Load: func(ctx context.Context, q db.Querier, objs []api.Object) error {
-		return loadHosting(ctx, q, env, "network", objs)
+		return LoadHosting(ctx, q, env, "network", objs)
 	}})
 	env.AddExtensions("availability_zone", "availability_zone_filter", "network_availability_zone")
 	return nil
@@ -106,8 +106,10 @@ func Validate(ctx context.Context, q db.Querier, env *plugin.Env, resource strin
 	return nil
 }
 
-// loadHosting fills availability_zones from the agents hosting objs.
-func loadHosting(ctx context.Context, q db.Querier, env *plugin.Env, resource string, objs []api.Object) error {
+// LoadHosting fills availability_zones of objs (networks or routers, per
+// resource) from the agents hosting them; without a zone source it leaves
+// them alone.
+func LoadHosting(ctx context.Context, q db.Querier, env *plugin.Env, resource string, objs []api.Object) error {
 	s := sourceOf(env)
 	if s == nil {
 		return nil

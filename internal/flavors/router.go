@@ -10,6 +10,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/events"
+	"github.com/neutrino-os/neutrino/internal/l3"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/pyfmt"
 )
@@ -39,6 +40,11 @@ func (p *Plugin) wireRouters() error {
 				return n > 0, err
 			})
 		}
+	}
+	if r, ok := p.env.Plugin("router").(*l3.Plugin); ok {
+		// the check runs on the routers' BEFORE_CREATE event below, on
+		// the request (Neutron checks only the flags a request gives)
+		r.SetFlavorCheck(func(context.Context, *db.Tx, any, bool, bool) error { return nil })
 	}
 	bus := p.env.Bus
 	const name = "flavors.l3_driver_controller"

@@ -8,9 +8,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/netip"
-	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/netaddr"
@@ -71,19 +69,6 @@ func Release(ctx context.Context, tx *db.Tx, subnetID string, a string) error {
 	return err
 }
 
-// poolIndex maps the i-th address of the concatenated pools to an address.
-func (s *Subnet) poolIndex(i netaddr.U128) netip.Addr {
-	v := s.Version()
-	for _, r := range s.Pools {
-		sz := r.Size()
-		if i.Cmp(sz) < 0 {
-			return netaddr.FromAddr(r.First).Add(i).ToAddr(v)
-		}
-		i = i.Sub(sz)
-	}
-	return netip.Addr{}
-}
-
 func (s *Subnet) total() netaddr.U128 {
 	var t netaddr.U128
 	for _, r := range s.Pools {
@@ -110,104 +95,34 @@ func randBelow(n netaddr.U128) netaddr.U128 {
 	}
 }
 
-// window sizes of the candidate tiers: like Neutron, which picks at random
-// among the first 1000 free addresses, prefer the beginning of the pools,
-// but look further when it is crowded.
+// tiers are the sizes of the regions from the start of the pools where
+// randomRound looks for free addresses (0: all the pools).
 var tiers = []uint64{1024, 16384, 1 << 20, 0}
 
-const perTier = 8
-
-// AllocateAny gives port a free address of s from its pools: it checks a
-// batch of random candidates in growing windows from the start of the
-// pools with one query and claims a free one (one more statement), and
-// when the pools are crowded scans them in order for the gaps. preferNext
-// takes the first free address (DHCP ports). ok is false when the pools
-// are exhausted.
+// AllocateAny gives port a free address of s from its pools: it reads a
+// few bounded windows of the pools (window.go) in one query and claims a
+// free address (one more statement), and only when the pools are crowded
+// scans them in order for the gaps. preferNext takes the first free
+// address (DHCP ports). ok is false when the pools are exhausted.
 func AllocateAny(ctx context.Context, tx *db.Tx, s *Subnet, portID string, preferNext bool) (netip.Addr, bool, error) {
 	total := s.total()
 	if total.IsZero() {
 		return netip.Addr{}, false, nil
 	}
-	if !preferNext {
+	if preferNext {
+		a, ok, err := s.nextFree(ctx, tx, total, portID)
+		if err != nil || ok {
+			return a, ok, err
+		}
+	} else {
 		for round := 0; round < 2; round++ {
-			a, ok, err := s.probe(ctx, tx, total, portID)
+			a, ok, err := s.randomRound(ctx, tx, total, portID)
 			if err != nil || ok {
 				return a, ok, err
 			}
 		}
 	}
 	return s.scan(ctx, tx, portID)
-}
-
-// probe tries one batch of random candidates.
-func (s *Subnet) probe(ctx context.Context, tx *db.Tx, total netaddr.U128, portID string) (netip.Addr, bool, error) {
-	type cand struct {
-		a    netip.Addr
-		tier int
-	}
-	var cands []cand
-	seen := map[netip.Addr]bool{}
-	for t, w := range tiers {
-		win := total
-		if w != 0 && total.Cmp(netaddr.U128{Lo: w}) > 0 {
-			win = netaddr.U128{Lo: w}
-		}
-		n := perTier
-		if win.Hi == 0 && win.Lo < uint64(n) {
-			n = int(win.Lo)
-		}
-		for i := 0; i < n; i++ {
-			a := s.poolIndex(randBelow(win))
-			if !seen[a] {
-				seen[a] = true
-				cands = append(cands, cand{a, t})
-			}
-		}
-		if win == total {
-			break
-		}
-	}
-	args := make([]any, 0, len(cands)+1)
-	args = append(args, s.ID)
-	for _, c := range cands {
-		args = append(args, netaddr.Format(c.a))
-	}
-	rows, err := tx.Query(ctx, "SELECT ip_address FROM ipallocations WHERE subnet_id = ? AND ip_address IN ("+placeholders(len(cands))+")", args...)
-	if err != nil {
-		return netip.Addr{}, false, err
-	}
-	taken := map[string]bool{}
-	for rows.Next() {
-		var ip string
-		if err := rows.Scan(&ip); err != nil {
-			rows.Close()
-			return netip.Addr{}, false, err
-		}
-		taken[ip] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return netip.Addr{}, false, err
-	}
-	// free candidates, smallest tier first, random within a tier
-	var free []cand
-	for _, c := range cands {
-		if !taken[netaddr.Format(c.a)] {
-			free = append(free, c)
-		}
-	}
-	rand.Shuffle(len(free), func(i, j int) { free[i], free[j] = free[j], free[i] })
-	sort.SliceStable(free, func(i, j int) bool { return free[i].tier < free[j].tier })
-	for i, c := range free {
-		if i >= 3 {
-			break
-		}
-		ok, err := Insert(ctx, tx, s, c.a, portID)
-		if err != nil || ok {
-			return c.a, ok, err
-		}
-	}
-	return netip.Addr{}, false, nil
 }
 
 // scan walks the pools in order for the first free addresses.
@@ -327,13 +242,6 @@ func (s *Subnet) scanAll(ctx context.Context, tx *db.Tx, r netaddr.Range, portID
 		a = netaddr.FromAddr(a).Add64(1).ToAddr(v)
 	}
 	return netip.Addr{}, false, nil
-}
-
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

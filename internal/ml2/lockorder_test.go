@@ -113,13 +113,19 @@ func checkNoOrphans(t *testing.T, d *db.DB) {
 	}
 }
 
-// pgDeadlocks is PostgreSQL's count of deadlocks in the current database.
-func pgDeadlocks(t *testing.T, d *db.DB) int64 {
+// pgCount runs a PostgreSQL query of one number (statistics views).
+func pgCount(t *testing.T, d *db.DB, query string) int64 {
+	t.Helper()
 	var n int64
-	if err := d.QueryRow(context.Background(), "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").Scan(&n); err != nil {
-		t.Fatalf("pg_stat_database: %v", err)
+	if err := d.QueryRow(context.Background(), query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// pgDeadlocks is PostgreSQL's count of deadlocks in the current database.
+func pgDeadlocks(t *testing.T, d *db.DB) int64 {
+	return pgCount(t, d, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
 }
 
 // TestDeleteNetworkRacingPortCreates: a network DELETE racing port creates

@@ -53,7 +53,7 @@ func Network() *api.Resource {
 			EnforcePolicy: true, IsFilter: true, RequiredByPolicy: true, Visible: true},
 		// network_availability_zone
 		{Name: "availability_zone_hints", AllowPost: true, Default: []any{}, Validate: api.ListOf(api.String(0)),
-			Check: azHintsLength, IsSortKey: true, Visible: true},
+			Check: AZHintsLength, IsSortKey: true, Visible: true},
 		{Name: "availability_zones", Visible: true},
 		// address-scope
 		{Name: "ipv4_address_scope", Visible: true},

@@ -142,9 +142,9 @@ func networkResult(op *store.Op, obj api.Object) {
 
 // ---- validators of network attributes ----
 
-// azHintsLength is the end of type:availability_zone_hint_list: the hints
-// are stored as a JSON list of at most 255 characters.
-func azHintsLength(v any) error {
+// AZHintsLength is the end of type:availability_zone_hint_list (networks,
+// routers): the hints are stored as a JSON list of at most 255 characters.
+func AZHintsLength(v any) error {
 	if len(api.AppendJSONSpaced(nil, v)) > 255 {
 		return nerr.InvalidInput("Too many availability_zone_hints specified")
 	}

@@ -64,7 +64,8 @@ func (p *Plugin) beforeUpdateNetwork(op *store.Op) error {
 // networkRevisions is how many times Neutron bumps a network's revision for
 // an update: once when a column of the networks table is assigned (even to
 // the same value) or when dns_domain, shared or router:external change; once
-// more when router:external is removed (two flushes). is_default and the
+// more when router:external is removed from the default external network
+// (two flushes). is_default and the
 // provider attributes never bump it.
 func networkRevisions(old, ch api.Object) int {
 	n := 0
@@ -81,10 +82,9 @@ func networkRevisions(old, ch api.Object) int {
 		n = 1
 	}
 	if changed("router:external") {
-		if ch["router:external"] == true {
-			n = max(n, 1)
-		} else {
-			n = 2
+		n = max(n, 1)
+		if ch["router:external"] != true && old["is_default"] == true {
+			n = 2 // the default flag goes in a flush of its own
 		}
 	}
 	return n

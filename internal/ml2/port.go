@@ -83,7 +83,7 @@ func (p *Plugin) Port() *api.Resource {
 			Convert: api.ListOfAnyKeySpecsOrNone(edoSpecs, []string{"opt_name", "opt_value", "ip_version"}), Visible: true},
 		{Name: "description", AllowPost: true, AllowPut: true, Default: "", Validate: api.String(255), Visible: true, IsFilter: true},
 		// dns-integration
-		{Name: "dns_name", AllowPost: true, AllowPut: true, Default: "", Convert: caseInsensitive,
+		{Name: "dns_name", AllowPost: true, AllowPut: true, Default: "", Convert: CaseInsensitive,
 			Validate: api.DNSHostName(255, dnsDomain), Visible: true},
 		{Name: "dns_assignment", Visible: true},
 		// ip_allocation, port-resource-request
@@ -105,8 +105,8 @@ func (p *Plugin) Port() *api.Resource {
 	return &api.Resource{Name: "port", Collection: "ports", Attrs: attrs, AllowBulk: true, Tags: true}
 }
 
-// caseInsensitive is convert_string_to_case_insensitive.
-func caseInsensitive(v any) (any, error) {
+// CaseInsensitive is convert_string_to_case_insensitive.
+func CaseInsensitive(v any) (any, error) {
 	if s, ok := v.(string); ok {
 		return strings.ToLower(s), nil
 	}

@@ -8,12 +8,11 @@
 // ports, qos_network_policy_id and the placement-facing resource_request
 // on ports.
 //
-// Floating IPs and router gateways (qos-fip, qos-gateway-ip) belong to the
-// L3 plugin: it calls CheckPolicy to validate a qos_policy_id it is given,
-// stores the binding in its own rows, and registers with AddBindingKind
-// how to find the floating IPs or routers that use a policy, so that
-// deleting the policy answers QosPolicyInUse and RBAC sees their projects
-// (seam.go).
+// When the router plugin is loaded, qos_policy_id of floating IPs and of
+// router gateways (qos-fip, qos-gateway-ip) are hooks on its tables
+// (l3.go, l3_gateway.go), registered as binding kinds (AddBindingKind) so
+// that deleting a policy they use answers QosPolicyInUse and RBAC sees
+// their projects (seam.go).
 package qos
 
 import (
@@ -54,6 +53,7 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	p.setupPolicies(env)
 	p.setupRules(env)
 	p.setupRuleTypes(env)
+	env.OnFinish(p.setupL3)
 	env.AddExtensions("qos", "qos-bw-limit-direction", "qos-default", "qos-rule-type-details",
 		"qos-rule-type-filter", "qos-bw-minimum-ingress", "qos-rules-alias", "qos-port-network-policy",
 		"qos-pps", "qos-pps-minimum", "qos-pps-minimum-rule-alias")

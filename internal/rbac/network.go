@@ -20,11 +20,11 @@ import (
 // neutron-server subscribes validate_network_rbac_policy_change of the ML2
 // plugin and, twice, of the network IP availability plugin).
 const (
-	cbML2       = "neutron.plugins.ml2.plugin.NeutronDbPluginV2.validate_network_rbac_policy_change-749001"
-	cbIPAvail1  = "neutron.services.network_ip_availability.plugin.NeutronDbPluginV2.validate_network_rbac_policy_change-1211277"
-	cbIPAvail2  = "neutron.services.network_ip_availability.plugin.NeutronDbPluginV2.validate_network_rbac_policy_change-1304197"
-	cbExtCreate = "neutron.plugins.ml2.plugin.External_net_db_mixin._process_ext_policy_create-691369"
-	cbExtInUse  = "neutron.plugins.ml2.plugin.External_net_db_mixin._validate_ext_not_in_use_by_tenant-691383"
+	cbML2               = "neutron.plugins.ml2.plugin.NeutronDbPluginV2.validate_network_rbac_policy_change-749001"
+	cbIPAvail1          = "neutron.services.network_ip_availability.plugin.NeutronDbPluginV2.validate_network_rbac_policy_change-1211277"
+	cbIPAvail2          = "neutron.services.network_ip_availability.plugin.NeutronDbPluginV2.validate_network_rbac_policy_change-1304197"
+	cbExtCreate         = "neutron.plugins.ml2.plugin.External_net_db_mixin._process_ext_policy_create-691369"
+	CallbackExtNotInUse = "neutron.plugins.ml2.plugin.External_net_db_mixin._validate_ext_not_in_use_by_tenant-691383"
 )
 
 func init() {
@@ -41,7 +41,7 @@ func networkType() ObjectType {
 			{Name: cbIPAvail1, Func: validateNetworkChange},
 			{Name: cbIPAvail2, Func: validateNetworkChange},
 			{Name: cbExtCreate, Func: processExtPolicyCreate},
-			{Name: cbExtInUse, Func: validateExtNotInUse},
+			{Name: CallbackExtNotInUse, Func: validateExtNotInUse},
 		},
 		After: networkAfter,
 	}

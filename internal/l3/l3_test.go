@@ -1,0 +1,115 @@
+package l3_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/neutrino-os/neutrino/internal/events"
+	"github.com/neutrino-os/neutrino/internal/l3"
+	"github.com/neutrino-os/neutrino/internal/testutil"
+)
+
+var routerConfig = map[string]string{"DEFAULT.service_plugins": "router"}
+
+func post(t *testing.T, url, key string, obj map[string]any) *testutil.Response {
+	t.Helper()
+	return testutil.Do(t, "POST", url, map[string]any{key: obj})
+}
+
+type recorder struct {
+	mu  sync.Mutex
+	got []string
+	pl  map[string]*events.Payload
+}
+
+func (r *recorder) sub(bus *events.Bus, res string, evs ...events.Event) {
+	for _, ev := range evs {
+		bus.Subscribe(res, ev, "test", events.PriorityNotifier, func(res string, ev events.Event, p *events.Payload) error {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if p.Tx != nil {
+				panic("AFTER event with a transaction")
+			}
+			k := res + "/" + string(ev)
+			r.got = append(r.got, k)
+			r.pl[k] = p
+			return nil
+		})
+	}
+}
+
+// TestEventsAndSync: a router with a gateway, an interface and a floating
+// IP publishes the AFTER events the dataplanes subscribe to (after
+// commit, none for a refused request), and SyncRouters returns the
+// router as sync_routers does.
+func TestEventsAndSync(t *testing.T) {
+	s := testutil.StartServer(t, testutil.Options{Set: routerConfig})
+	u := s.URL + "/v2.0"
+	rec := &recorder{pl: map[string]*events.Payload{}}
+	bus := s.App.Env.Bus
+	rec.sub(bus, events.Router, events.AfterCreate, events.AfterUpdate, events.AfterDelete)
+	rec.sub(bus, events.RouterGateway, events.AfterCreate, events.AfterDelete)
+	rec.sub(bus, events.RouterInterface, events.AfterCreate, events.AfterDelete)
+	rec.sub(bus, events.FloatingIP, events.AfterCreate, events.AfterUpdate, events.AfterDelete)
+
+	ext := post(t, u+"/networks", "network", map[string]any{"name": "ext", "router:external": true}).Expect(t, 201).Obj("network")["id"]
+	post(t, u+"/subnets", "subnet", map[string]any{"network_id": ext, "cidr": "198.51.100.0/24", "ip_version": 4}).Expect(t, 201)
+	net := post(t, u+"/networks", "network", map[string]any{"name": "int"}).Expect(t, 201).Obj("network")["id"]
+	sub := post(t, u+"/subnets", "subnet", map[string]any{"network_id": net, "cidr": "10.0.0.0/24", "ip_version": 4}).Expect(t, 201).Obj("subnet")["id"]
+	r := post(t, u+"/routers", "router", map[string]any{"name": "r", "external_gateway_info": map[string]any{"network_id": ext}}).Expect(t, 201).Obj("router")
+	rid := r["id"].(string)
+	testutil.Do(t, "PUT", u+"/routers/"+rid+"/add_router_interface", map[string]any{"subnet_id": sub}).Expect(t, 200)
+	// refused: no event
+	testutil.Do(t, "PUT", u+"/routers/"+rid+"/add_router_interface", map[string]any{"subnet_id": sub}).Expect(t, 400)
+	port := post(t, u+"/ports", "port", map[string]any{"network_id": net}).Expect(t, 201).Obj("port")["id"]
+	fip := post(t, u+"/floatingips", "floatingip", map[string]any{"floating_network_id": ext, "port_id": port}).Expect(t, 201).Obj("floatingip")
+	if fip["router_id"] != rid {
+		t.Fatalf("floating IP router_id %v, want %s", fip["router_id"], rid)
+	}
+
+	plugin := s.App.Env.Plugin("router").(*l3.Plugin)
+	sync, err := plugin.SyncRouters(t.Context(), []string{rid, "00000000-0000-0000-0000-000000000000"})
+	if err != nil || len(sync) != 1 {
+		t.Fatalf("SyncRouters: %v %v", sync, err)
+	}
+	d := sync[0]
+	gw, _ := d["gw_port"].(map[string]any)
+	if gw == nil || gw["network_id"] != ext || len(gw["subnets"].([]any)) != 1 {
+		t.Errorf("gw_port: %v", d["gw_port"])
+	}
+	ifs := d["_interfaces"].([]any)
+	if len(ifs) != 1 || ifs[0].(map[string]any)["fixed_ips"].([]any)[0].(map[string]any)["prefixlength"] != 24 {
+		t.Errorf("_interfaces: %v", ifs)
+	}
+	if f := d["_floatingips"].([]any); len(f) != 1 || f[0].(map[string]any)["port_id"] != port {
+		t.Errorf("_floatingips: %v", f)
+	}
+
+	testutil.Do(t, "DELETE", u+"/ports/"+port.(string), nil).Expect(t, 204)
+	testutil.Do(t, "PUT", u+"/routers/"+rid+"/remove_router_interface", map[string]any{"subnet_id": sub}).Expect(t, 200)
+	testutil.Do(t, "DELETE", u+"/floatingips/"+fip["id"].(string), nil).Expect(t, 204)
+	testutil.Do(t, "DELETE", u+"/routers/"+rid, nil).Expect(t, 204)
+
+	want := []string{"router_gateway/after_create", "router/after_create", "router_interface/after_create",
+		"floatingip/after_create", "floatingip/after_update", "router_interface/after_delete",
+		"floatingip/after_delete", "router_gateway/after_delete", "router/after_delete"}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.got) != len(want) {
+		t.Fatalf("events %v, want %v", rec.got, want)
+	}
+	for i := range want {
+		if rec.got[i] != want[i] {
+			t.Fatalf("events %v, want %v", rec.got, want)
+		}
+	}
+	if m := rec.pl["router_interface/after_create"].Meta; m["port_id"] == nil || len(m["subnet_ids"].([]any)) != 1 {
+		t.Errorf("interface meta %v", m)
+	}
+	if up := rec.pl["floatingip/after_update"]; up.Old["port_id"] != port || up.New["port_id"] != nil {
+		t.Errorf("disassociation old %v new %v", up.Old["port_id"], up.New["port_id"])
+	}
+	if m := rec.pl["router_gateway/after_create"].Meta; m["network_id"] != ext || len(m["gateway_ips"].([]any)) != 1 {
+		t.Errorf("gateway meta %v", m)
+	}
+}

@@ -1,0 +1,112 @@
+package rpc
+
+import (
+	"context"
+
+	"github.com/neutrino-os/neutrino/internal/agents"
+	"github.com/neutrino-os/neutrino/internal/config"
+	"github.com/neutrino-os/neutrino/internal/db"
+)
+
+func init() {
+	config.Register(
+		&config.Option{Name: "dhcp_agents_per_network", Type: config.Int, Min: config.IntPtr(1), Default: "1",
+			Help: "Number of DHCP agents scheduled to host a tenant network."},
+		&config.Option{Name: "network_auto_schedule", Type: config.Bool, Default: "true",
+			Help: "Schedule networks with DHCP subnets to DHCP agents automatically (when a DHCP subnet or port appears, and when an agent asks for its networks)."},
+	)
+}
+
+// dhcpAgentsOf lists the DHCP agents hosting a network; with usable only
+// those alive and admin up (the ones that get notifications).
+func (s *Service) dhcpAgentsOf(ctx context.Context, q db.Querier, netID string, usable bool) ([]*agents.Agent, error) {
+	k := agents.From(s.Env)
+	as, err := k.Find(ctx, q, "id IN (SELECT dhcp_agent_id FROM networkdhcpagentbindings WHERE network_id = ?)", netID)
+	if err != nil || !usable {
+		return as, err
+	}
+	out := as[:0]
+	for _, a := range as {
+		if a.Alive && a.AdminStateUp {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// hasDHCPSubnet: the network has a subnet with DHCP enabled.
+func hasDHCPSubnet(ctx context.Context, q db.Querier, netID string) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, "SELECT COUNT(*) FROM subnets WHERE network_id = ? AND enable_dhcp = ?", netID, true).Scan(&n)
+	return n > 0, err
+}
+
+// scheduleNetwork is the DHCP scheduler's schedule(): a network with a
+// DHCP subnet gets DHCP agents (alive, admin up, in host order) up
+// to dhcp_agents_per_network; the agents newly given it are returned.
+// only, when set, restricts the candidates to one agent (auto-scheduling
+// by the agent's own request).
+func (s *Service) scheduleNetwork(ctx context.Context, netID string, only *agents.Agent) ([]*agents.Agent, error) {
+	if !s.Env.Config.Bool("DEFAULT", "network_auto_schedule") {
+		return nil, nil
+	}
+	var added []*agents.Agent
+	err := s.Env.DB.Write(ctx, func(tx *db.Tx) error {
+		added = nil
+		if ok, err := hasDHCPSubnet(ctx, tx, netID); err != nil || !ok {
+			return err
+		}
+		hosting, err := s.dhcpAgentsOf(ctx, tx, netID, false)
+		if err != nil {
+			return err
+		}
+		want := s.Env.Config.Int("DEFAULT", "dhcp_agents_per_network") - len(hosting)
+		if want <= 0 {
+			return nil
+		}
+		cands, err := agents.From(s.Env).Find(ctx, tx, `agent_type = ? AND admin_state_up = ? AND id NOT IN
+			(SELECT dhcp_agent_id FROM networkdhcpagentbindings WHERE network_id = ?)`, agents.TypeDHCP, true, netID)
+		if err != nil {
+			return err
+		}
+		for _, a := range cands {
+			if want == 0 {
+				break
+			}
+			if !a.Alive || (only != nil && a.ID != only.ID) {
+				continue
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO networkdhcpagentbindings (network_id, dhcp_agent_id) VALUES (?, ?)", netID, a.ID); err != nil {
+				if db.IsUniqueViolation(err) {
+					return db.ErrRetry
+				}
+				return err
+			}
+			added = append(added, a)
+			want--
+		}
+		return nil
+	})
+	return added, err
+}
+
+// autoSchedule is auto_schedule_networks for the DHCP agent on host:
+// every network with a DHCP subnet that lacks agents gets this one.
+func (s *Service) autoSchedule(ctx context.Context, host string) error {
+	k := agents.From(s.Env)
+	a, err := k.ByTypeHost(ctx, nil, agents.TypeDHCP, host)
+	if err != nil || a == nil || !a.AdminStateUp || !a.Alive {
+		return err
+	}
+	nets, err := db.Strings(ctx, s.Env.DB, `SELECT DISTINCT network_id FROM subnets WHERE enable_dhcp = ? AND network_id NOT IN
+		(SELECT network_id FROM networkdhcpagentbindings WHERE dhcp_agent_id = ?)`, true, a.ID)
+	if err != nil {
+		return err
+	}
+	for _, n := range nets {
+		if _, err := s.scheduleNetwork(ctx, n, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
