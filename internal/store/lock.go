@@ -106,6 +106,13 @@ func parentOf(op *Op, col string) (string, error) {
 	return id.String, err
 }
 
+// LockParents takes the parent locks of row id as a write of the table
+// would (its Lock hooks), for a write outside Create/Update/Delete (a
+// member action such as add_subports) before it locks the row itself.
+func (t *Table) LockParents(ctx context.Context, tx *db.Tx, id string) error {
+	return t.lockParents(&Op{Ctx: ctx, Tx: tx, Table: t, ID: id})
+}
+
 // lockParents runs the table's Lock hooks (first in every write).
 func (t *Table) lockParents(op *Op) error {
 	for _, h := range t.Hooks {

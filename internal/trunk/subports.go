@@ -85,8 +85,13 @@ type portRow struct {
 	id, network, deviceID, host string
 }
 
-// port reads a port as the caller may see it (PortNotFound otherwise).
+// port reads a port as the caller may see it (PortNotFound otherwise),
+// locked (shared) until the trunk's write commits: it cannot be deleted
+// under the trunk (lock order: the parent port, the trunk, the sub-ports).
 func (p *Plugin) port(ctx context.Context, tx *db.Tx, id string) (*portRow, error) {
+	if _, err := store.LockRow(ctx, tx, "ports", id, store.Shared); err != nil {
+		return nil, err
+	}
 	obj, err := p.ports.GetTx(ctx, tx, id, false)
 	if err != nil {
 		return nil, err
@@ -283,6 +288,10 @@ func basic(body map[string]any) ([]any, error) {
 func (p *Plugin) addSubports(ctx context.Context, _ *api.Resource, id string, body map[string]any) (any, error) {
 	var out api.Object
 	err := p.env.DB.Write(ctx, func(tx *db.Tx) error {
+		// the parent port before the trunk (lock order: store/lock.go)
+		if err := p.trunks.LockParents(ctx, tx, id); err != nil {
+			return err
+		}
 		t, err := p.trunks.GetTx(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -316,6 +325,10 @@ func (p *Plugin) addSubports(ctx context.Context, _ *api.Resource, id string, bo
 func (p *Plugin) removeSubports(ctx context.Context, _ *api.Resource, id string, body map[string]any) (any, error) {
 	var out api.Object
 	err := p.env.DB.Write(ctx, func(tx *db.Tx) error {
+		// the parent port before the trunk (lock order: store/lock.go)
+		if err := p.trunks.LockParents(ctx, tx, id); err != nil {
+			return err
+		}
 		t, err := p.trunks.GetTx(ctx, tx, id, true)
 		if err != nil {
 			return err
