@@ -9,9 +9,10 @@ import (
 )
 
 // TestOpenstackCLIServices grows the smoke test to the service plugins of
-// issue 9: QoS policies and rules (and the rule types), trunks and
-// sub-ports, segments, address groups, on a server configured as the
-// reference (qos, trunk, segments; ML2 qos extension driver).
+// issues 8 and 9: routers and floating IPs, QoS policies and rules (and
+// the rule types), trunks and sub-ports, segments, address groups, on a
+// server configured as the reference (router, qos, trunk, segments; ML2
+// qos extension driver).
 func TestOpenstackCLIServices(t *testing.T) {
 	requireOpenstackCLI(t)
 	dir := t.TempDir()
@@ -41,6 +42,7 @@ vni_ranges = 1:1000
 	p.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	p.waitUp(t, 10*time.Second)
 
+	cliRouters(t, p)
 	cliQoS(t, p)
 	cliTrunks(t, p)
 	cliSegments(t, p)

@@ -12,8 +12,7 @@
 // subnets.go, ports.go, ...), registered from init with the Neutron tables
 // it reads and the neutrino tables it writes; the tags and RBAC importers
 // collect what the others declare taggable or shareable. A resource
-// neutrino gains (routers, floating IPs, QoS, trunks, ...) is one more
-// file.
+// neutrino gains is one more file.
 package dbimport
 
 import (
@@ -34,8 +33,9 @@ type Importer struct {
 	// Order places the importer: lower runs first, so that rows are
 	// written after the rows they refer to (foreign keys). In use: 10
 	// address scopes and subnet pools, 30 networks, 40 subnets, 50
-	// security groups, 60 ports, 80 RBAC policies, 85 quotas, 90 tags;
-	// resources on top of ports (routers, floating IPs, trunks) fit at 70.
+	// security groups, 60 ports, 65 QoS and flavors, 66 routers and
+	// floating IPs, 67 what builds on them, 70 trunks, 80 RBAC policies,
+	// 85 quotas, 90 tags.
 	Order int
 	// Reads are the Neutron tables it reads; a non-empty source table no
 	// importer reads (nor ignoredTables) is reported as not imported.
