@@ -288,10 +288,6 @@ func basic(body map[string]any) ([]any, error) {
 func (p *Plugin) addSubports(ctx context.Context, _ *api.Resource, id string, body map[string]any) (any, error) {
 	var out api.Object
 	err := p.env.DB.Write(ctx, func(tx *db.Tx) error {
-		// the parent port before the trunk (lock order: store/lock.go)
-		if err := p.trunks.LockParents(ctx, tx, id); err != nil {
-			return err
-		}
 		t, err := p.trunks.GetTx(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -325,10 +321,6 @@ func (p *Plugin) addSubports(ctx context.Context, _ *api.Resource, id string, bo
 func (p *Plugin) removeSubports(ctx context.Context, _ *api.Resource, id string, body map[string]any) (any, error) {
 	var out api.Object
 	err := p.env.DB.Write(ctx, func(tx *db.Tx) error {
-		// the parent port before the trunk (lock order: store/lock.go)
-		if err := p.trunks.LockParents(ctx, tx, id); err != nil {
-			return err
-		}
 		t, err := p.trunks.GetTx(ctx, tx, id, true)
 		if err != nil {
 			return err
