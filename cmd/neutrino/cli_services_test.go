@@ -9,11 +9,13 @@ import (
 )
 
 // TestOpenstackCLIServices grows the smoke test to the service plugins of
-// issue 9: QoS policies and rules (and the rule types), trunks and
-// sub-ports, segments, address groups, on a server configured as the
-// reference (qos, trunk, segments; ML2 qos extension driver).
+// issues 8 and 9: routers and floating IPs, QoS policies and rules (and
+// the rule types), trunks and sub-ports, segments, address groups, on a
+// server configured as the reference (router, qos, trunk, segments; ML2
+// qos extension driver).
 func TestOpenstackCLIServices(t *testing.T) {
 	p := startReferenceLike(t)
+	cliRouters(t, p)
 	cliQoS(t, p)
 	cliTrunks(t, p)
 	cliSegments(t, p)

@@ -5,6 +5,7 @@
 //	neutrino db upgrade|version|check [--config-file F]...
 //	neutrino policy [--config-file F]... [--format yaml|json]  print the effective policy
 //	neutrino bench --endpoint URL ...                run the benchmark workload
+//	neutrino ovn-db-sync [--mode log|repair]        compare/repair the OVN NB with the database
 //	neutrino config-doc                             print docs/config.md
 //	neutrino version | --version                    print the version
 //
@@ -57,6 +58,7 @@ func commands() []command {
 		{"db", "database schema: upgrade, version, check", dbCmd},
 		{"policy", "print the effective policy (defaults + overrides), like oslopolicy-policy-generator", policyCmd},
 		{"bench", "run the benchmark workload against an endpoint", benchCmd},
+		{"ovn-db-sync", "compare (and repair) the OVN Northbound database with the database", ovnDBSyncCmd},
 		{"config-doc", "print the configuration reference (docs/config.md)", configDocCmd},
 		{"version", "print the version", versionCmd},
 		{"help", "show the help of neutrino or of a command", helpCmd},

@@ -1,6 +1,6 @@
 // Package bench is neutrino's load generator: the same fixed workload
-// (create, show, list, update, delete of networks or ports with N concurrent
-// clients) against any Networking API endpoint — neutrino or the reference
+// (create, show, list, update, delete of networks, ports, routers or
+// floating IPs with N concurrent clients) against any Networking API endpoint — neutrino or the reference
 // Neutron — reporting req/s and p50/p99 latency per phase.
 package bench
 
@@ -24,7 +24,7 @@ type Options struct {
 	Token    string // X-Auth-Token, if the endpoint needs one
 	Clients  int
 	N        int    // objects per phase
-	Resource string // "networks" or "ports"
+	Resource string // "networks", "ports", "routers" or "floatingips"
 	// Phases run in order (default: create, show, list, update, delete).
 	Phases []string
 	Out    io.Writer
@@ -89,8 +89,8 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 		return nil, fmt.Errorf("setting the benchmark project's quotas: status %d %v (the benchmark needs admin rights)", st, err)
 	}
 	defer r.do(ctx, "DELETE", "/v2.0/quotas/"+r.project, nil)
-	if o.Resource == "ports" {
-		if err := r.setupPortNetwork(ctx); err != nil {
+	if o.Resource == "ports" || o.Resource == "floatingips" {
+		if err := r.setupPortNetwork(ctx, o.Resource == "floatingips"); err != nil {
 			return nil, err
 		}
 		defer r.teardownPortNetwork(ctx)
@@ -150,8 +150,11 @@ func (r *runner) doDecode(ctx context.Context, method, path string, body any, de
 	return resp.StatusCode, m, nil
 }
 
-func (r *runner) setupPortNetwork(ctx context.Context) error {
-	st, m, err := r.do(ctx, "POST", "/v2.0/networks", map[string]any{"network": map[string]any{"name": r.run + "-net", "tenant_id": r.project}})
+// setupPortNetwork makes the network (external for floating IPs) and its
+// /16 subnet the ports or floating IPs are made on.
+func (r *runner) setupPortNetwork(ctx context.Context, external bool) error {
+	st, m, err := r.do(ctx, "POST", "/v2.0/networks", map[string]any{"network": map[string]any{
+		"name": r.run + "-net", "tenant_id": r.project, "router:external": external}})
 	if err != nil || st != 201 {
 		return fmt.Errorf("create network: %d %v", st, err)
 	}
@@ -168,7 +171,7 @@ func (r *runner) setupPortNetwork(ctx context.Context) error {
 func (r *runner) teardownPortNetwork(ctx context.Context) {
 	// delete leftovers (if the delete phase did not run), then the network
 	for _, id := range r.ids {
-		r.do(ctx, "DELETE", "/v2.0/ports/"+id, nil)
+		r.do(ctx, "DELETE", "/v2.0/"+r.o.Resource+"/"+id, nil)
 	}
 	r.do(ctx, "DELETE", "/v2.0/subnets/"+r.subnet, nil)
 	r.do(ctx, "DELETE", "/v2.0/networks/"+r.netID, nil)
@@ -217,8 +220,12 @@ func (r *runner) phaseWork(ctx context.Context, name string, ids []string) (int,
 	case "create":
 		return n, func(i int) (bool, error) {
 			body := map[string]any{"name": fmt.Sprintf("%s-%d", r.run, i), "tenant_id": r.project}
-			if coll == "ports" {
+			switch coll {
+			case "ports":
 				body["network_id"] = r.netID
+			case "floatingips":
+				body = map[string]any{"floating_network_id": r.netID, "tenant_id": r.project,
+					"description": fmt.Sprintf("%s-%d", r.run, i)}
 			}
 			st, m, err := r.do(ctx, "POST", "/v2.0/"+coll, map[string]any{one: body})
 			if err != nil || st != 201 {
@@ -235,15 +242,21 @@ func (r *runner) phaseWork(ctx context.Context, name string, ids []string) (int,
 	case "list":
 		// pages of 100 of this run's objects, like a dashboard
 		filter := "?name=" + r.run + "-0&limit=100"
-		if coll == "ports" {
+		switch coll {
+		case "ports":
 			filter = "?network_id=" + r.netID + "&limit=100"
+		case "floatingips":
+			filter = "?floating_network_id=" + r.netID + "&limit=100"
 		}
 		return n, func(int) (bool, error) { return r.expect(ctx, "GET", "/v2.0/"+coll+filter, nil, 200) }, nil
 	case "listall":
 		// the whole collection of this run in one response
 		filter := ""
-		if coll == "ports" {
+		switch coll {
+		case "ports":
 			filter = "?network_id=" + r.netID
+		case "floatingips":
+			filter = "?floating_network_id=" + r.netID
 		}
 		return max(3, n/1000), func(int) (bool, error) { return r.expect(ctx, "GET", "/v2.0/"+coll+filter, nil, 200) }, nil
 	case "update":

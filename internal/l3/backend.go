@@ -38,3 +38,29 @@ func (p *Plugin) publishRouterUpdate(ctx context.Context, tx *db.Tx, old, cur ap
 	p.env.Bus.PublishAfterCommit(tx, events.Router, events.AfterUpdate,
 		&events.Payload{Ctx: ctx, ID: str(cur["id"]), Old: old, New: cur})
 }
+
+// fipBackend is the floating IPs table with the answer to a lost race for
+// a fixed IP: the association's unique key refuses the loser's write,
+// which is retried so that the check answers Neutron's
+// FloatingIPPortAlreadyAssociated.
+type fipBackend struct{ *store.Table }
+
+func (b fipBackend) Create(ctx context.Context, items []api.Object) ([]api.Object, error) {
+	for i := 0; ; i++ {
+		out, err := b.Table.Create(ctx, items)
+		if i < 3 && db.IsUniqueViolation(err) {
+			continue
+		}
+		return out, err
+	}
+}
+
+func (b fipBackend) Update(ctx context.Context, id string, changes api.Object, ifMatch *int64) (api.Object, error) {
+	for i := 0; ; i++ {
+		out, err := b.Table.Update(ctx, id, changes, ifMatch)
+		if i < 3 && db.IsUniqueViolation(err) {
+			continue
+		}
+		return out, err
+	}
+}

@@ -82,6 +82,7 @@ func (p *Plugin) setupFloatingIPs(env *plugin.Env) {
 		Load:         p.loadFIPs,
 	})
 	p.fips = t
+	res.Backend = fipBackend{t}
 	t.Init()
 	env.AddResource(res, t)
 	p.setupPools(env)

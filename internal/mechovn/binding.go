@@ -3,7 +3,6 @@ package mechovn
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/ovn/sbdb"
@@ -41,12 +40,7 @@ func (d *Driver) chassis(host string) *sbdb.Chassis {
 	if host == "" {
 		return nil
 	}
-	if d.sb.Connections() == 0 {
-		// just started: give the first connection a moment rather than fail the binding
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = d.sb.WaitConnected(ctx)
-		cancel()
-	}
+	waitFirst(d.sb) // just started: give the first connection a moment rather than fail the binding
 	if !d.sb.Connected() {
 		return nil
 	}

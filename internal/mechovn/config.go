@@ -48,6 +48,8 @@ func init() {
 			Help: "Neutron's start-up sync; neutrino's is `neutrino ovn-db-sync --mode log|repair` and the maintenance task."},
 		&config.Option{Group: "ovn", Name: "maintenance_interval", Type: config.Int, Default: "300",
 			Help: "neutrino: seconds between runs of the maintenance task that repairs lost or failed Northbound writes (Neutron: 300, fixed)."},
+		&config.Option{Group: "ovn", Name: "background_tasks", Type: config.Bool, Default: "true",
+			Help: "neutrino: this process may hold the maintenance lease (maintenance task, port status writes); false leaves them to other processes."},
 		&config.Option{Group: "ovn", Name: "maintenance_min_age", Type: config.Int, Default: "60",
 			Help: "neutrino: seconds a resource's Northbound write may lag before the maintenance task repairs it (Neutron: 60, fixed)."},
 	)
@@ -64,6 +66,7 @@ type settings struct {
 	dnsDomain   string
 	maintEvery  time.Duration
 	maintMinAge time.Duration
+	background  bool
 }
 
 func loadSettings(c *config.Config) (settings, error) {
@@ -98,6 +101,7 @@ func loadSettings(c *config.Config) (settings, error) {
 	}
 	s.maintEvery = time.Duration(max(c.Int("ovn", "maintenance_interval"), 1)) * time.Second
 	s.maintMinAge = time.Duration(max(c.Int("ovn", "maintenance_min_age"), 0)) * time.Second
+	s.background = c.BoolOr("ovn", "background_tasks", true)
 	return s, nil
 }
 

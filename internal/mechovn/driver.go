@@ -72,9 +72,11 @@ func (d *Driver) finish() error {
 	d.subscribeSecurityGroups()
 	d.nb.Start()
 	d.sb.Start()
-	d.wg.Add(2)
-	go d.maintain()
-	go d.status.run()
+	if d.s.background {
+		d.wg.Add(2)
+		go d.maintain()
+		go d.status.run()
+	}
 	return nil
 }
 
@@ -89,6 +91,19 @@ func (d *Driver) Close() {
 	})
 }
 
+// Leader reports whether this process holds the maintenance lease (runs the maintenance task and
+// writes port statuses).
+func (d *Driver) Leader() bool { return d.status.leader.Load() }
+
+// waitFirst gives a client that never connected yet (the server just started) a moment to.
+func waitFirst(c *ovn.Client) {
+	if c.Connections() == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = c.WaitConnected(ctx)
+		cancel()
+	}
+}
+
 // admin is ctx with an admin caller, for the driver's own reads.
 func admin(ctx context.Context) context.Context {
 	return reqctx.With(ctx, &reqctx.Context{IsAdmin: true})
@@ -96,6 +111,7 @@ func admin(ctx context.Context) context.Context {
 
 // write runs an NB write of the API path: skipped at once while the NB is away, bounded in time.
 func (d *Driver) write(ctx context.Context, f func(ctx context.Context) error) error {
+	waitFirst(d.nb)
 	if !d.nb.Connected() {
 		return errNBDown
 	}

@@ -95,25 +95,38 @@ func TestDataplaneE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	expect := func(what string, ok bool, err error) {
+	// a rule change reaches the chassis through northd and ovn-controller: the check is repeated
+	// for up to 10 s until it gives the expected answer
+	expect := func(what string, ok bool, try func() error) {
 		t.Helper()
+		start := time.Now()
+		err := try()
+		for ok != (err == nil) && time.Since(start) < 10*time.Second {
+			time.Sleep(200 * time.Millisecond)
+			err = try()
+		}
 		if ok != (err == nil) {
 			t.Errorf("%s: allowed=%v, got error %v", what, ok, err)
+		} else {
+			t.Logf("%s: allowed=%v (%v)", what, ok, time.Since(start).Round(time.Millisecond))
 		}
 	}
-	expect("ping vm1→vm2 (icmp rule)", true, lab.Ping("vm1", ip2))
-	_, err = lab.TCPPeer("vm1", ip2, 7000)
-	expect("tcp vm1→vm2:7000 (no rule)", false, err)
+	ping := func() error { return lab.Ping("vm1", ip2) }
+	peer := ""
+	tcp7000 := func() (err error) { peer, err = lab.TCPPeer("vm1", ip2, 7000); return err }
+	expect("ping vm1→vm2 (icmp rule)", true, ping)
+	if _, err := lab.TCPPeer("vm1", ip2, 7000); err == nil {
+		t.Error("tcp vm1→vm2:7000 passes without a rule")
+	}
 	tcp := e.post("security_group_rule", "security-group-rules", map[string]any{"security_group_id": sg["id"],
 		"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 7000, "port_range_max": 7000,
 		"remote_group_id": sg["id"]})
-	peer, err := lab.TCPPeer("vm1", ip2, 7000)
-	expect("tcp vm1→vm2:7000 (rule from sg1)", true, err)
-	if err == nil && !strings.HasPrefix(peer, fixedIP(vm1)) {
+	expect("tcp vm1→vm2:7000 (rule from sg1)", true, tcp7000)
+	if peer != "" && !strings.HasPrefix(peer, fixedIP(vm1)) {
 		t.Errorf("vm2 saw the connection from %s, want %s", peer, fixedIP(vm1))
 	}
 	e.del("security-group-rules/" + icmp["id"].(string))
-	expect("ping vm1→vm2 (icmp rule deleted)", false, lab.Ping("vm1", ip2))
+	expect("ping vm1→vm2 (icmp rule deleted)", false, ping)
 
 	nbOutage(t, e, net1, sub1)
 

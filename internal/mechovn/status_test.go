@@ -4,9 +4,16 @@ import (
 	"context"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/neutrino-os/neutrino/internal/mechovn"
+	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 	"github.com/neutrino-os/neutrino/internal/ovn/ovnmem"
 	"github.com/neutrino-os/neutrino/internal/testutil"
@@ -94,4 +101,89 @@ func TestRepairAfterNBOutage(t *testing.T) {
 		return len(ls) == 1 && ls[0].ExternalIDs["neutron:network_name"] == "renamed" && len(dhcp) == 1 &&
 			nb.Get(ctx, lsp) == nil && len(ls[0].Ports) == 1
 	})
+}
+
+// TestDBSync: ovn-db-sync finds an LSP deleted behind neutrino's back, a stale switch and a switch
+// of no network, repairs them, and then finds nothing.
+func TestDBSync(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.background_tasks"] = "false"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": 4})).Expect(t, 201)
+	port := testutil.Do(t, "POST", srv.URL+"/v2.0/ports", body("port", map[string]any{"network_id": net["id"]})).Expect(t, 201).Obj("port")
+	ctx := context.Background()
+	lsp := &nbdb.LogicalSwitchPort{Name: port["id"].(string)}
+	ls := &nbdb.LogicalSwitch{}
+	waitFor(t, 5*time.Second, "the LSP", func() bool { return nb.Get(ctx, lsp) == nil })
+	var all []nbdb.LogicalSwitch
+	_ = nb.List(ctx, &all)
+	*ls = all[0]
+	ls.ExternalIDs["neutron:revision_number"] = "0"
+	stray := &nbdb.LogicalSwitch{UUID: "ustray", Name: "neutron-00000000-0000-4000-8000-000000000000"}
+	if _, err := nb.Txn().Update(ls, &ls.ExternalIDs).Delete(lsp).Create(stray).Step(func(api client.API) ([]ovsdb.Operation, error) {
+		return api.Where(ls).Mutate(ls, model.Mutation{Field: &ls.Ports, Mutator: "delete", Value: []string{lsp.UUID}})
+	}).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := driverOf(t, srv)
+	var out strings.Builder
+	if n, err := d.DBSync(ctx, false, &out); err != nil || n != 3 {
+		t.Fatalf("log mode: %d differences, %v:\n%s", n, err, out.String())
+	}
+	t.Logf("log:\n%s", out.String())
+	if n, err := d.DBSync(ctx, true, &out); err != nil || n != 3 {
+		t.Fatalf("repair mode: %d differences, %v", n, err)
+	}
+	out.Reset()
+	waitFor(t, 5*time.Second, "a clean NB", func() bool {
+		out.Reset()
+		n, _ := d.DBSync(ctx, false, &out)
+		return n == 0
+	})
+}
+
+func driverOf(t *testing.T, srv *testutil.Server) *mechovn.Driver {
+	p, _ := srv.App.Env.Plugin("ml2").(*ml2.Plugin)
+	d, _ := p.MechanismDriver("ovn").(*mechovn.Driver)
+	if d == nil {
+		t.Fatal("no ovn driver")
+	}
+	return d
+}
+
+// TestOneWriterAmongProcesses: two servers share a database and an NB; when a port's LSP goes up,
+// its status is written once (one revision bump), by the server holding the maintenance lease.
+func TestOneWriterAmongProcesses(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "shared.db")
+	a := testutil.StartServer(t, testutil.Options{DB: dbURL, Set: conf})
+	b := testutil.StartServer(t, testutil.Options{DB: dbURL, Set: conf})
+	waitFor(t, 5*time.Second, "one leader", func() bool { return driverOf(t, a).Leader() != driverOf(t, b).Leader() })
+	net := testutil.Do(t, "POST", a.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	testutil.Do(t, "POST", b.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": 4})).Expect(t, 201)
+	port := testutil.Do(t, "POST", b.URL+"/v2.0/ports", body("port", map[string]any{"network_id": net["id"], "binding:host_id": "chassis1"})).Expect(t, 201).Obj("port")
+	id := port["id"].(string)
+	ctx := context.Background()
+	lsp := &nbdb.LogicalSwitchPort{Name: id}
+	waitFor(t, 5*time.Second, "the LSP", func() bool { return nb.Get(ctx, lsp) == nil })
+	get := func() map[string]any {
+		return testutil.Do(t, "GET", a.URL+"/v2.0/ports/"+id, nil).Expect(t, 200).Obj("port")
+	}
+	rev := get()["revision_number"].(float64)
+	up := true
+	lsp.Up = &up
+	if _, err := nb.Txn().Update(lsp, &lsp.Up).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "ACTIVE", func() bool { return get()["status"] == "ACTIVE" })
+	time.Sleep(time.Second) // a second writer would have written by now
+	if got := get()["revision_number"].(float64); got != rev+1 {
+		t.Errorf("revision %v after one status change from %v: written more than once", got, rev)
+	}
+	if driverOf(t, a).Leader() == driverOf(t, b).Leader() {
+		t.Error("both servers or neither hold the maintenance lease")
+	}
 }

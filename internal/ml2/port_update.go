@@ -18,6 +18,10 @@ import (
 
 func (p *Plugin) beforeUpdatePort(op *store.Op) error {
 	old, ch := op.Old, op.New
+	if _, ok := ch["status"]; ok && len(ch) == 1 {
+		// Neutron's update_port_status (the API cannot write status): one revision, no rebinding
+		return nil
+	}
 	owner, _ := old["device_owner"].(string)
 	if o, ok := ch["device_owner"].(string); ok {
 		owner = o

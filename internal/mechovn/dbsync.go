@@ -1,0 +1,155 @@
+package mechovn
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
+)
+
+// DBSync compares the whole NB with the database in both directions, as neutron-ovn-db-sync-util
+// does: resources whose rows are missing or stale, and NB rows of resources that do not exist. It
+// prints one line per difference to out and, with repair, fixes each one with the code the API
+// path uses. It returns the number of differences found.
+func (d *Driver) DBSync(ctx context.Context, repair bool, out io.Writer) (int, error) {
+	if err := d.connected(ctx); err != nil {
+		return 0, err
+	}
+	ctx = admin(ctx)
+	found := 0
+	fix := func(what string, f func() error) {
+		found++
+		action := ""
+		if repair {
+			action = " (repaired)"
+			if err := f(); err != nil {
+				action = " (repair failed: " + err.Error() + ")"
+			}
+		}
+		fmt.Fprintln(out, what+action)
+	}
+	exists := map[string]map[string]bool{}
+	for _, k := range d.kinds() {
+		exists[k.typ] = map[string]bool{}
+		err := k.table.ListBatches(ctx, &api.Query{}, func(objs []api.Object) error {
+			for _, o := range objs {
+				exists[k.typ][str(o["id"])] = true
+				if why := d.drift(ctx, k.typ, o); why != "" {
+					fix(fmt.Sprintf("%s %s: %s", strings.TrimSuffix(k.typ, "s"), str(o["id"]), why), func() error { return k.sync(ctx, o) })
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return found, err
+		}
+	}
+	for _, x := range d.extras(ctx, exists) {
+		fix(x.what, x.del)
+	}
+	return found, nil
+}
+
+// drift says how a resource's NB rows differ from what they should be ("" when they do not).
+func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
+	rev := intOf(o["revision_number"])
+	stale := func(ext map[string]string) string {
+		if r := revisionOf(ext); r != rev {
+			return fmt.Sprintf("stale in the NB (revision %d, database %d)", r, rev)
+		}
+		return ""
+	}
+	switch typ {
+	case resNetwork:
+		if ls := d.switchByName(ctx, switchName(str(o["id"]))); ls != nil {
+			return stale(ls.ExternalIDs)
+		}
+	case resPort:
+		if str(o["device_owner"]) == "network:floatingip" {
+			return ""
+		}
+		if lsp := d.lspByName(ctx, str(o["id"])); lsp != nil {
+			return stale(lsp.ExternalIDs)
+		}
+	case resSubnet:
+		net, err := d.tables.networks.Get(ctx, str(o["network_id"]), nil)
+		if err != nil {
+			return ""
+		}
+		row, want := d.subnetDHCP(ctx, str(o["id"])), d.dhcpOptions(o, net, "x") != nil
+		switch {
+		case row != nil && !want:
+			return "DHCP_Options in the NB for a subnet without DHCP"
+		case row != nil:
+			return stale(row.ExternalIDs)
+		case !want:
+			return ""
+		}
+	case resSecurityGroup:
+		if pg := d.pgByName(ctx, pgName(str(o["id"]))); pg != nil {
+			return d.aclDrift(ctx, o, pg)
+		}
+	}
+	return "missing from the NB"
+}
+
+// aclDrift compares a group's ACLs with its rules.
+func (d *Driver) aclDrift(ctx context.Context, sg api.Object, pg *nbdb.PortGroup) string {
+	want := map[string]*nbdb.ACL{}
+	for _, r := range objList(sg["security_group_rules"]) {
+		want[str(r["id"])] = ruleACL(sg, r)
+	}
+	n := len(want)
+	d.diffACLs(ctx, d.nb.Txn(), pg, want) // leaves in want the ACLs missing or different
+	if len(want) > 0 || len(pg.ACLs) != n {
+		return fmt.Sprintf("ACLs differ from the rules (%d ACLs, %d rules)", len(pg.ACLs), n)
+	}
+	return ""
+}
+
+type extra struct {
+	what string
+	del  func() error
+}
+
+// extras are the NB rows written for Neutron resources that no longer exist.
+func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) []extra {
+	var out []extra
+	var switches []nbdb.LogicalSwitch
+	_ = d.nb.OVSDB().List(ctx, &switches)
+	for _, ls := range switches {
+		if id, ok := strings.CutPrefix(ls.Name, switchPrefix); ok && !exists[resNetwork][id] {
+			out = append(out, extra{"Logical_Switch " + ls.Name + ": no such network", func() error { return d.deleteNetwork(ctx, id, nil) }})
+		}
+	}
+	var lsps []nbdb.LogicalSwitchPort
+	_ = d.nb.OVSDB().List(ctx, &lsps)
+	for _, p := range lsps {
+		if _, ours := p.ExternalIDs[extRevision]; ours && !exists[resPort][p.Name] {
+			name := p.Name
+			out = append(out, extra{"Logical_Switch_Port " + name + ": no such port", func() error { return d.deletePortAnywhere(ctx, name) }})
+		}
+	}
+	var pgs []nbdb.PortGroup
+	_ = d.nb.OVSDB().List(ctx, &pgs)
+	for _, pg := range pgs {
+		if id := pg.ExternalIDs[extSGID]; id != "" && !exists[resSecurityGroup][id] {
+			out = append(out, extra{"Port_Group " + pg.Name + ": no such security group", func() error { return d.deleteSecurityGroup(ctx, id) }})
+		}
+	}
+	var dhcp []nbdb.DHCPOptions
+	_ = d.nb.OVSDB().List(ctx, &dhcp)
+	seen := map[string]bool{}
+	for _, o := range dhcp {
+		if id := o.ExternalIDs["subnet_id"]; id != "" && !exists[resSubnet][id] && !seen[id] {
+			seen[id] = true
+			out = append(out, extra{"DHCP_Options " + o.Cidr + ": no such subnet " + id, func() error { return d.deleteSubnet(ctx, id) }})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].what < out[j].what })
+	return out
+}
