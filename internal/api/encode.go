@@ -116,6 +116,10 @@ type Ordered struct {
 	Order []string
 }
 
+// MarshalJSON writes the map for encoding/json (key order aside), as the
+// RPC side sends objects to the agents.
+func (o Ordered) MarshalJSON() ([]byte, error) { return json.Marshal(o.M) }
+
 func (e encoder) appendMap(b []byte, m map[string]any, order []string) []byte {
 	b = append(b, '{')
 	first := true

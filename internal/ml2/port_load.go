@@ -73,6 +73,10 @@ func (d dnsAssignment) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// MarshalJSON writes the same for encoding/json (the RPC side sends
+// ports to the agents with it).
+func (d dnsAssignment) MarshalJSON() ([]byte, error) { return d.AppendJSON(nil), nil }
+
 // dnsHostReplacer turns an address into a host label (host-10-0-0-3).
 var dnsHostReplacer = strings.NewReplacer(".", "-", ":", "-")
 

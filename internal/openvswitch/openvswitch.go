@@ -14,12 +14,14 @@ import (
 	"slices"
 
 	"github.com/neutrino-os/neutrino/internal/agents"
+	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 )
 
 func init() {
 	ml2.RegisterMechanismDriver("openvswitch", func() ml2.MechanismDriver { return &Driver{} })
+	config.Implemented("ml2", "mechanism_drivers", "openvswitch")
 }
 
 // Driver is the openvswitch mechanism driver of one server.

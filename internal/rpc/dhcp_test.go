@@ -64,6 +64,11 @@ func TestDHCPAgentFlow(t *testing.T) {
 	if len(nets) != 1 || len(nets[0]["ports"].([]any)) != 1 {
 		t.Fatalf("get_active_networks_info: %v", nets)
 	}
+	// computed attributes travel as the API writes them (the agent reads dns_assignment)
+	assign := nets[0]["ports"].([]any)[0].(map[string]any)["dns_assignment"].([]any)
+	if len(assign) != 1 || assign[0].(map[string]any)["ip_address"] == nil {
+		t.Fatalf("dns_assignment: %v", assign)
+	}
 	agent.Call(t, rpc.TopicPlugin, "1.5", "dhcp_ready_on_ports", map[string]any{"port_ids": []any{port["id"]}})
 	agent.Call(t, rpc.TopicPlugin, "1.0", "release_dhcp_port", map[string]any{"network_id": netID, "device_id": "dhcp-x-" + netID, "host": "net1"})
 	testutil.Do(t, "GET", srv.URL+"/v2.0/ports/"+port["id"].(string), nil).Expect(t, 404)
