@@ -22,13 +22,19 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("n", 1000, "requests (objects) per phase")
 	resource := fs.String("resource", "networks", "networks, ports, routers or floatingips (ports: on one /16 subnet of a new network; floating IPs: of a new external network with one /16 subnet)")
 	phases := fs.String("phases", "create,show,list,update,delete", "phases to run, in order: create (n objects), show (each object 5 times), list (pages of 100), listall (the whole collection, 1 client), update, delete")
+	serverPIDs := fs.String("server-pid", "", "the server's process ids on this machine, comma-separated: also report its CPU time per request")
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
+	pids, err := bench.ParsePIDs(*serverPIDs)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench: --server-pid:", err)
+		return 2
+	}
 	fmt.Fprintf(stdout, "endpoint %s, %d clients, n=%d\n", *endpoint, *clients, *n)
-	_, err := bench.Run(context.Background(), bench.Options{
+	_, err = bench.Run(context.Background(), bench.Options{
 		Endpoint: *endpoint, Token: *token, Clients: *clients, N: *n,
-		Resource: *resource, Phases: strings.Split(*phases, ","), Out: stdout,
+		Resource: *resource, Phases: strings.Split(*phases, ","), Out: stdout, ServerPIDs: pids,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)

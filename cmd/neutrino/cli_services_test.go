@@ -14,34 +14,7 @@ import (
 // server configured as the reference (router, qos, trunk, segments; ML2
 // qos extension driver).
 func TestOpenstackCLIServices(t *testing.T) {
-	requireOpenstackCLI(t)
-	dir := t.TempDir()
-	port := freePort(t)
-	conf := writeFile(t, dir, "n.conf", fmt.Sprintf(`[DEFAULT]
-auth_strategy = noauth
-bind_host = 127.0.0.1
-bind_port = %d
-service_plugins = router,segments,trunk,qos,port_forwarding
-[database]
-connection = sqlite:///%s
-[ml2]
-type_drivers = flat,vlan,vxlan,geneve
-tenant_network_types = vxlan
-mechanism_drivers = openvswitch
-extension_drivers = port_security,dns,qos
-[ml2_type_flat]
-flat_networks = *
-[ml2_type_vlan]
-network_vlan_ranges = physnet1:100:200
-[ml2_type_vxlan]
-vni_ranges = 1:1000
-[ml2_type_geneve]
-vni_ranges = 1:1000
-`, port, filepath.Join(dir, "n.db")))
-	p := start(t, nil, "--config-file", conf)
-	p.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	p.waitUp(t, 10*time.Second)
-
+	p := startReferenceLike(t)
 	cliRouters(t, p)
 	cliQoS(t, p)
 	cliTrunks(t, p)
@@ -133,4 +106,39 @@ func cliAddressGroups(t *testing.T, p *proc) {
 	}
 	openstack(t, p, "address", "group", "unset", "cli-ag", "--address", "10.0.0.0/24")
 	openstack(t, p, "address", "group", "delete", "cli-ag")
+}
+
+// startReferenceLike starts neutrino configured as the reference (service
+// plugins router,segments,trunk,qos,port_forwarding; ML2 qos extension
+// driver) for the CLI smoke tests.
+func startReferenceLike(t *testing.T) *proc {
+	requireOpenstackCLI(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := writeFile(t, dir, "n.conf", fmt.Sprintf(`[DEFAULT]
+auth_strategy = noauth
+bind_host = 127.0.0.1
+bind_port = %d
+service_plugins = router,segments,trunk,qos,port_forwarding
+[database]
+connection = sqlite:///%s
+[ml2]
+type_drivers = flat,vlan,vxlan,geneve
+tenant_network_types = vxlan
+mechanism_drivers = openvswitch
+extension_drivers = port_security,dns,qos
+[ml2_type_flat]
+flat_networks = *
+[ml2_type_vlan]
+network_vlan_ranges = physnet1:100:200
+[ml2_type_vxlan]
+vni_ranges = 1:1000
+[ml2_type_geneve]
+vni_ranges = 1:1000
+`, port, filepath.Join(dir, "n.db")))
+	p := start(t, nil, "--config-file", conf)
+	p.url = fmt.Sprintf("http://127.0.0.1:%d", port)
+	p.waitUp(t, 10*time.Second)
+
+	return p
 }

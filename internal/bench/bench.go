@@ -28,6 +28,9 @@ type Options struct {
 	// Phases run in order (default: create, show, list, update, delete).
 	Phases []string
 	Out    io.Writer
+	// ServerPIDs, when set, are the server's processes on this machine:
+	// each phase then also reports their CPU time per request.
+	ServerPIDs []int
 }
 
 // Result is one phase's measurement.
@@ -37,6 +40,15 @@ type Result struct {
 	Errors   int
 	Elapsed  time.Duration
 	P50, P99 time.Duration
+	CPU      time.Duration // the server's CPU time in the phase (Options.ServerPIDs)
+}
+
+// CPUPerRequest is the server's CPU time per request (0 when not measured).
+func (r Result) CPUPerRequest() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Requests)
 }
 
 // ReqPerSec is the phase's throughput.
@@ -97,18 +109,41 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	}
 	var results []Result
 	for _, ph := range o.Phases {
-		res, err := r.phase(ctx, ph)
+		res, err := r.measuredPhase(ctx, ph)
 		if err != nil {
 			return results, err
 		}
 		results = append(results, res)
 		if o.Out != nil {
-			fmt.Fprintf(o.Out, "%-8s %-10s n=%-6d err=%-4d %9.1f req/s  p50 %8.2f ms  p99 %8.2f ms\n",
+			cpu := ""
+			if len(o.ServerPIDs) > 0 {
+				cpu = fmt.Sprintf("  cpu %7.0f us/req", float64(res.CPUPerRequest().Nanoseconds())/1000)
+			}
+			fmt.Fprintf(o.Out, "%-8s %-10s n=%-6d err=%-4d %9.1f req/s  p50 %8.2f ms  p99 %8.2f ms%s\n",
 				o.Resource, res.Phase, res.Requests, res.Errors, res.ReqPerSec(),
-				float64(res.P50.Microseconds())/1000, float64(res.P99.Microseconds())/1000)
+				float64(res.P50.Microseconds())/1000, float64(res.P99.Microseconds())/1000, cpu)
 		}
 	}
 	return results, nil
+}
+
+// measuredPhase runs one phase, with the server's CPU time around it when
+// its processes are known.
+func (r *runner) measuredPhase(ctx context.Context, ph string) (Result, error) {
+	if len(r.o.ServerPIDs) == 0 {
+		return r.phase(ctx, ph)
+	}
+	before, err := serverCPU(r.o.ServerPIDs)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := r.phase(ctx, ph)
+	if err != nil {
+		return res, err
+	}
+	after, err := serverCPU(r.o.ServerPIDs)
+	res.CPU = after - before
+	return res, err
 }
 
 func (r *runner) url(path string) string { return strings.TrimRight(r.o.Endpoint, "/") + path }
