@@ -80,7 +80,9 @@ func startLab(t *testing.T) (*rpctest.Server, *lab, string) {
 		"VHOST_SETUP=0", "OVS_LOCK_WAIT=900", "AGENT_HOST=" + host}}
 	t.Cleanup(func() {
 		if t.Failed() {
-			out, _ := exec.Command("bash", "-c", "tail -n 40 "+strings.TrimPrefix(l.env[2], "LAB=")+"/log/*.log").CombinedOutput()
+			out, _ := exec.Command("bash", "-c", "for n in $(ip netns list | awk '/qrouter/{print $1}'); do echo $n; ip -n $n -o -4 addr; ip -n $n route; done; "+
+				"grep -h 'ERROR\\|routers_updated\\|Finished a router update' "+strings.TrimPrefix(l.env[2], "LAB=")+"/log/l3-agent.log | cut -c1-200 | tail -n 20; "+
+				"tail -n 40 "+strings.TrimPrefix(l.env[2], "LAB=")+"/log/*.log").CombinedOutput()
 			t.Logf("agents' logs:\n%s", out)
 		}
 		if out, err := l.run("down"); err != nil {
@@ -188,12 +190,12 @@ func routing(t *testing.T, srv *rpctest.Server, l *lab, host string, netID any, 
 	}
 	ips["vm3"] = plugVM(t, srv, l, host, "vm3", net2["id"], nil)
 	probe := func(from, cmd string) bool { _, err := l.run("vm", "exec", from, "bash", "-c", cmd); return err == nil }
-	eventually(t, 90*time.Second, "vm3 pings vm1 through the router", func() bool { return probe("vm3", "ping -c1 -W1 "+ips["vm1"]) })
+	eventually(t, 180*time.Second, "vm3 pings vm1 through the router", func() bool { return probe("vm3", "ping -c1 -W1 "+ips["vm1"]) })
 	eventually(t, 30*time.Second, "vm1 pings the external host (SNAT)", func() bool { return probe("vm1", "ping -c1 -W1 172.31.251.1") })
 	vm1 := testutil.Do(t, "GET", srv.URL+"/v2.0/ports?name=vm1", nil).List("ports")[0]
 	fip := apiPost(t, srv, "floatingips", "floatingip", map[string]any{"floating_network_id": ext["id"], "port_id": vm1["id"]})
 	addr := fip["floating_ip_address"].(string)
-	eventually(t, 60*time.Second, "the external host pings vm1 at "+addr, func() bool { return probe("ext", "ping -c1 -W1 "+addr) })
+	eventually(t, 120*time.Second, "the external host pings vm1 at "+addr, func() bool { return probe("ext", "ping -c1 -W1 "+addr) })
 	eventually(t, 30*time.Second, "floating IP ACTIVE", func() bool {
 		return testutil.Do(t, "GET", srv.URL+"/v2.0/floatingips/"+fip["id"].(string), nil).Obj("floatingip")["status"] == "ACTIVE"
 	})

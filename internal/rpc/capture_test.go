@@ -28,7 +28,7 @@ type refMethod struct {
 func shape(v any, depth int) any {
 	switch x := v.(type) {
 	case map[string]any:
-		if depth >= 2 {
+		if depth >= 4 {
 			return "dict"
 		}
 		out := map[string]any{}
