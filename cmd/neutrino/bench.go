@@ -21,7 +21,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	clients := fs.Int("clients", 8, "concurrent clients")
 	n := fs.Int("n", 1000, "requests (objects) per phase")
 	resource := fs.String("resource", "networks", "networks, ports, routers or floatingips (ports: on one /16 subnet of a new network; floating IPs: of a new external network with one /16 subnet)")
-	phases := fs.String("phases", "create,show,list,update,delete", "phases to run, in order: create (n objects), show (each object 5 times), list (pages of 100), listall (the whole collection, 1 client), update, delete")
+	phases := fs.String("phases", "create,show,list,update,delete", "phases to run, in order: create (n objects), show (each object 5 times), list (pages of 100), listall (the whole collection, 1 client), update, delete, race (n rounds of a network delete racing --clients port creates on it)")
 	serverPIDs := fs.String("server-pid", "", "the server's process ids on this machine, comma-separated: also report its CPU time per request")
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code

@@ -216,6 +216,9 @@ func (r *runner) singular() string { return strings.TrimSuffix(r.o.Resource, "s"
 
 // phase runs one phase: N requests spread over the clients.
 func (r *runner) phase(ctx context.Context, name string) (Result, error) {
+	if name == "race" {
+		return r.racePhase(ctx)
+	}
 	ids := make([]string, r.o.N) // of the objects a create phase makes
 	n, work, err := r.phaseWork(ctx, name, ids)
 	if err != nil {
@@ -304,7 +307,7 @@ func (r *runner) phaseWork(ctx context.Context, name string, ids []string) (int,
 			return r.expect(ctx, "DELETE", "/v2.0/"+coll+"/"+r.ids[i], nil, 204)
 		}, nil
 	}
-	return 0, nil, fmt.Errorf("unknown phase %q (create, show, list, listall, update, delete)", name)
+	return 0, nil, fmt.Errorf("unknown phase %q (create, show, list, listall, update, delete, race)", name)
 }
 
 // expect sends a request whose answer is not read and reports whether its

@@ -2,6 +2,8 @@ package portforwarding
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"net/netip"
 
 	"github.com/neutrino-os/neutrino/internal/api"
@@ -28,6 +30,9 @@ func (p *Plugin) hookFloatingIPs(env *plugin.Env) {
 			}
 			return inUse(pl.Ctx, pl.Tx, pl.ID)
 		})
+	for _, ev := range []events.Event{events.BeforeCreate, events.BeforeUpdate} {
+		bus.Subscribe(events.FloatingIP, ev, subscriber, events.PriorityDefault, portHasForwardings)
+	}
 	bus.Subscribe(events.Port, events.PrecommitUpdate, subscriber, events.PriorityDefault, p.portUpdated)
 	bus.Subscribe(events.Port, events.BeforeDelete, subscriber, events.PriorityDefault, p.portDeleted)
 	bus.Subscribe(events.RouterInterface, events.BeforeDelete, subscriber, events.PriorityDefault, p.interfaceInUse)
@@ -44,6 +49,25 @@ func inUse(ctx context.Context, q db.Querier, fipID string) error {
 		return nerr.Conflict("FipInUseByPortForwarding", "Floating IP %s in use by Port Forwarding resources.", fipID)
 	}
 	return nil
+}
+
+// portHasForwardings is _check_port_has_port_forwarding: a port whose
+// forwardings go through a distributed router cannot get a floating IP.
+func portHasForwardings(_ string, _ events.Event, pl *events.Payload) error {
+	port, _ := pl.Request["port_id"].(string)
+	if port == "" {
+		return nil
+	}
+	var distributed bool
+	err := pl.Tx.QueryRow(pl.Ctx, `SELECT r.distributed FROM portforwardings pf JOIN floatingips f ON f.id = pf.floatingip_id
+		JOIN routers r ON r.id = f.router_id WHERE pf.internal_neutron_port_id = ? ORDER BY pf.id LIMIT 1`, port).Scan(&distributed)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !distributed) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return nerr.Typed(400, "PortHasPortForwarding", "Cannot associate floating IP to port %s because it already has a Port Forwarding binding.", port)
 }
 
 // loadFIPs fills the floating IPs' port_forwardings

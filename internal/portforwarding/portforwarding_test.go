@@ -25,11 +25,17 @@ type topology struct {
 }
 
 func build(t *testing.T, base string, n int) topology {
+	return buildRouter(t, base, n, map[string]any{})
+}
+
+// buildRouter is build with more attributes of the router.
+func buildRouter(t *testing.T, base string, n int, router map[string]any) topology {
 	ext := create(t, base+"/networks", "network", map[string]any{"name": "ext", "router:external": true})["id"]
 	create(t, base+"/subnets", "subnet", map[string]any{"network_id": ext, "cidr": "172.24.0.0/24", "ip_version": 4})
 	net := create(t, base+"/networks", "network", map[string]any{"name": "int"})["id"]
 	sub := create(t, base+"/subnets", "subnet", map[string]any{"network_id": net, "cidr": "10.70.0.0/24", "ip_version": 4})["id"]
-	r := create(t, base+"/routers", "router", map[string]any{"name": "r", "external_gateway_info": map[string]any{"network_id": ext}})["id"].(string)
+	router["name"], router["external_gateway_info"] = "r", map[string]any{"network_id": ext}
+	r := create(t, base+"/routers", "router", router)["id"].(string)
 	testutil.Do(t, "PUT", base+"/routers/"+r+"/add_router_interface", map[string]any{"subnet_id": sub}).Expect(t, 200)
 	top := topology{router: r}
 	for i := 0; i < n; i++ {
@@ -148,5 +154,20 @@ func TestRequestsNeutronFails(t *testing.T) {
 	got := testutil.Do(t, "POST", url, pf(map[string]any{"internal_port": "22", "external_port": "2525"})).Expect(t, 201).Obj("port_forwarding")
 	if got["external_port"] != float64(2525) || got["internal_port_range"] != "22:22" {
 		t.Fatalf("created %v", got)
+	}
+}
+
+// TestPortHasPortForwarding: a port forwarded to through a distributed
+// router cannot get a floating IP (400 PortHasPortForwarding); through a
+// legacy router it can (TestPortChangesDeleteForwardings).
+func TestPortHasPortForwarding(t *testing.T) {
+	base := testutil.StartServer(t, testutil.Options{Set: config}).URL + "/v2.0"
+	top := buildRouter(t, base, 1, map[string]any{"distributed": true})
+	testutil.Do(t, "POST", base+"/floatingips/"+top.fip+"/port_forwardings", forwarding(top.ports[0], 0, "2222")).Expect(t, 201)
+	r := testutil.Do(t, "POST", base+"/floatingips", map[string]any{"floatingip": map[string]any{
+		"floating_network_id": testutil.Do(t, "GET", base+"/floatingips/"+top.fip, nil).Obj("floatingip")["floating_network_id"],
+		"port_id":             top.ports[0]}})
+	if r.Status != 400 || r.ErrorType() != "PortHasPortForwarding" {
+		t.Fatalf("floating IP for a forwarded port: %d %s", r.Status, r.Raw)
 	}
 }

@@ -23,7 +23,8 @@ import (
 // A table whose rows belong to a parent (a port's network) declares a
 // Hooks.Lock that locks the parent row; the store runs it first in every
 // create, update and delete of the table, before the row's own lock and
-// before any other hook or event. Foreign keys take shared locks on the
+// before any other hook or event, and before the row lock of GetTx(…,
+// true) (member actions, other plugins locking the row). Foreign keys take shared locks on the
 // parents they name when a child row is written, so a parent must be
 // locked before its children are written, never after.
 //

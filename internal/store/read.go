@@ -187,8 +187,15 @@ func (t *Table) Get(ctx context.Context, id string, fields []string) (api.Object
 	return shallowCopy(obj), nil
 }
 
-// GetTx reads one row inside a transaction, optionally locking it.
+// GetTx reads one row inside a transaction, optionally locking it; the
+// lock comes after its parents' (the table's Lock hooks: lock.go), as in
+// the table's own writes.
 func (t *Table) GetTx(ctx context.Context, tx *db.Tx, id string, lock bool) (api.Object, error) {
+	if lock {
+		if err := t.lockParents(&Op{Ctx: ctx, Tx: tx, Table: t, ID: id}); err != nil {
+			return nil, err
+		}
+	}
 	return t.get(ctx, tx, id, lock)
 }
 

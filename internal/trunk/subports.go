@@ -85,8 +85,13 @@ type portRow struct {
 	id, network, deviceID, host string
 }
 
-// port reads a port as the caller may see it (PortNotFound otherwise).
+// port reads a port as the caller may see it (PortNotFound otherwise),
+// locked (shared) until the trunk's write commits: it cannot be deleted
+// under the trunk (lock order: the parent port, the trunk, the sub-ports).
 func (p *Plugin) port(ctx context.Context, tx *db.Tx, id string) (*portRow, error) {
+	if _, err := store.LockRow(ctx, tx, "ports", id, store.Shared); err != nil {
+		return nil, err
+	}
 	obj, err := p.ports.GetTx(ctx, tx, id, false)
 	if err != nil {
 		return nil, err
