@@ -45,7 +45,16 @@
 //	    the router a floating IP (or port forwarding) of extNetwork to fixedIP on portID goes
 //	    through (404 ExternalGatewayForFloatingIPNotFound when none): find a FIP's router.
 //	func (p *Plugin) Routers() *store.Table, FloatingIPs() *store.Table
-//	    the tables (reads, hooks of extensions such as qos_policy_id, port_forwardings).
+//	    the tables (reads, hooks of extensions such as qos_policy_id, port_forwardings:
+//	    the floating IP resource declares both, answered null and [] until hooked).
+//	func IsInternal(ctx context.Context) bool
+//	    whether a write is the plugin's own (a floating IP disassociated because its
+//	    port is deleted), not an API request.
+//
+// Races are decided by unique keys: routerports (a port belongs to one
+// router), routers.gw_port_id, floatingips (floating_network_id,
+// fixed_port_id, fixed_ip_address) — a floating IP losing the race for a
+// fixed IP is retried and answers FloatingIPPortAlreadyAssociated.
 //
 // The plugin is looked up with env.Plugin("router").(*l3.Plugin).
 package l3

@@ -7,6 +7,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
 
@@ -32,6 +33,9 @@ func (p *Plugin) association(ctx context.Context, tx *db.Tx, fip, cur api.Object
 	pt, err := p.ports.GetTx(ctx, tx, pid, false)
 	if err != nil {
 		return assoc{}, err
+	}
+	if rc := reqctx.From(ctx); rc != nil && !rc.IsAdmin && pt["project_id"] != fip["project_id"] {
+		return assoc{}, badFIP("Cannot process floating IP association with Port %s, since that port is owned by a different tenant", pid)
 	}
 	if str(pt["device_owner"]) == "network:dhcp" {
 		return assoc{}, badFIP("Port %%(id)s is unable to be assigned a floating IP")

@@ -222,7 +222,38 @@ func (p *Plugin) portBeforeUpdate(_ string, _ events.Event, pl *events.Payload) 
 	if owner := str(pl.Old["device_owner"]); !slices.Contains(ipLockedOwners, owner) {
 		return nil
 	}
+	if sameAddresses(pl.Old["fixed_ips"], pl.New["fixed_ips"]) {
+		return nil
+	}
 	return nerr.BadRequest("ports", "IP updates for port "+pl.ID+" are not allowed")
+}
+
+// sameAddresses: the requested fixed IPs are the port's (an entry naming
+// only a subnet matches an address of it).
+func sameAddresses(cur, req any) bool {
+	have, _ := cur.([]any)
+	want, ok := req.([]any)
+	if !ok || len(want) != len(have) {
+		return false
+	}
+	used := make([]bool, len(have))
+	for _, w := range want {
+		wm, _ := w.(map[string]any)
+		found := false
+		for i, h := range have {
+			hm, _ := h.(map[string]any)
+			if used[i] || (wm["subnet_id"] != nil && wm["subnet_id"] != hm["subnet_id"]) ||
+				(wm["ip_address"] != nil && !sameIP(str(wm["ip_address"]), str(hm["ip_address"]))) {
+				continue
+			}
+			used[i], found = true, true
+			break
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // externalInUse refuses to make a network internal while gateway ports
