@@ -43,7 +43,7 @@ func ovnDBSyncCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer a.Close()
-	p, _ := a.Env.Plugin(c.String("DEFAULT", "core_plugin")).(*ml2.Plugin)
+	p, _ := a.Env.Plugin("ml2").(*ml2.Plugin)
 	var d *mechovn.Driver
 	if p != nil {
 		d, _ = p.MechanismDriver("ovn").(*mechovn.Driver)

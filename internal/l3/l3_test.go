@@ -78,7 +78,7 @@ func TestEventsAndSync(t *testing.T) {
 		t.Errorf("gw_port: %v", d["gw_port"])
 	}
 	ifs := d["_interfaces"].([]any)
-	if len(ifs) != 1 || ifs[0].(map[string]any)["fixed_ips"].([]any)[0].(map[string]any)["prefixlength"] != 24 {
+	if len(ifs) != 1 || ifs[0].(map[string]any)["fixed_ips"].([]any)[0].(map[string]any)["prefixlen"] != 24 {
 		t.Errorf("_interfaces: %v", ifs)
 	}
 	if f := d["_floatingips"].([]any); len(f) != 1 || f[0].(map[string]any)["port_id"] != port {

@@ -16,7 +16,9 @@ import (
 func init() {
 	plugin.Register("router", func() plugin.Plugin { return &Plugin{} },
 		"neutron.services.l3_router.l3_router_plugin.L3RouterPlugin",
-		"neutron.services.l3_router.l3_router_plugin:L3RouterPlugin")
+		"neutron.services.l3_router.l3_router_plugin:L3RouterPlugin",
+		// ML2/OVN deployments name the OVN L3 plugin; the ovn mechanism driver writes its rows
+		"ovn-router", "neutron.services.ovn_l3.plugin.OVNL3RouterPlugin")
 	config.Register(
 		&config.Option{Name: "enable_snat_by_default", Type: config.Bool, Default: "true",
 			Help: "Define the default value of enable_snat if not provided in external_gateway_info."},

@@ -15,7 +15,7 @@ import (
 // "subnets" (id, cidr, gateway_ip, dns_nameservers, ipv6_ra_mode,
 // subnetpool_id of each subnet of its fixed IPs), "extra_subnets" (the
 // other subnets of its network), "address_scopes" {"4": …, "6": …},
-// "mtu" (its network's) and a "prefixlength" in each fixed IP. Unknown ids
+// "mtu" (its network's) and a "prefixlen" in each fixed IP. Unknown ids
 // are left out. It reads one snapshot; ctx needs no caller (admin view).
 func (p *Plugin) SyncRouters(ctx context.Context, routerIDs []string) ([]map[string]any, error) {
 	ctx = adminCtx(ctx)
@@ -134,7 +134,7 @@ func (p *Plugin) syncPort(ctx context.Context, q *db.Tx, id string) (map[string]
 	for _, f := range port["fixed_ips"].([]any) {
 		m := f.(map[string]any)
 		fixed = append(fixed, map[string]any{"subnet_id": m["subnet_id"], "ip_address": m["ip_address"],
-			"prefixlength": prefixes[str(m["subnet_id"])]})
+			"prefixlen": prefixes[str(m["subnet_id"])]})
 	}
 	out["fixed_ips"], out["subnets"], out["extra_subnets"] = fixed, list, extra
 	out["address_scopes"] = map[string]any{"4": nil, "6": nil}

@@ -67,3 +67,12 @@ func chassisMappings(c *sbdb.Chassis) map[string]bool {
 	}
 	return out
 }
+
+// allChassis are the SB chassis (none while the SB is away).
+func (d *Driver) allChassis() []sbdb.Chassis {
+	var out []sbdb.Chassis
+	if d.sb.Connected() {
+		_ = d.sb.OVSDB().List(context.Background(), &out)
+	}
+	return out
+}

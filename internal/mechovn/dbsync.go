@@ -89,6 +89,17 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 		case !want:
 			return ""
 		}
+	case resRouter:
+		if lr := d.routerByName(ctx, routerName(str(o["id"]))); lr != nil {
+			return stale(lr.ExternalIDs)
+		}
+	case resFloatingIP:
+		var nats []nbdb.NAT
+		_ = d.nb.OVSDB().WhereCache(func(n *nbdb.NAT) bool { return n.ExternalIDs["neutron:fip_id"] == str(o["id"]) }).List(ctx, &nats)
+		if (len(nats) > 0) == (str(o["port_id"]) != "" && str(o["router_id"]) != "") {
+			return ""
+		}
+		return "NAT rule missing or left behind"
 	case resSecurityGroup:
 		if pg := d.pgByName(ctx, pgName(str(o["id"]))); pg != nil {
 			return d.aclDrift(ctx, o, pg)
@@ -124,6 +135,13 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 	for _, ls := range switches {
 		if id, ok := strings.CutPrefix(ls.Name, switchPrefix); ok && !exists[resNetwork][id] {
 			out = append(out, extra{"Logical_Switch " + ls.Name + ": no such network", func() error { return d.deleteNetwork(ctx, id, nil) }})
+		}
+	}
+	var lrs []nbdb.LogicalRouter
+	_ = d.nb.OVSDB().List(ctx, &lrs)
+	for _, lr := range lrs {
+		if id, ok := strings.CutPrefix(lr.Name, switchPrefix); ok && exists[resRouter] != nil && !exists[resRouter][id] {
+			out = append(out, extra{"Logical_Router " + lr.Name + ": no such router", func() error { return d.deleteRouter(ctx, id) }})
 		}
 	}
 	var lsps []nbdb.LogicalSwitchPort

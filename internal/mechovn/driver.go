@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/neutrino-os/neutrino/internal/events"
+	"github.com/neutrino-os/neutrino/internal/l3"
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/ovn"
 	"github.com/neutrino-os/neutrino/internal/plugin"
@@ -35,6 +36,7 @@ type Driver struct {
 	log    *slog.Logger
 	nb, sb *ovn.Client
 	tables struct{ networks, subnets, ports, sgs, rules *store.Table }
+	l3     *l3.Plugin // nil without the router service plugin
 	lease  *lease
 	status *statusWatcher
 	stop   chan struct{}
@@ -70,6 +72,11 @@ func (d *Driver) finish() error {
 	d.tables.networks, d.tables.subnets, d.tables.ports = d.p.Networks(), d.p.Subnets(), d.p.Ports()
 	d.tables.sgs, d.tables.rules = d.env.Table("security_groups"), d.env.Table("security_group_rules")
 	d.subscribeSecurityGroups()
+	d.registerAgents()
+	if r, ok := d.env.Plugin("router").(*l3.Plugin); ok {
+		d.l3 = r
+		d.subscribeL3()
+	}
 	d.nb.Start()
 	d.sb.Start()
 	if d.s.background {

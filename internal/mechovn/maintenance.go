@@ -21,12 +21,18 @@ type kind struct {
 
 // kinds in the order they are written (deletions go in reverse), as Neutron's maintenance task.
 func (d *Driver) kinds() []kind {
-	return []kind{
+	ks := []kind{
 		{resNetwork, "networks", d.tables.networks, d.syncNetworkFromDB, func(ctx context.Context, id string) error { return d.deleteNetwork(ctx, id, nil) }},
 		{resSecurityGroup, "securitygroups", d.tables.sgs, d.syncSecurityGroup, d.deleteSecurityGroup},
 		{resSubnet, "subnets", d.tables.subnets, d.syncSubnetFromDB, d.deleteSubnet},
 		{resPort, "ports", d.tables.ports, d.syncPort, d.deletePortAnywhere},
 	}
+	if d.l3 != nil {
+		ks = append(ks,
+			kind{resRouter, "routers", d.l3.Routers(), func(ctx context.Context, r api.Object) error { return d.syncRouter(ctx, str(r["id"])) }, d.deleteRouter},
+			kind{resFloatingIP, "floatingips", d.l3.FloatingIPs(), d.syncFIP, d.deleteFIP})
+	}
+	return ks
 }
 
 func (d *Driver) syncNetworkFromDB(ctx context.Context, net api.Object) error {

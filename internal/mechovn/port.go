@@ -78,7 +78,10 @@ func (d *Driver) lspRow(ctx context.Context, port api.Object, ips []fixedIP) (*n
 		lsp.Type = "localport"
 	case "network:router_interface", "network:router_gateway", "network:router_interface_distributed", "network:ha_router_replicated_interface":
 		lsp.Type, lsp.Addresses = "router", []string{"router"}
-		lsp.Options = map[string]string{"router-port": "lrp-" + lsp.Name}
+		lsp.Options = map[string]string{"router-port": lrpName(lsp.Name)}
+		if owner == "network:router_gateway" {
+			lsp.Options["nat-addresses"], lsp.Options["exclude-lb-vips-from-garp"] = "router", "true"
+		}
 	default:
 		lsp.Options["mcast_flood_reports"] = "true"
 	}

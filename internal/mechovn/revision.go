@@ -13,6 +13,8 @@ const (
 	resSubnet        = "subnets"
 	resPort          = "ports"
 	resSecurityGroup = "security_groups"
+	resRouter        = "routers"
+	resFloatingIP    = "floatingips"
 )
 
 // initialRevision records, inside the resource's create transaction, that it has not been written

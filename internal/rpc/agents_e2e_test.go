@@ -62,7 +62,7 @@ func startLab(t *testing.T) (*rpctest.Server, *lab, string) {
 		t.Skip("the agents lab needs root (namespaces, Open vSwitch)")
 	}
 	url := rpctest.Vhost(t)
-	set := map[string]string{"ml2.extension_drivers": "port_security"}
+	set := map[string]string{"ml2.extension_drivers": "port_security", "DEFAULT.service_plugins": "router"}
 	for k, v := range ovsConfig {
 		set[k] = v
 	}
@@ -80,14 +80,27 @@ func startLab(t *testing.T) (*rpctest.Server, *lab, string) {
 		"VHOST_SETUP=0", "OVS_LOCK_WAIT=900", "AGENT_HOST=" + host}}
 	t.Cleanup(func() {
 		if t.Failed() {
-			out, _ := exec.Command("bash", "-c", "tail -n 40 "+strings.TrimPrefix(l.env[2], "LAB=")+"/log/*.log").CombinedOutput()
+			out, _ := exec.Command("bash", "-c", "for n in $(ip netns list | awk '/qrouter/{print $1}'); do echo $n; ip -n $n -o -4 addr; ip -n $n route; done; "+
+				"grep -h 'ERROR\\|routers_updated\\|Finished a router update' "+strings.TrimPrefix(l.env[2], "LAB=")+"/log/l3-agent.log | cut -c1-200 | tail -n 20; "+
+				"tail -n 40 "+strings.TrimPrefix(l.env[2], "LAB=")+"/log/*.log").CombinedOutput()
 			t.Logf("agents' logs:\n%s", out)
 		}
 		if out, err := l.run("down"); err != nil {
 			t.Logf("agents-lab.sh down: %v\n%s", err, out)
 		}
 	})
-	l.must("up")
+	// another lab (the OVN one) may hold the Open vSwitch lock: wait for it
+	deadline := time.Now().Add(15 * time.Minute)
+	for {
+		out, err := l.run("up")
+		if err == nil {
+			break
+		}
+		if !strings.Contains(out, "could not get") || time.Now().After(deadline) {
+			t.Fatalf("agents-lab.sh up: %v\n%s", err, out)
+		}
+		time.Sleep(5 * time.Second)
+	}
 	return srv, l, host
 }
 
@@ -152,7 +165,40 @@ func TestAgentsEndToEnd(t *testing.T) {
 	if ping("vm1", "vm2") {
 		t.Error("vm1 pinged vm2, whose security group lets nothing in")
 	}
+	routing(t, srv, l, host, net["id"], ips)
 	t.Logf("end to end in %s", time.Since(start).Round(time.Second))
+}
+
+// routing: a router between the VMs' subnet and a second one, with a
+// gateway on a flat external network (the lab's ntvm-ext namespace is the
+// external host, 172.31.251.1): vm3 on the second subnet pings vm1 through
+// the router, vm1 reaches the external host through SNAT, and the
+// external host reaches vm1 at its floating IP.
+func routing(t *testing.T, srv *rpctest.Server, l *lab, host string, netID any, ips map[string]string) {
+	l.must("ext", "up")
+	t.Cleanup(func() { _, _ = l.run("ext", "down") })
+	ext := apiPost(t, srv, "networks", "network", map[string]any{"name": "ext", "router:external": true,
+		"provider:network_type": "flat", "provider:physical_network": "extnet"})
+	apiPost(t, srv, "subnets", "subnet", map[string]any{"network_id": ext["id"], "cidr": "172.31.251.0/24", "ip_version": 4,
+		"gateway_ip": "172.31.251.1", "enable_dhcp": false, "allocation_pools": []any{map[string]any{"start": "172.31.251.10", "end": "172.31.251.99"}}})
+	net2 := apiPost(t, srv, "networks", "network", map[string]any{"name": "e2e-2"})
+	sub2 := apiPost(t, srv, "subnets", "subnet", map[string]any{"network_id": net2["id"], "cidr": "10.99.0.0/24", "ip_version": 4})
+	sub1 := testutil.Do(t, "GET", srv.URL+"/v2.0/subnets?network_id="+netID.(string), nil).List("subnets")[0]
+	r := apiPost(t, srv, "routers", "router", map[string]any{"name": "e2e", "external_gateway_info": map[string]any{"network_id": ext["id"]}})
+	for _, sub := range []any{sub1["id"], sub2["id"]} {
+		testutil.Do(t, "PUT", srv.URL+"/v2.0/routers/"+r["id"].(string)+"/add_router_interface", map[string]any{"subnet_id": sub}).Expect(t, 200)
+	}
+	ips["vm3"] = plugVM(t, srv, l, host, "vm3", net2["id"], nil)
+	probe := func(from, cmd string) bool { _, err := l.run("vm", "exec", from, "bash", "-c", cmd); return err == nil }
+	eventually(t, 180*time.Second, "vm3 pings vm1 through the router", func() bool { return probe("vm3", "ping -c1 -W1 "+ips["vm1"]) })
+	eventually(t, 30*time.Second, "vm1 pings the external host (SNAT)", func() bool { return probe("vm1", "ping -c1 -W1 172.31.251.1") })
+	vm1 := testutil.Do(t, "GET", srv.URL+"/v2.0/ports?name=vm1", nil).List("ports")[0]
+	fip := apiPost(t, srv, "floatingips", "floatingip", map[string]any{"floating_network_id": ext["id"], "port_id": vm1["id"]})
+	addr := fip["floating_ip_address"].(string)
+	eventually(t, 120*time.Second, "the external host pings vm1 at "+addr, func() bool { return probe("ext", "ping -c1 -W1 "+addr) })
+	eventually(t, 30*time.Second, "floating IP ACTIVE", func() bool {
+		return testutil.Do(t, "GET", srv.URL+"/v2.0/floatingips/"+fip["id"].(string), nil).Obj("floatingip")["status"] == "ACTIVE"
+	})
 }
 
 // plugVM creates a port bound to host in a security group, plugs it as
@@ -160,8 +206,11 @@ func TestAgentsEndToEnd(t *testing.T) {
 func plugVM(t *testing.T, srv *rpctest.Server, l *lab, host, name string, netID, sg any) string {
 	t.Helper()
 	dev := "5a10e000-0000-4000-8000-00000000000" + name[len(name)-1:]
-	port := apiPost(t, srv, "ports", "port", map[string]any{"network_id": netID, "binding:host_id": host,
-		"device_owner": "compute:nova", "device_id": dev, "security_groups": []any{sg}, "name": name})
+	body := map[string]any{"network_id": netID, "binding:host_id": host, "device_owner": "compute:nova", "device_id": dev, "name": name}
+	if sg != nil {
+		body["security_groups"] = []any{sg}
+	}
+	port := apiPost(t, srv, "ports", "port", body)
 	id := port["id"].(string)
 	if port["binding:vif_type"] != "ovs" {
 		t.Fatalf("%s: binding %v", name, port["binding:vif_type"])

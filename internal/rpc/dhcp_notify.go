@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"reflect"
+	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/agents"
 	"github.com/neutrino-os/neutrino/internal/api"
@@ -83,7 +84,8 @@ func dhcpRelevant(old, cur api.Object) bool {
 	return false
 }
 
-// dhcpNotify casts method with the object (and its network) to the DHCP
+// dhcpNotify casts method with the object (and, on creates, its network,
+// as Neutron's payloads have it) to the DHCP
 // agents hosting netID, scheduling the network first when schedule is set
 // (the agents newly given it get network_create_end before).
 func (s *Service) dhcpNotify(ctx context.Context, method, netID, key string, obj api.Object, schedule bool) error {
@@ -105,7 +107,7 @@ func (s *Service) dhcpNotify(ctx context.Context, method, netID, key string, obj
 	for k, v := range obj {
 		body[k] = v
 	}
-	if t, err := s.table("networks"); err == nil {
+	if t, err := s.table("networks"); err == nil && strings.HasSuffix(method, "_create_end") {
 		if n, err := t.Get(admin(ctx), netID, nil); err == nil {
 			body["network"] = n
 		}

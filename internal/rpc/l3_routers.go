@@ -61,6 +61,13 @@ func (s *Service) syncRouters(ctx context.Context, req *oslo.Request) (any, erro
 		return nil, err
 	}
 	for _, r := range routers {
+		if _, ok := r["enable_snat"]; !ok {
+			gw, _ := r["external_gateway_info"].(map[string]any)
+			r["enable_snat"] = gw != nil && gw["enable_snat"] != false
+		}
+		if _, ok := r["gw_port_host"]; !ok {
+			r["gw_port_host"] = nil // DVR only
+		}
 		ports := []any{r["gw_port"]}
 		for _, i := range list(r["_interfaces"]) {
 			ports = append(ports, i)

@@ -16,7 +16,8 @@ func ovsState(start bool) map[string]any {
 		"binary": "neutron-openvswitch-agent", "host": "compute1", "topic": "N/A", "agent_type": "Open vSwitch agent",
 		"start_flag": start, "configurations": map[string]any{"bridge_mappings": map[string]any{}, "datapath_type": "netdev",
 			"integration_bridge": "br-int", "tunnel_types": []any{"vxlan"}, "tunneling_ip": "127.0.0.1", "ovs_hybrid_plug": false},
-		"resource_versions": map[string]any{"Port": "1.7", "Network": "1.1"}}},
+		"resource_versions": map[string]any{"Port": "1.7", "Network": "1.1", "Subnet": "1.1", "SecurityGroup": "1.5",
+			"SecurityGroupRule": "1.2", "AddressGroup": "1.2"}}},
 		"time": time.Now().UTC().Format("2006-01-02T15:04:05.000000")}
 }
 

@@ -90,12 +90,15 @@ install() {
 	[ -z "$(missing)" ] || die "still missing after install: $(missing | tr '\n' ' ')"
 }
 
-take_lock() {
+take_lock() { # on descriptor 9, held by this script until hold_lock
 	exec 9>>"$LOCK" || die "cannot open $LOCK"
 	if ! flock -n 9; then
 		say "waiting up to ${LOCK_WAIT}s for $LOCK (another Open vSwitch runs on this machine)"
 		flock -w "$LOCK_WAIT" 9 || die "$LOCK still held after ${LOCK_WAIT}s"
 	fi
+}
+
+hold_lock() {
 	# The holder inherits descriptor 9, so the lock stays held as long as it lives; stop kills it.
 	setsid sleep infinity </dev/null >/dev/null 2>&1 &
 	echo $! > "$OVN_LAB/run/lock-holder.pid"
@@ -136,9 +139,11 @@ stop_pidfile() { # stop_pidfile FILE: kill the daemon of FILE if it is one of ou
 start() {
 	[ -n "$(missing)" ] && die "missing: $(missing | tr '\n' ' ')(run: $0 install)"
 	[ "$(id -u)" = 0 ] || die "start needs root"
+	# leftovers are looked at once the lock is ours: before, they may be a lab another process runs
+	take_lock
 	[ -f "$STATE" ] && { say "leftovers of an earlier lab in $OVN_LAB: stopping them"; stop; }
 	mkdir -p "$OVS_RUNDIR" "$OVN_RUNDIR" "$OVS_DBDIR" "$OVS_LOGDIR" "$OVS_SYSCONFDIR"
-	take_lock
+	hold_lock
 	record "lock"
 	rm -f "$OVS_DBDIR"/conf.db "$OVN_DBDIR"/ovnnb_db.db "$OVN_DBDIR"/ovnsb_db.db "$OVN_LOGDIR"/start.err
 	trap 'say "start failed: stopping what was started"; stop' EXIT

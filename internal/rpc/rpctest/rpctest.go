@@ -128,6 +128,14 @@ func (a *Agent) Call(t testing.TB, topic, version, method string, args map[strin
 type Received struct {
 	mu   sync.Mutex
 	reqs []*oslo.Request
+	on   func(*oslo.Request)
+}
+
+// OnRequest calls f with every request received from now on.
+func (r *Received) OnRequest(f func(*oslo.Request)) {
+	r.mu.Lock()
+	r.on = f
+	r.mu.Unlock()
 }
 
 // All returns the requests so far.
@@ -163,7 +171,11 @@ func (a *Agent) Listen(t testing.TB, topic, host string) *Received {
 	d.Fallback = func(_ context.Context, req *oslo.Request) (any, error) {
 		rec.mu.Lock()
 		rec.reqs = append(rec.reqs, req)
+		on := rec.on
 		rec.mu.Unlock()
+		if on != nil {
+			on(req)
+		}
 		return nil, nil
 	}
 	srv := a.T.NewServer(oslo.ServerTarget{Topic: topic, Host: host}, &d, 1)

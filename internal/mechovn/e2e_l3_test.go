@@ -1,0 +1,94 @@
+package mechovn_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
+	"github.com/neutrino-os/neutrino/internal/ovn/ovnlab"
+	"github.com/neutrino-os/neutrino/internal/testutil"
+)
+
+// TestDataplaneL3 drives OVN's L3 through the API: a router with a gateway on a flat external
+// network (the lab's provider bridge, with an "external" namespace as the upstream at 172.24.4.1)
+// and an interface on a tenant subnet. A VM reaches the outside through SNAT (seen as the router's
+// gateway address), a floating IP makes it reachable from outside (ping and TCP, seen from the
+// external address) and is its source address once associated; deleting it all leaves no router in
+// the NB.
+func TestDataplaneL3(t *testing.T) {
+	lab := ovnlab.Start(t, "/tmp/neutrino-ovn-l3")
+	conf := ovnConfig(lab.NBTCP(), lab.SBTCP())
+	conf["DEFAULT.service_plugins"] = "router,segments"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	e := &e2e{t: t, url: srv.URL, lab: lab}
+	if err := lab.External("ext", "172.24.4.1/24"); err != nil {
+		t.Fatal(err)
+	}
+	ext := e.post("network", "networks", map[string]any{"name": "public", "router:external": true,
+		"provider:network_type": "flat", "provider:physical_network": lab.Physnet})
+	e.post("subnet", "subnets", map[string]any{"network_id": ext["id"], "cidr": "172.24.4.0/24", "ip_version": 4,
+		"gateway_ip": "172.24.4.1", "enable_dhcp": false,
+		"allocation_pools": []map[string]any{{"start": "172.24.4.100", "end": "172.24.4.200"}}})
+	net := e.post("network", "networks", map[string]any{"name": "private"})
+	sub := e.post("subnet", "subnets", map[string]any{"network_id": net["id"], "cidr": "10.30.0.0/24", "ip_version": 4})
+	sg := e.post("security_group", "security-groups", map[string]any{"name": "open"})
+	for _, proto := range []string{"icmp", "tcp"} {
+		e.post("security_group_rule", "security-group-rules", map[string]any{"security_group_id": sg["id"],
+			"direction": "ingress", "ethertype": "IPv4", "protocol": proto, "remote_ip_prefix": "0.0.0.0/0"})
+	}
+	r := e.post("router", "routers", map[string]any{"name": "r1", "external_gateway_info": map[string]any{"network_id": ext["id"]}})
+	rid := r["id"].(string)
+	testutil.Do(t, "PUT", e.url+"/v2.0/routers/"+rid+"/add_router_interface", map[string]any{"subnet_id": sub["id"]}).Expect(t, 200)
+	r = testutil.Do(t, "GET", e.url+"/v2.0/routers/"+rid, nil).Expect(t, 200).Obj("router")
+	gwIP := r["external_gateway_info"].(map[string]any)["external_fixed_ips"].([]any)[0].(map[string]any)["ip_address"].(string)
+
+	vm := e.vm("vm1", net, sg["id"])
+	if lease, err := lab.DHCP("vm1"); err != nil || lease["routers"] != "10.30.0.1" {
+		t.Fatalf("lease %v %v", lease, err)
+	}
+	stopExt, err := lab.Serve("ext", 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopExt()
+	peerFrom := func(ns, addr string, port int, want string) {
+		t.Helper()
+		var peer string
+		var err error
+		for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(300 * time.Millisecond) {
+			if peer, err = lab.TCPPeer(ns, addr, port); err == nil && (peer == want || strings.HasPrefix(peer, want+":")) {
+				t.Logf("%s → %s:%d seen from %s", ns, addr, port, peer)
+				return
+			}
+		}
+		t.Errorf("%s → %s:%d: seen from %q (%v), want %s", ns, addr, port, peer, err, want)
+	}
+	peerFrom("vm1", "172.24.4.1", 8000, gwIP) // SNAT
+
+	fip := e.post("floatingip", "floatingips", map[string]any{"floating_network_id": ext["id"], "port_id": vm["id"]})
+	fipIP := fip["floating_ip_address"].(string)
+	stopVM, err := lab.Serve("vm1", 7000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopVM()
+	peerFrom("ext", fipIP, 7000, "172.24.4.1") // DNAT of the floating IP
+	if err := lab.Ping("ext", fipIP); err != nil {
+		t.Errorf("ping of the floating IP from outside: %v", err)
+	}
+	peerFrom("vm1", "172.24.4.1", 8000, fipIP) // the floating IP is the VM's source address now
+
+	e.del("floatingips/" + fip["id"].(string))
+	_ = lab.Unplug("vm1")
+	e.del("ports/" + vm["id"].(string))
+	testutil.Do(t, "PUT", e.url+"/v2.0/routers/"+rid+"/remove_router_interface", map[string]any{"subnet_id": sub["id"]}).Expect(t, 200)
+	e.del("routers/" + rid)
+	nb := nbClient(t, lab.NBTCP())
+	waitFor(t, 10*time.Second, "no router in the NB", func() bool {
+		var lrs []nbdb.LogicalRouter
+		_ = nb.List(context.Background(), &lrs)
+		return len(lrs) == 0
+	})
+}

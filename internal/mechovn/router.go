@@ -1,0 +1,280 @@
+package mechovn
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/ovn"
+	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
+)
+
+func routerName(id string) string { return switchPrefix + id }
+
+func lrpName(portID string) string { return "lrp-" + portID }
+
+// routerRow is a router's Logical_Router without its children.
+func routerRow(r map[string]any) *nbdb.LogicalRouter {
+	enabled, _ := r["admin_state_up"].(bool)
+	gwNet := ""
+	if gi, ok := r["external_gateway_info"].(map[string]any); ok {
+		gwNet = str(gi["network_id"])
+	}
+	return &nbdb.LogicalRouter{
+		Name: routerName(str(r["id"])), Enabled: &enabled,
+		Options: map[string]string{"always_learn_from_arp_request": "false", "dynamic_neigh_routers": "true"},
+		ExternalIDs: map[string]string{
+			"neutron:router_name": str(r["name"]), "neutron:gw_port_id": str(r["gw_port_id"]),
+			"neutron:gw_network_id": gwNet, extRevision: strconv.FormatInt(intOf(r["revision_number"]), 10),
+			"neutron:availability_zone_hints": strings.Join(strList(r["availability_zone_hints"]), ","),
+		},
+	}
+}
+
+// lrpRow is the Logical_Router_Port of a router port (a sync_routers port dict).
+func lrpRow(routerID string, port map[string]any) *nbdb.LogicalRouterPort {
+	var nets, subnets []string
+	for _, f := range objList(port["fixed_ips"]) {
+		nets = append(nets, str(f["ip_address"])+"/"+strconv.FormatInt(intOf(f["prefixlength"]), 10))
+		subnets = append(subnets, str(f["subnet_id"]))
+	}
+	return &nbdb.LogicalRouterPort{
+		Name: lrpName(str(port["id"])), MAC: str(port["mac_address"]), Networks: nets,
+		ExternalIDs: map[string]string{
+			"neutron:network_name": switchName(str(port["network_id"])), "neutron:router_name": routerID,
+			"neutron:subnet_ids": strings.Join(subnets, " "), extRevision: strconv.FormatInt(intOf(port["revision_number"]), 10),
+		},
+	}
+}
+
+// routerChildren are the router's ports, static routes and NAT rules as they should be.
+type routerChildren struct {
+	ports  []*nbdb.LogicalRouterPort
+	gw     string // the gateway LRP's name
+	routes []*nbdb.LogicalRouterStaticRoute
+	nat    []*nbdb.NAT
+}
+
+func (d *Driver) routerChildren(r map[string]any) routerChildren {
+	id := str(r["id"])
+	var c routerChildren
+	var v4 []string
+	for _, p := range objList(r["_interfaces"]) {
+		c.ports = append(c.ports, lrpRow(id, p))
+		for _, s := range objList(p["subnets"]) {
+			if pf, err := netip.ParsePrefix(str(s["cidr"])); err == nil && pf.Addr().Is4() {
+				v4 = append(v4, pf.String())
+			}
+		}
+	}
+	for _, rt := range objList(r["routes"]) {
+		c.routes = append(c.routes, &nbdb.LogicalRouterStaticRoute{IPPrefix: str(rt["destination"]), Nexthop: str(rt["nexthop"])})
+	}
+	gw, _ := r["gw_port"].(map[string]any)
+	if gw == nil {
+		return c
+	}
+	c.ports = append(c.ports, lrpRow(id, gw))
+	c.gw = lrpName(str(gw["id"]))
+	gwIP := ""
+	for _, s := range objList(gw["subnets"]) {
+		if g := str(s["gateway_ip"]); g != "" {
+			dst := "0.0.0.0/0"
+			if strings.Contains(g, ":") {
+				dst = "::/0"
+			}
+			c.routes = append(c.routes, &nbdb.LogicalRouterStaticRoute{IPPrefix: dst, Nexthop: g,
+				ExternalIDs: map[string]string{"neutron:is_ext_gw": "true", "neutron:subnet_id": str(s["id"])}})
+		}
+	}
+	for _, f := range objList(gw["fixed_ips"]) {
+		if a, err := netip.ParseAddr(str(f["ip_address"])); err == nil && a.Is4() && gwIP == "" {
+			gwIP = a.String()
+		}
+	}
+	snat := true
+	if gi, ok := r["external_gateway_info"].(map[string]any); ok {
+		if b, ok := gi["enable_snat"].(bool); ok {
+			snat = b
+		}
+	}
+	for _, cidr := range v4 {
+		if snat && gwIP != "" {
+			c.nat = append(c.nat, &nbdb.NAT{Type: nbdb.NATTypeSNAT, ExternalIP: gwIP, LogicalIP: cidr})
+		}
+	}
+	for _, f := range objList(r["_floatingips"]) {
+		if n := fipNAT(id, f); n != nil {
+			c.nat = append(c.nat, n)
+		}
+	}
+	return c
+}
+
+// fipNAT is an associated floating IP's dnat_and_snat rule.
+func fipNAT(routerID string, f map[string]any) *nbdb.NAT {
+	fixed, port := str(f["fixed_ip_address"]), str(f["port_id"])
+	if fixed == "" || port == "" {
+		return nil
+	}
+	return &nbdb.NAT{Type: nbdb.NATTypeDNATAndSNAT, ExternalIP: str(f["floating_ip_address"]), LogicalIP: fixed, LogicalPort: &port,
+		ExternalIDs: map[string]string{"neutron:fip_id": str(f["id"]), "neutron:fip_port_id": port,
+			"neutron:fip_network_id": str(f["floating_network_id"]), "neutron:router_name": routerName(routerID),
+			"neutron:revision_number": strconv.FormatInt(intOf(f["revision_number"]), 10)}}
+}
+
+func (d *Driver) routerByName(ctx context.Context, name string) *nbdb.LogicalRouter {
+	var out []nbdb.LogicalRouter
+	err := d.nb.OVSDB().WhereCache(func(r *nbdb.LogicalRouter) bool { return r.Name == name }).List(ctx, &out)
+	if err != nil || len(out) == 0 {
+		return nil
+	}
+	return &out[0]
+}
+
+// syncRouter makes a router's NB rows what the database says (deleting them when it is gone).
+func (d *Driver) syncRouter(ctx context.Context, id string) error {
+	if d.l3 == nil || id == "" {
+		return nil
+	}
+	rs, err := d.l3.SyncRouters(ctx, []string{id})
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return d.deleteRouter(ctx, id)
+	}
+	r := rs[0]
+	want, kids := routerRow(r), d.routerChildren(r)
+	cur := d.routerByName(ctx, want.Name)
+	txn := d.nb.Txn()
+	want.UUID = ovn.NamedUUID("lr" + id)
+	if cur != nil {
+		want.UUID = cur.UUID
+	}
+	want.Ports = d.routerPorts(ctx, txn, cur, kids)
+	for i, rt := range kids.routes {
+		rt.UUID = ovn.NamedUUID(fmt.Sprintf("rt%d", i))
+		want.StaticRoutes = append(want.StaticRoutes, rt.UUID)
+		txn.Create(rt)
+	}
+	for i, n := range kids.nat {
+		n.UUID = ovn.NamedUUID(fmt.Sprintf("nat%d", i))
+		want.Nat = append(want.Nat, n.UUID)
+		txn.Create(n)
+	}
+	if cur == nil {
+		txn.Create(want)
+	} else {
+		txn.Update(want, &want.Enabled, &want.Options, &want.ExternalIDs, &want.Ports, &want.StaticRoutes, &want.Nat)
+	}
+	if _, err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	return d.recordRevision(ctx, resRouter, id, intOf(r["revision_number"]))
+}
+
+// routerPorts writes the router's LRPs (updating the ones that exist, so that their datapath
+// ports stay) and returns the UUIDs (or named UUIDs) of all of them.
+func (d *Driver) routerPorts(ctx context.Context, txn *ovn.Txn, cur *nbdb.LogicalRouter, kids routerChildren) []string {
+	have := map[string]*nbdb.LogicalRouterPort{}
+	if cur != nil {
+		for _, u := range cur.Ports {
+			p := &nbdb.LogicalRouterPort{UUID: u}
+			if d.nb.OVSDB().Get(ctx, p) == nil {
+				have[p.Name] = p
+			}
+		}
+	}
+	var out []string
+	for _, p := range kids.ports {
+		if old := have[p.Name]; old != nil {
+			p.UUID = old.UUID
+			txn.Update(p, &p.MAC, &p.Networks, &p.ExternalIDs)
+			if p.Name == kids.gw && len(old.GatewayChassis) == 0 {
+				d.scheduleGateway(ctx, txn, p)
+				txn.Update(p, &p.GatewayChassis)
+			}
+		} else {
+			p.UUID = ovn.NamedUUID(p.Name)
+			if p.Name == kids.gw {
+				d.scheduleGateway(ctx, txn, p)
+			}
+			txn.Create(p)
+		}
+		out = append(out, p.UUID)
+	}
+	return out
+}
+
+// scheduleGateway gives a gateway LRP its Gateway_Chassis rows: the gateway chassis (ovn-cms-options
+// enable-chassis-as-gw), least loaded first, at most five, highest priority first.
+func (d *Driver) scheduleGateway(ctx context.Context, txn *ovn.Txn, lrp *nbdb.LogicalRouterPort) {
+	cands := d.gatewayChassis(ctx)
+	for i, ch := range cands {
+		if i == 5 {
+			break
+		}
+		gc := &nbdb.GatewayChassis{UUID: ovn.NamedUUID("gc" + lrp.Name + ch), Name: lrp.Name + "_" + ch, ChassisName: ch,
+			Priority: len(cands[:min(5, len(cands))]) - i}
+		txn.Create(gc)
+		lrp.GatewayChassis = append(lrp.GatewayChassis, gc.UUID)
+	}
+}
+
+// gatewayChassis are the SB chassis that may host gateways, the least loaded first.
+func (d *Driver) gatewayChassis(ctx context.Context) []string {
+	load := map[string]int{}
+	var gcs []nbdb.GatewayChassis
+	_ = d.nb.OVSDB().List(ctx, &gcs)
+	for _, g := range gcs {
+		load[g.ChassisName]++
+	}
+	var names []string
+	for _, c := range d.allChassis() {
+		opts := c.OtherConfig["ovn-cms-options"]
+		if opts == "" {
+			opts = c.ExternalIDs["ovn-cms-options"]
+		}
+		if strings.Contains(opts, "enable-chassis-as-gw") {
+			names = append(names, c.Name)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if load[names[i]] != load[names[j]] {
+			return load[names[i]] < load[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	if len(names) == 0 {
+		names = []string{"neutron-ovn-invalid-chassis"}
+	}
+	return names
+}
+
+// deleteRouter removes a router's Logical_Router (its ports, routes and NAT rules go with it).
+func (d *Driver) deleteRouter(ctx context.Context, id string) error {
+	txn := d.nb.Txn()
+	if lr := d.routerByName(ctx, routerName(id)); lr != nil {
+		txn.Delete(&nbdb.LogicalRouter{UUID: lr.UUID})
+	}
+	if _, err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	return d.forgetRevision(ctx, resRouter, id)
+}
+
+// routerOfFIP is the router of a floating IP event's old or new state.
+func routerOfFIP(objs ...api.Object) []string {
+	var out []string
+	for _, o := range objs {
+		if r := str(o["router_id"]); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
