@@ -74,6 +74,10 @@ func (c *Controller) Init() {
 		}
 		first, _, _ := strings.Cut(r.Path, "/")
 		c.top[first] = append(c.top[first], r)
+		for _, a := range r.PathAliases {
+			first, _, _ := strings.Cut(a, "/")
+			c.top[first] = append(c.top[first], r)
+		}
 	}
 	for k, rs := range c.top {
 		sort.Slice(rs, func(i, j int) bool { return len(rs[i].Path) > len(rs[j].Path) })
@@ -154,11 +158,13 @@ func (c *Controller) route(req *request) error {
 		return nil
 	}
 	for _, res := range c.top[segs[0]] {
-		n := strings.Count(res.Path, "/") + 1
-		if len(segs) < n || strings.Join(segs[:n], "/") != res.Path {
-			continue
+		for _, p := range append([]string{res.Path}, res.PathAliases...) {
+			n := strings.Count(p, "/") + 1
+			if len(segs) < n || strings.Join(segs[:n], "/") != p {
+				continue
+			}
+			return c.dispatch(req, res, "", segs[n:])
 		}
-		return c.dispatch(req, res, "", segs[n:])
 	}
 	return nerr.HTTPNotFound()
 }

@@ -75,6 +75,9 @@ type Resource struct {
 	Name       string // member name in bodies and policies, e.g. "security_group"
 	Collection string // collection key in bodies, e.g. "security_groups"
 	Path       string // URL segment, e.g. "security-groups" (defaults to Collection)
+	// PathAliases are other URL paths Neutron serves the collection on
+	// (floatingip-pools beside floatingip_pools).
+	PathAliases []string
 	// Parent makes this a sub-resource: /<parent path>/{parent_id}/<Path>.
 	Parent *Parent
 	// Extension names the alias that contributes the resource ("" = core).

@@ -113,3 +113,18 @@ func TestEventsAndSync(t *testing.T) {
 		t.Errorf("gateway meta %v", m)
 	}
 }
+
+// TestFloatingIPPoolsPaths: the pools are served on floatingip_pools and
+// on floatingip-pools (the path neutron-tempest-plugin's client uses), as
+// the reference does.
+func TestFloatingIPPoolsPaths(t *testing.T) {
+	s := testutil.StartServer(t, testutil.Options{Set: routerConfig})
+	ext := post(t, s.URL+"/v2.0/networks", "network", map[string]any{"name": "ext", "router:external": true}).Expect(t, 201).Obj("network")["id"]
+	post(t, s.URL+"/v2.0/subnets", "subnet", map[string]any{"network_id": ext, "cidr": "198.51.100.0/24", "ip_version": 4}).Expect(t, 201)
+	for _, path := range []string{"floatingip_pools", "floatingip-pools"} {
+		l := testutil.Do(t, "GET", s.URL+"/v2.0/"+path, nil).Expect(t, 200).List("floatingip_pools")
+		if len(l) != 1 || l[0]["network_id"] != ext || l[0]["cidr"] != "198.51.100.0/24" {
+			t.Errorf("%s: %v", path, l)
+		}
+	}
+}

@@ -14,7 +14,8 @@ import (
 func FloatingIPPool() *api.Resource {
 	str := func(name string) *api.Attribute { return &api.Attribute{Name: name, Visible: true} }
 	return &api.Resource{ExtensionController: true, Extension: "floatingip-pools", Name: "floatingip_pool",
-		Collection: "floatingip_pools", NoUpdate: true, NoDelete: true, NoPagination: true,
+		Collection: "floatingip_pools", PathAliases: []string{"floatingip-pools"},
+		NoUpdate: true, NoDelete: true, NoPagination: true,
 		NotFound: func(string) error { return nerr.HTTPNotFound() },
 		Attrs: []*api.Attribute{str("subnet_id"), str("subnet_name"), str("network_id"), str("cidr"),
 			{Name: "project_id", Validate: api.String(255), Visible: true}}}

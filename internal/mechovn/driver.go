@@ -11,6 +11,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/l3"
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/ovn"
+	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 	"github.com/neutrino-os/neutrino/internal/plugin"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/store"
@@ -39,6 +40,7 @@ type Driver struct {
 	l3     *l3.Plugin // nil without the router service plugin
 	lease  *lease
 	status *statusWatcher
+	revs   revisions
 	stop   chan struct{}
 	once   sync.Once
 	wg     sync.WaitGroup
@@ -51,9 +53,20 @@ func (d *Driver) Initialize(env *plugin.Env, p *ml2.Plugin) error {
 		return err
 	}
 	d.env, d.p, d.s, d.stop = env, p, s, make(chan struct{})
+	d.revs.pending = map[revKey]int64{}
 	d.log = env.Log.With("logger", "mechovn")
-	if d.nb, err = ovn.NewNB(s.conn, nil, env.Log); err != nil {
+	tables := ovn.NBTables()
+	if d.nb, err = ovn.NewNB(s.conn, tables, env.Log); err != nil {
 		return err
+	}
+	for _, t := range tables {
+		// the port sets of switches and port groups are only written: not monitored
+		switch m := t.(type) {
+		case *nbdb.LogicalSwitch:
+			d.nb.Columns(m, &m.Name, &m.ExternalIDs, &m.OtherConfig, &m.ACLs, &m.DNSRecords, &m.QOSRules, &m.LoadBalancer)
+		case *nbdb.PortGroup:
+			d.nb.Columns(m, &m.Name, &m.ExternalIDs, &m.ACLs)
+		}
 	}
 	if d.sb, err = ovn.NewSB(s.conn, nil, env.Log); err != nil {
 		return err
@@ -72,12 +85,15 @@ func (d *Driver) finish() error {
 	d.tables.networks, d.tables.subnets, d.tables.ports = d.p.Networks(), d.p.Subnets(), d.p.Ports()
 	d.tables.sgs, d.tables.rules = d.env.Table("security_groups"), d.env.Table("security_group_rules")
 	d.subscribeSecurityGroups()
+	d.registerAgents()
 	if r, ok := d.env.Plugin("router").(*l3.Plugin); ok {
 		d.l3 = r
 		d.subscribeL3()
 	}
 	d.nb.Start()
 	d.sb.Start()
+	d.wg.Add(1)
+	go d.writeRevisions()
 	if d.s.background {
 		d.wg.Add(2)
 		go d.maintain()

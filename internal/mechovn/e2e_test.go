@@ -68,6 +68,16 @@ func TestDataplaneE2E(t *testing.T) {
 	srv := testutil.StartServer(t, testutil.Options{Set: conf})
 	e := &e2e{t: t, url: srv.URL, lab: lab}
 
+	// the chassis is an agent, alive (it follows nb_cfg), a gateway chassis in the lab
+	waitFor(t, 10*time.Second, "chassis1 as an alive OVN agent", func() bool {
+		for _, a := range testutil.Do(t, "GET", e.url+"/v2.0/agents?host=chassis1", nil).Expect(t, 200).List("agents") {
+			if a["id"] == lab.Chassis && a["agent_type"] == "OVN Controller Gateway agent" && a["alive"] == true &&
+				a["binary"] == "ovn-controller" {
+				return true
+			}
+		}
+		return false
+	})
 	net1 := e.post("network", "networks", map[string]any{"name": "net1"})
 	sub1 := e.post("subnet", "subnets", map[string]any{"name": "sub1", "network_id": net1["id"], "cidr": "10.10.0.0/24", "ip_version": 4})
 	net2 := e.post("network", "networks", map[string]any{"name": "net2"})

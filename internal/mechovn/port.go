@@ -172,33 +172,35 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 		txn.Update(want, &want.Addresses, &want.PortSecurity, &want.Enabled, &want.Type, &want.Options,
 			&want.ExternalIDs, &want.Dhcpv4Options, &want.Dhcpv6Options)
 	}
-	d.membership(ctx, txn, want.UUID, cur, groups)
+	d.membership(txn, want.UUID, cur, groups)
 	if _, err := txn.Commit(ctx); err != nil {
 		return err
 	}
 	return d.recordRevision(ctx, resPort, id, rev)
 }
 
-// membership moves the LSP into exactly the port groups named (cur is its row before, nil for a new one).
-func (d *Driver) membership(ctx context.Context, txn *ovn.Txn, lspUUID string, cur *nbdb.LogicalSwitchPort, groups []string) {
+// membership moves the LSP into exactly the port groups named (cur is its row before, nil for a
+// new one). The groups it was in follow from that row, as lspRow chose them (the driver does not
+// monitor the groups' port sets: they are big and only written).
+func (d *Driver) membership(txn *ovn.Txn, lspUUID string, cur *nbdb.LogicalSwitchPort, groups []string) {
 	in := map[string]bool{}
-	if cur != nil {
-		var pgs []nbdb.PortGroup
-		_ = d.nb.OVSDB().WhereCache(func(pg *nbdb.PortGroup) bool { return slices.Contains(pg.Ports, lspUUID) }).List(ctx, &pgs)
-		for _, pg := range pgs {
-			in[pg.Name] = true
-			if !slices.Contains(groups, pg.Name) {
-				m := &nbdb.PortGroup{UUID: pg.UUID}
-				txn.Mutate(m, model.Mutation{Field: &m.Ports, Mutator: "delete", Value: []string{lspUUID}})
-			}
+	if cur != nil && len(cur.PortSecurity) > 0 {
+		in[pgDropName] = true
+		for _, sg := range strings.Fields(cur.ExternalIDs["neutron:security_group_ids"]) {
+			in[pgName(sg)] = true
+		}
+	}
+	for g := range in {
+		if !slices.Contains(groups, g) {
+			pg := &nbdb.PortGroup{Name: g}
+			txn.Mutate(pg, model.Mutation{Field: &pg.Ports, Mutator: "delete", Value: []string{lspUUID}})
 		}
 	}
 	for _, g := range groups {
-		if in[g] {
-			continue
+		if !in[g] {
+			pg := &nbdb.PortGroup{Name: g}
+			txn.Mutate(pg, model.Mutation{Field: &pg.Ports, Mutator: "insert", Value: []string{lspUUID}})
 		}
-		pg := &nbdb.PortGroup{Name: g}
-		txn.Mutate(pg, model.Mutation{Field: &pg.Ports, Mutator: "insert", Value: []string{lspUUID}})
 	}
 }
 

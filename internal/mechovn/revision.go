@@ -2,6 +2,7 @@ package mechovn
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -27,25 +28,87 @@ func initialRevision(ctx context.Context, tx *db.Tx, typ, id string) error {
 	return err
 }
 
+// revKey is a resource of ovn_revision_numbers.
+type revKey struct{ typ, id string }
+
+// forget marks a pending row deletion in revisions.pending.
+const forget = int64(-2)
+
+// revisions batches the revision rows written after NB writes: one database transaction every
+// flushEvery instead of one per API request (a write lost with the process only makes the
+// maintenance task write the resource again).
+type revisions struct {
+	mu      sync.Mutex
+	pending map[revKey]int64
+}
+
+const flushEvery = 50 * time.Millisecond
+
 // recordRevision notes that revision rev of a resource is in the NB (never going backwards).
-func (d *Driver) recordRevision(ctx context.Context, typ, id string, rev int64) error {
-	now := time.Now().Unix()
-	res, err := d.env.DB.Exec(ctx, "UPDATE ovn_revision_numbers SET revision_number = ?, updated_at = ? WHERE resource_uuid = ? AND resource_type = ? AND revision_number < ?",
-		rev, now, id, typ, rev)
-	if err != nil {
-		return err
+func (d *Driver) recordRevision(_ context.Context, typ, id string, rev int64) error {
+	d.revs.mu.Lock()
+	defer d.revs.mu.Unlock()
+	if old, ok := d.revs.pending[revKey{typ, id}]; !ok || old != forget && old < rev {
+		d.revs.pending[revKey{typ, id}] = rev
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
-		return nil
-	}
-	pre, post := d.env.DB.Dialect().InsertIgnore()
-	_, err = d.env.DB.Exec(ctx, pre+" INTO ovn_revision_numbers (resource_uuid, resource_type, revision_number, updated_at) VALUES (?, ?, ?, ?)"+post,
-		id, typ, rev, now)
-	return err
+	return nil
 }
 
 // forgetRevision drops the row of a resource whose NB rows are gone.
-func (d *Driver) forgetRevision(ctx context.Context, typ, id string) error {
-	_, err := d.env.DB.Exec(ctx, "DELETE FROM ovn_revision_numbers WHERE resource_uuid = ? AND resource_type = ?", id, typ)
-	return err
+func (d *Driver) forgetRevision(_ context.Context, typ, id string) error {
+	d.revs.mu.Lock()
+	defer d.revs.mu.Unlock()
+	d.revs.pending[revKey{typ, id}] = forget
+	return nil
+}
+
+// flushRevisions writes the pending revision rows in one transaction.
+func (d *Driver) flushRevisions(ctx context.Context) {
+	d.revs.mu.Lock()
+	batch := d.revs.pending
+	d.revs.pending = map[revKey]int64{}
+	d.revs.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	now := time.Now().Unix()
+	pre, post := d.env.DB.Dialect().InsertIgnore()
+	err := d.env.DB.Write(ctx, func(tx *db.Tx) error {
+		for k, rev := range batch {
+			if rev == forget {
+				if _, err := tx.Exec(ctx, "DELETE FROM ovn_revision_numbers WHERE resource_uuid = ? AND resource_type = ?", k.id, k.typ); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.Exec(ctx, "UPDATE ovn_revision_numbers SET revision_number = ?, updated_at = ? WHERE resource_uuid = ? AND resource_type = ? AND revision_number < ?",
+				rev, now, k.id, k.typ, rev); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, pre+" INTO ovn_revision_numbers (resource_uuid, resource_type, revision_number, updated_at) VALUES (?, ?, ?, ?)"+post,
+				k.id, k.typ, rev, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		d.log.Warn("revision numbers not written (the maintenance task will rewrite those resources)", "count", len(batch), "error", err.Error())
+	}
+}
+
+// writeRevisions flushes the pending revision rows until the driver stops (and once more then).
+func (d *Driver) writeRevisions() {
+	defer d.wg.Done()
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			d.flushRevisions(context.Background())
+			return
+		case <-t.C:
+			d.flushRevisions(context.Background())
+		}
+	}
 }

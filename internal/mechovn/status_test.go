@@ -16,6 +16,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 	"github.com/neutrino-os/neutrino/internal/ovn/ovnmem"
+	"github.com/neutrino-os/neutrino/internal/ovn/sbdb"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
@@ -185,5 +186,44 @@ func TestOneWriterAmongProcesses(t *testing.T) {
 	}
 	if driverOf(t, a).Leader() == driverOf(t, b).Leader() {
 		t.Error("both servers or neither hold the maintenance lease")
+	}
+}
+
+// TestAgents: /v2.0/agents lists the SB chassis as ML2/OVN's agents (a gateway chassis as the
+// "OVN Controller Gateway agent", the metadata agent from Chassis_Private), alive while it follows
+// nb_cfg, which listing bumps.
+func TestAgents(t *testing.T) {
+	nbRemote, sbRemote, nb, sb := memOVN(t)
+	priv := &sbdb.ChassisPrivate{UUID: "upriv", Name: "chassis1", ExternalIDs: map[string]string{
+		"neutron:ovn-metadata-id": "9b0f1c3e-0000-4000-8000-000000000001", "neutron:ovn-metadata-sb-cfg": "0"}}
+	if _, err := sb.Txn().Create(priv).Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nb.Txn().Create(&nbdb.NBGlobal{UUID: "ug"}).Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
+	var got map[string]map[string]any
+	waitFor(t, 5*time.Second, "two agents", func() bool {
+		got = map[string]map[string]any{}
+		for _, a := range testutil.Do(t, "GET", srv.URL+"/v2.0/agents", nil).Expect(t, 200).List("agents") {
+			got[a["agent_type"].(string)] = a
+		}
+		return len(got) == 2
+	})
+	gw, md := got["OVN Controller Gateway agent"], got["OVN Metadata agent"]
+	if gw == nil || gw["id"] != "chassis1" || gw["host"] != "chassis1" || gw["alive"] != true || gw["binary"] != "ovn-controller" {
+		t.Errorf("controller agent %v", gw)
+	}
+	if md == nil || md["id"] != priv.ExternalIDs["neutron:ovn-metadata-id"] || md["binary"] != "neutron-ovn-metadata-agent" {
+		t.Errorf("metadata agent %v", md)
+	}
+	var g []nbdb.NBGlobal
+	if err := nb.List(context.Background(), &g); err != nil || len(g) != 1 || g[0].NbCfg != 1 {
+		t.Errorf("nb_cfg after a listing: %v %v", g, err)
+	}
+	one := testutil.Do(t, "GET", srv.URL+"/v2.0/agents/chassis1", nil).Expect(t, 200).Obj("agent")
+	if one["agent_type"] != "OVN Controller Gateway agent" {
+		t.Errorf("show: %v", one)
 	}
 }

@@ -31,6 +31,7 @@ type Client struct {
 	log      *slog.Logger
 	ovsdb    client.Client
 	handlers []cache.EventHandler
+	columns  map[model.Model][]any // monitored columns of some tables (all when absent)
 
 	mu        sync.Mutex
 	ready     chan struct{} // closed while connected
@@ -86,6 +87,17 @@ func newClient(dbModel model.ClientDBModel, db DBConfig, cfg Config, tables []mo
 // goroutine). It must be called before Start.
 func (c *Client) Subscribe(h cache.EventHandler) {
 	c.handlers = append(c.handlers, h)
+}
+
+// Columns limits the monitoring of table m (one of the tables the client was made with, the same
+// pointer) to the given fields of m (pointers into it): the cache then holds only those columns.
+// A big set column that is only ever written (such as a switch's ports) is best left out: every
+// change of it would bring the whole set again. It must be called before Start.
+func (c *Client) Columns(m model.Model, fields ...any) {
+	if c.columns == nil {
+		c.columns = map[model.Model][]any{}
+	}
+	c.columns[m] = fields
 }
 
 // Start begins connecting in the background; use WaitConnected to wait for the first connection.
@@ -245,7 +257,7 @@ func (c *Client) connectOnce() error {
 	}
 	var mopts []client.MonitorOption
 	for _, t := range c.tables {
-		mopts = append(mopts, client.WithTable(t))
+		mopts = append(mopts, client.WithTable(t, c.columns[t]...))
 	}
 	if _, err := c.ovsdb.Monitor(ctx, c.ovsdb.NewMonitor(mopts...)); err != nil {
 		c.dropAndWait()

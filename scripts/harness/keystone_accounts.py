@@ -22,14 +22,21 @@ def call(method, path, body=None, token=None, ok=(200, 201, 204)):
     req.add_header("Accept", "application/json")
     if token:
         req.add_header("X-Auth-Token", token)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            raw = resp.read()
-            return resp.status, resp.headers, (json.loads(raw) if raw else {})
-    except urllib.error.HTTPError as e:
-        if e.code in ok:
-            return e.code, e.headers, {}
-        sys.exit("[keystone-up] %s %s: %s %s" % (method, path, e.code, e.read()[:300]))
+    # a Keystone on a loaded machine may take long: wait, and try again
+    # (every call here is idempotent or a lookup)
+    for attempt in range(3):
+        try:
+            with urllib.request.urlopen(req, timeout=90) as resp:
+                raw = resp.read()
+                return resp.status, resp.headers, (json.loads(raw) if raw else {})
+        except urllib.error.HTTPError as e:
+            if e.code in ok:
+                return e.code, e.headers, {}
+            sys.exit("[keystone-up] %s %s: %s %s" % (method, path, e.code, e.read()[:300]))
+        except (TimeoutError, OSError) as e:
+            if attempt == 2:
+                sys.exit("[keystone-up] %s %s: %s" % (method, path, e))
+            print("[keystone-up] %s %s: %s; trying again" % (method, path, e), file=sys.stderr)
 
 
 def password_token(user, password, project):
