@@ -150,3 +150,30 @@ func TestInterfacePortFixedIPs(t *testing.T) {
 		t.Fatalf("address change: %s", r.ErrorType())
 	}
 }
+
+// TestRouterL3Agents: GET /routers/{id}/l3-agents lists the agents the L3
+// scheduler bound to the router, none without.
+func TestRouterL3Agents(t *testing.T) {
+	s := testutil.StartServer(t, testutil.Options{Set: routerConfig})
+	u := s.URL + "/v2.0"
+	r := post(t, u+"/routers", "router", map[string]any{"name": "r"}).Expect(t, 201).Obj("router")["id"].(string)
+	if l := testutil.Do(t, "GET", u+"/routers/"+r+"/l3-agents", nil).Expect(t, 200).List("agents"); len(l) != 0 {
+		t.Fatalf("agents without agents: %v", l)
+	}
+	ctx := t.Context()
+	now := "2026-01-01T00:00:00Z"
+	if _, err := s.App.DB.Exec(ctx, `INSERT INTO agents (id, agent_type, agent_binary, topic, host, admin_state_up, created_at,
+		started_at, heartbeat_timestamp, configurations) VALUES (?, 'L3 agent', 'neutron-l3-agent', 'l3_agent', 'h1', ?, ?, ?, ?, '{}')`,
+		"11111111-1111-1111-1111-111111111111", true, now, now, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.App.DB.Exec(ctx, "INSERT INTO routerl3agentbindings (router_id, l3_agent_id, binding_index) VALUES (?, ?, 1)",
+		r, "11111111-1111-1111-1111-111111111111"); err != nil {
+		t.Fatal(err)
+	}
+	l := testutil.Do(t, "GET", u+"/routers/"+r+"/l3-agents", nil).Expect(t, 200).List("agents")
+	if len(l) != 1 || l[0]["host"] != "h1" || l[0]["agent_type"] != "L3 agent" {
+		t.Fatalf("agents: %v", l)
+	}
+	testutil.Do(t, "GET", u+"/routers/00000000-0000-0000-0000-000000000000/l3-agents", nil).Expect(t, 404)
+}
