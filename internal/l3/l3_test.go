@@ -128,3 +128,52 @@ func TestFloatingIPPoolsPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestInterfacePortFixedIPs: an interface port's fixed_ips may be set to
+// what it has (Tempest's test_router_interface_port_update_with_fixed_ip
+// names only the subnet); another address is refused.
+func TestInterfacePortFixedIPs(t *testing.T) {
+	s := testutil.StartServer(t, testutil.Options{Set: routerConfig})
+	u := s.URL + "/v2.0"
+	net := post(t, u+"/networks", "network", map[string]any{"name": "n"}).Expect(t, 201).Obj("network")["id"]
+	sub := post(t, u+"/subnets", "subnet", map[string]any{"network_id": net, "cidr": "10.1.0.0/24", "ip_version": 4}).Expect(t, 201).Obj("subnet")["id"]
+	r := post(t, u+"/routers", "router", map[string]any{"name": "r"}).Expect(t, 201).Obj("router")["id"].(string)
+	testutil.Do(t, "PUT", u+"/routers/"+r+"/add_router_interface", map[string]any{"subnet_id": sub}).Expect(t, 200)
+	pid := testutil.Do(t, "GET", u+"/ports?device_id="+r, nil).Expect(t, 200).List("ports")[0]["id"].(string)
+	same := map[string]any{"port": map[string]any{"fixed_ips": []any{map[string]any{"subnet_id": sub}}}}
+	got := testutil.Do(t, "PUT", u+"/ports/"+pid, same).Expect(t, 200).Obj("port")
+	if ips := got["fixed_ips"].([]any); len(ips) != 1 || ips[0].(map[string]any)["ip_address"] != "10.1.0.1" {
+		t.Fatalf("fixed_ips after a same-subnet update: %v", ips)
+	}
+	other := map[string]any{"port": map[string]any{"fixed_ips": []any{map[string]any{"subnet_id": sub, "ip_address": "10.1.0.9"}}}}
+	if r := testutil.Do(t, "PUT", u+"/ports/"+pid, other).Expect(t, 400); r.ErrorType() != "BadRequest" {
+		t.Fatalf("address change: %s", r.ErrorType())
+	}
+}
+
+// TestRouterL3Agents: GET /routers/{id}/l3-agents lists the agents the L3
+// scheduler bound to the router, none without.
+func TestRouterL3Agents(t *testing.T) {
+	s := testutil.StartServer(t, testutil.Options{Set: routerConfig})
+	u := s.URL + "/v2.0"
+	r := post(t, u+"/routers", "router", map[string]any{"name": "r"}).Expect(t, 201).Obj("router")["id"].(string)
+	if l := testutil.Do(t, "GET", u+"/routers/"+r+"/l3-agents", nil).Expect(t, 200).List("agents"); len(l) != 0 {
+		t.Fatalf("agents without agents: %v", l)
+	}
+	ctx := t.Context()
+	now := "2026-01-01T00:00:00Z"
+	if _, err := s.App.DB.Exec(ctx, `INSERT INTO agents (id, agent_type, agent_binary, topic, host, admin_state_up, created_at,
+		started_at, heartbeat_timestamp, configurations) VALUES (?, 'L3 agent', 'neutron-l3-agent', 'l3_agent', 'h1', ?, ?, ?, ?, '{}')`,
+		"11111111-1111-1111-1111-111111111111", true, now, now, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.App.DB.Exec(ctx, "INSERT INTO routerl3agentbindings (router_id, l3_agent_id, binding_index) VALUES (?, ?, 1)",
+		r, "11111111-1111-1111-1111-111111111111"); err != nil {
+		t.Fatal(err)
+	}
+	l := testutil.Do(t, "GET", u+"/routers/"+r+"/l3-agents", nil).Expect(t, 200).List("agents")
+	if len(l) != 1 || l[0]["host"] != "h1" || l[0]["agent_type"] != "L3 agent" {
+		t.Fatalf("agents: %v", l)
+	}
+	testutil.Do(t, "GET", u+"/routers/00000000-0000-0000-0000-000000000000/l3-agents", nil).Expect(t, 404)
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/neutrino-os/neutrino/internal/agents"
 	"github.com/neutrino-os/neutrino/internal/config"
 	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/store"
 )
 
 func init() {
@@ -53,6 +54,11 @@ func (s *Service) scheduleNetwork(ctx context.Context, netID string, only *agent
 	var added []*agents.Agent
 	err := s.Env.DB.Write(ctx, func(tx *db.Tx) error {
 		added = nil
+		// the network first, shared, as a port write takes it (lock
+		// order: store/lock.go): a network deleted meanwhile gets no agent
+		if ok, err := store.LockRow(ctx, tx, "networks", netID, store.Shared); err != nil || !ok {
+			return err
+		}
 		if ok, err := hasDHCPSubnet(ctx, tx, netID); err != nil || !ok {
 			return err
 		}
