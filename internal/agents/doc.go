@@ -23,4 +23,13 @@
 // or delete of an id the table lacks goes to the sources in order, and
 // the zones of source agents of type "DHCP agent" / "L3 agent" count as
 // availability zones.
+//
+// The agent scheduler extensions (dhcp_agent_scheduler, and
+// l3_agent_scheduler with a router plugin; sched.go) serve the bindings
+// of networkdhcpagentbindings and routerl3agentbindings: an admin lists,
+// adds and removes an agent's networks or routers and lists a network's
+// or router's agents. A binding added or removed there is published
+// after the commit as events.DHCPAgentNetwork / events.L3AgentRouter
+// (Meta "agent" the *Agent), which internal/rpc turns into the agent's
+// notification.
 package agents

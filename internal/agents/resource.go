@@ -105,5 +105,6 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 	env.Set(keeperKey{}, k)
 	az.SetSource(env, zoneSource{k})
 	env.AddExtensions("agent", "agent-resources-synced")
+	setupScheduling(env, k, res)
 	return nil
 }

@@ -141,21 +141,7 @@ func (c *Controller) route(req *request) error {
 		return req.extensions(segs[1:])
 	}
 	if sp, ok := c.Specials[segs[0]]; ok {
-		for _, seg := range segs[1:] {
-			if !ValidText(seg) {
-				return nerr.HTTPBadRequest("Invalid input: %s.", textReason(seg))
-			}
-		}
-		status, resp, err := sp.Serve(req.ctx, req.rc, req.r.Method, segs[1:], req.readBody, c.Policy)
-		if err != nil {
-			return err
-		}
-		if resp == nil {
-			req.w.WriteHeader(status)
-			return nil
-		}
-		req.writeSpaced(status, resp)
-		return nil
+		return req.serveSpecial(sp, segs[1:])
 	}
 	for _, res := range c.top[segs[0]] {
 		for _, p := range append([]string{res.Path}, res.PathAliases...) {
@@ -224,9 +210,19 @@ func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest
 		}
 		return nerr.HTTPMethodNotAllowed()
 	}
+	return c.member(req, res, parentID, rest)
+}
+
+// member serves /<path>/{id}/<sub>[/...]: tags, member actions, hand-written
+// endpoints and sub-resources.
+func (c *Controller) member(req *request, res *Resource, parentID string, rest []string) error {
+	m := req.r.Method
 	id, sub := rest[0], rest[1]
 	if sub == "tags" && res.Tags {
 		return req.tags(res, id, rest[2:])
+	}
+	if sp, ok := res.MemberSpecials[sub]; ok {
+		return req.serveSpecial(sp, append([]string{id}, rest[2:]...))
 	}
 	if act, ok := res.MemberGets[sub]; ok && len(rest) == 2 && m == http.MethodGet {
 		return req.memberAction(res, id, sub, act)
@@ -250,6 +246,34 @@ func (c *Controller) dispatch(req *request, res *Resource, parentID string, rest
 		}
 	}
 	return nerr.HTTPNotFound()
+}
+
+// NullBody is a Special's answer written as the JSON null (Neutron's
+// extension controllers serialize a create's None result).
+type NullBody struct{}
+
+// serveSpecial serves a hand-written endpoint with the path segments
+// after its prefix.
+func (req *request) serveSpecial(sp Special, rest []string) error {
+	for _, seg := range rest {
+		if !ValidText(seg) {
+			return nerr.HTTPBadRequest("Invalid input: %s.", textReason(seg))
+		}
+	}
+	status, resp, err := sp.Serve(req.ctx, req.rc, req.r.Method, rest, req.readBody, req.c.Policy)
+	if err != nil {
+		return err
+	}
+	if _, ok := resp.(NullBody); ok {
+		req.write(status, []byte("null"))
+		return nil
+	}
+	if resp == nil {
+		req.w.WriteHeader(status)
+		return nil
+	}
+	req.writeSpaced(status, resp)
+	return nil
 }
 
 type parentKey struct{}

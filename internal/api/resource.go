@@ -141,6 +141,11 @@ type Resource struct {
 	// API adds them for the policy check and Neutron's plugin keeps them:
 	// tenant_id of address groups).
 	KeepFields []string
+	// MemberSpecials are hand-written endpoints below a member:
+	// /<path>/{id}/<name>[/...], every verb; the Special gets the id and
+	// the segments after name (the agent schedulers' sub-collections,
+	// which Neutron serves with their own controllers and policies).
+	MemberSpecials map[string]Special
 	// MemberGets are GET /<path>/{id}/<action> handlers (get_subports).
 	MemberGets map[string]MemberAction
 	// CollectionReadOnly disables POST on the collection.

@@ -69,6 +69,12 @@ const (
 	PortForwarding    = "port_forwarding"
 	Agent             = "agent"
 	Process           = "process"
+	// DHCPAgentNetwork and L3AgentRouter are the manual bindings of the
+	// agent scheduler APIs (AFTER_CREATE / AFTER_DELETE, ID the network
+	// or router, Meta "agent" the *agents.Agent): neutrino's own, for the
+	// notifications Neutron's plugin sends inline after the commit.
+	DHCPAgentNetwork = "dhcp_agent_network"
+	L3AgentRouter    = "l3_agent_router"
 )
 
 // Payload is what subscribers receive (neutron_lib's DBEventPayload).

@@ -91,7 +91,6 @@ func (p *Plugin) setupRouters(env *plugin.Env) {
 		"remove_extraroutes":      p.removeExtraRoutes,
 	}
 	res.ActionPostCreates = map[string]bool{"add_extraroutes": true, "remove_extraroutes": true}
-	res.MemberGets = map[string]api.MemberAction{"l3-agents": p.l3Agents}
 	p.routers = t
 	res.Backend = routerBackend{t, p}
 	t.Init()
@@ -385,32 +384,4 @@ func loadGatewayInfo(ctx context.Context, q db.Querier, ports []string, byPort m
 		}
 		return rows.Err()
 	})
-}
-
-// l3Agents is GET /routers/{id}/l3-agents: the L3 agents the scheduler
-// gave the router (routerl3agentbindings), as /v2.0/agents shows them;
-// none without agents.
-func (p *Plugin) l3Agents(ctx context.Context, _ *api.Resource, id string, _ map[string]any) (any, error) {
-	out := []any{}
-	t := p.env.Table("agents")
-	if t == nil {
-		return map[string]any{"agents": out}, nil
-	}
-	err := p.env.DB.Read(ctx, func(tx *db.Tx) error {
-		ids, err := db.Strings(ctx, tx, "SELECT l3_agent_id FROM routerl3agentbindings WHERE router_id = ? ORDER BY l3_agent_id", id)
-		if err != nil {
-			return err
-		}
-		for _, a := range ids {
-			agent, err := t.GetTx(adminCtx(ctx), tx, a, false)
-			if err != nil && !isNotFound(err) {
-				return err
-			}
-			if agent != nil {
-				out = append(out, t.Res.View(agent))
-			}
-		}
-		return nil
-	})
-	return map[string]any{"agents": out}, err
 }

@@ -60,6 +60,16 @@ func setupDHCPNotify(s *Service) {
 		return s.dhcpCast(ctx, "port_delete_end", str(p.Old["network_id"]),
 			map[string]any{"port_id": p.ID, "network_id": p.Old["network_id"], "fixed_ips": p.Old["fixed_ips"]})
 	})
+	// the agent scheduler API's bindings: network_added_to_agent and
+	// network_removed_from_agent
+	sub(events.DHCPAgentNetwork, events.AfterCreate, func(ctx context.Context, p *events.Payload) error {
+		s.castTo([]*agents.Agent{p.Meta["agent"].(*agents.Agent)}, "network_create_end", map[string]any{"network": map[string]any{"id": p.ID}})
+		return nil
+	})
+	sub(events.DHCPAgentNetwork, events.AfterDelete, func(ctx context.Context, p *events.Payload) error {
+		s.castTo([]*agents.Agent{p.Meta["agent"].(*agents.Agent)}, "network_delete_end", map[string]any{"network_id": p.ID})
+		return nil
+	})
 	sub(events.Agent, events.AfterUpdate, func(ctx context.Context, p *events.Payload) error {
 		if p.Old == nil || p.New == nil || p.Old["admin_state_up"] == p.New["admin_state_up"] {
 			return nil // a state report, or no admin state change

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/neutrino-os/neutrino/internal/agents"
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/events"
 	"github.com/neutrino-os/neutrino/internal/l3"
@@ -154,6 +155,18 @@ func setupL3Notify(s *Service) {
 			})
 		}
 	}
+	// the agent scheduler API's bindings: router_added_to_agent (a call,
+	// as Neutron makes sure the agent has it) and router_removed_from_agent
+	s.Env.Bus.Subscribe(events.L3AgentRouter, events.AfterCreate, "rpc-l3", events.PriorityNotifier, func(_ string, _ events.Event, p *events.Payload) error {
+		a := p.Meta["agent"].(*agents.Agent)
+		s.CallAsync(oslo.Target{Topic: TopicL3Agent, Server: a.Host, Version: "1.0"}, "router_added_to_agent", map[string]any{"payload": []any{p.ID}})
+		return nil
+	})
+	s.Env.Bus.Subscribe(events.L3AgentRouter, events.AfterDelete, "rpc-l3", events.PriorityNotifier, func(_ string, _ events.Event, p *events.Payload) error {
+		a := p.Meta["agent"].(*agents.Agent)
+		s.Cast(oslo.Target{Topic: TopicL3Agent, Server: a.Host, Version: "1.0"}, "router_removed_from_agent", map[string]any{"payload": map[string]any{"router_id": p.ID}})
+		return nil
+	})
 	s.Env.Bus.Subscribe(events.Router, events.AfterDelete, "rpc-l3", events.PriorityNotifier, func(_ string, _ events.Event, p *events.Payload) error {
 		s.Cast(oslo.Target{Topic: TopicL3Agent, Fanout: true, Version: "1.0"}, "router_deleted", map[string]any{"router_id": p.ID})
 		return nil
