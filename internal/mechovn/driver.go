@@ -41,6 +41,7 @@ type Driver struct {
 	lease  *lease
 	status *statusWatcher
 	revs   revisions
+	locks  sync.Map // revKey → *sync.Mutex (see locked)
 	stop   chan struct{}
 	once   sync.Once
 	wg     sync.WaitGroup

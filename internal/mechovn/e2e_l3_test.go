@@ -23,6 +23,14 @@ func TestDataplaneL3(t *testing.T) {
 	conf["DEFAULT.service_plugins"] = "router,segments"
 	srv := testutil.StartServer(t, testutil.Options{Set: conf})
 	e := &e2e{t: t, url: srv.URL, lab: lab}
+	t.Cleanup(func() {
+		if t.Failed() { // what the NB held
+			for _, args := range [][]string{{"show"}, {"list", "NAT"}, {"list", "Logical_Router_Port"}} {
+				out, _ := lab.NBCtl(args...)
+				t.Logf("ovn-nbctl %v:\n%s", args, out)
+			}
+		}
+	})
 	if err := lab.External("ext", "172.24.4.1/24"); err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +72,10 @@ func TestDataplaneL3(t *testing.T) {
 			}
 		}
 		t.Errorf("%s → %s:%d: seen from %q (%v), want %s", ns, addr, port, peer, err, want)
+		for _, args := range [][]string{{"show"}, {"list", "NAT"}, {"list", "Logical_Router"}} {
+			out, _ := lab.NBCtl(args...)
+			t.Logf("ovn-nbctl %v:\n%s", args, out)
+		}
 	}
 	peerFrom("vm1", "172.24.4.1", 8000, gwIP) // SNAT
 

@@ -161,6 +161,9 @@ func (d *Driver) lagging(ctx context.Context, k kind, cutoff int64) (lag, dead [
 		}
 		r, ok := recs[id]
 		delete(recs, id)
+		if p, pending := d.pendingRevision(k.typ, id); pending && p != forget {
+			r, ok = rec{p, r.at}, true
+		}
 		if !ok || r.rev < rev && r.at <= cutoff {
 			lag = append(lag, id)
 		}

@@ -46,6 +46,7 @@ func localnetRow(s *ml2.Segment) *nbdb.LogicalSwitchPort {
 
 // syncNetwork makes the network's switch and localnet ports what they should be.
 func (d *Driver) syncNetwork(ctx context.Context, net api.Object, segs []*ml2.Segment) error {
+	defer d.locked(resNetwork, str(net["id"]))()
 	want := switchRow(net)
 	rev := intOf(net["revision_number"])
 	cur := d.switchByName(ctx, want.Name)
@@ -85,6 +86,7 @@ func (d *Driver) syncNetwork(ctx context.Context, net api.Object, segs []*ml2.Se
 
 // deleteNetwork removes the network's switch (its ports go with it) and its subnets' DHCP rows.
 func (d *Driver) deleteNetwork(ctx context.Context, id string, subnetIDs []string) error {
+	defer d.locked(resNetwork, id)()
 	txn := d.nb.Txn()
 	if ls := d.switchByName(ctx, switchName(id)); ls != nil {
 		txn.Delete(&nbdb.LogicalSwitch{UUID: ls.UUID})

@@ -94,7 +94,7 @@ func (d *Driver) lspRow(ctx context.Context, port api.Object, ips []fixedIP) (*n
 		for _, sg := range strList(port["security_groups"]) {
 			groups = append(groups, pgName(sg))
 		}
-	} else if !portSecurityOn(port) {
+	} else if !portSecurityOn(port) && lsp.Type == "" {
 		lsp.Addresses = append(lsp.Addresses, "unknown")
 	}
 	if !trusted(port) {
@@ -150,6 +150,7 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 			return err
 		}
 	}
+	defer d.locked(resPort, id)()
 	cur := d.lspByName(ctx, id)
 	if cur != nil && revisionOf(cur.ExternalIDs) > rev {
 		return nil
@@ -206,6 +207,7 @@ func (d *Driver) membership(txn *ovn.Txn, lspUUID string, cur *nbdb.LogicalSwitc
 
 // deletePort removes the port's Logical_Switch_Port (port group memberships are weak references).
 func (d *Driver) deletePort(ctx context.Context, id, netID string) error {
+	defer d.locked(resPort, id)()
 	txn := d.nb.Txn()
 	if cur := d.lspByName(ctx, id); cur != nil {
 		if ls := d.switchByName(ctx, switchName(netID)); ls != nil {

@@ -112,3 +112,21 @@ func (d *Driver) writeRevisions() {
 		}
 	}
 }
+
+// locked serialises the NB writes of one resource in this process (the API path, the maintenance
+// task and ovn-db-sync may sync the same resource at once; two first writes of a switch or router,
+// whose names the NB does not keep unique, would make two). It returns the unlock.
+func (d *Driver) locked(typ, id string) func() {
+	m, _ := d.locks.LoadOrStore(revKey{typ, id}, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// pendingRevision is a revision recorded but not written yet (ok false when none).
+func (d *Driver) pendingRevision(typ, id string) (int64, bool) {
+	d.revs.mu.Lock()
+	defer d.revs.mu.Unlock()
+	rev, ok := d.revs.pending[revKey{typ, id}]
+	return rev, ok
+}

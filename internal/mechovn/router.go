@@ -37,9 +37,15 @@ func routerRow(r map[string]any) *nbdb.LogicalRouter {
 
 // lrpRow is the Logical_Router_Port of a router port (a sync_routers port dict).
 func lrpRow(routerID string, port map[string]any) *nbdb.LogicalRouterPort {
+	bits := map[string]int{} // prefix length by subnet, from the port's subnets
+	for _, sub := range objList(port["subnets"]) {
+		if pf, err := netip.ParsePrefix(str(sub["cidr"])); err == nil {
+			bits[str(sub["id"])] = pf.Bits()
+		}
+	}
 	var nets, subnets []string
 	for _, f := range objList(port["fixed_ips"]) {
-		nets = append(nets, str(f["ip_address"])+"/"+strconv.FormatInt(intOf(f["prefixlength"]), 10))
+		nets = append(nets, str(f["ip_address"])+"/"+strconv.Itoa(bits[str(f["subnet_id"])]))
 		subnets = append(subnets, str(f["subnet_id"]))
 	}
 	return &nbdb.LogicalRouterPort{
@@ -141,12 +147,13 @@ func (d *Driver) syncRouter(ctx context.Context, id string) error {
 	if d.l3 == nil || id == "" {
 		return nil
 	}
+	defer d.locked(resRouter, id)()
 	rs, err := d.l3.SyncRouters(ctx, []string{id})
 	if err != nil {
 		return err
 	}
 	if len(rs) == 0 {
-		return d.deleteRouter(ctx, id)
+		return d.removeRouter(ctx, id)
 	}
 	r := rs[0]
 	want, kids := routerRow(r), d.routerChildren(r)
@@ -258,6 +265,11 @@ func (d *Driver) gatewayChassis(ctx context.Context) []string {
 
 // deleteRouter removes a router's Logical_Router (its ports, routes and NAT rules go with it).
 func (d *Driver) deleteRouter(ctx context.Context, id string) error {
+	defer d.locked(resRouter, id)()
+	return d.removeRouter(ctx, id)
+}
+
+func (d *Driver) removeRouter(ctx context.Context, id string) error {
 	txn := d.nb.Txn()
 	if lr := d.routerByName(ctx, routerName(id)); lr != nil {
 		txn.Delete(&nbdb.LogicalRouter{UUID: lr.UUID})

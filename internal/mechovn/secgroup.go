@@ -152,6 +152,11 @@ func protoMatch(rule api.Object, ip string) string {
 
 // syncSecurityGroup makes the group's port group and ACLs what its rules say.
 func (d *Driver) syncSecurityGroup(ctx context.Context, sg api.Object) error {
+	defer d.locked(resSecurityGroup, str(sg["id"]))()
+	return d.writeSecurityGroup(ctx, sg)
+}
+
+func (d *Driver) writeSecurityGroup(ctx context.Context, sg api.Object) error {
 	id := str(sg["id"])
 	name := pgName(id)
 	want := map[string]*nbdb.ACL{}
@@ -179,7 +184,7 @@ func (d *Driver) syncSecurityGroup(ctx context.Context, sg api.Object) error {
 	}
 	if _, err := txn.Commit(ctx); err != nil {
 		if cur == nil && d.pgByName(ctx, name) != nil {
-			return d.syncSecurityGroup(ctx, sg) // created meanwhile (another request or process)
+			return d.writeSecurityGroup(ctx, sg) // created meanwhile (by another process)
 		}
 		return err
 	}
@@ -210,6 +215,7 @@ func (d *Driver) diffACLs(ctx context.Context, txn *ovn.Txn, pg *nbdb.PortGroup,
 
 // deleteSecurityGroup removes the group's port group (its ACLs go with it).
 func (d *Driver) deleteSecurityGroup(ctx context.Context, id string) error {
+	defer d.locked(resSecurityGroup, id)()
 	txn := d.nb.Txn()
 	if pg := d.pgByName(ctx, pgName(id)); pg != nil {
 		txn.Delete(&nbdb.PortGroup{UUID: pg.UUID})

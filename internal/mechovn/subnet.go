@@ -100,6 +100,7 @@ func without(l []string, drop string) []string {
 
 // syncSubnet makes the subnet's DHCP_Options row what it should be (or removes it).
 func (d *Driver) syncSubnet(ctx context.Context, sub, net api.Object) error {
+	defer d.locked(resSubnet, str(sub["id"]))()
 	id := str(sub["id"])
 	rev := intOf(sub["revision_number"])
 	cur := d.subnetDHCP(ctx, id)
@@ -137,6 +138,7 @@ func (d *Driver) syncSubnet(ctx context.Context, sub, net api.Object) error {
 
 // deleteSubnet removes the subnet's DHCP rows (its own and its ports').
 func (d *Driver) deleteSubnet(ctx context.Context, id string) error {
+	defer d.locked(resSubnet, id)()
 	txn := d.nb.Txn()
 	for _, o := range d.dhcpRows(ctx, id) {
 		txn.Delete(&nbdb.DHCPOptions{UUID: o.UUID})

@@ -187,7 +187,7 @@ take_lock() {
 	log "waiting for $OVS_LOCK (up to ${OVS_LOCK_WAIT}s)"
 	# One process holds the lock from `up` to `down`: a shell that opens the lock file, takes the lock and
 	# execs into a sleep whose argv[0] names $LAB (so that mine() knows it); killing it releases the lock.
-	setsid bash -c "exec 9>>'$OVS_LOCK'; flock -x -w '$OVS_LOCK_WAIT' 9 || exit 1; touch '$LAB/lock-held'; exec -a 'agents-lab-lock:$LAB' sleep infinity" \
+	setsid bash -c "exec 9>>'$OVS_LOCK'; flock -x -w '$OVS_LOCK_WAIT' 9 || exit 1; touch '$LAB/lock-held' || exit 1; exec -a 'agents-lab-lock:$LAB' sleep infinity" \
 		</dev/null >/dev/null 2>&1 &
 	echo $! >"$LAB/lock-holder.pid"
 	until [ -e "$LAB/lock-held" ]; do
