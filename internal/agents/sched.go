@@ -147,6 +147,10 @@ func (h objSide) Serve(ctx context.Context, rc *reqctx.Context, method string, r
 		return 0, nil, nerr.HTTPMethodNotAllowed()
 	}
 	s := h.s
+	// Neutron's front end finds the parent first (RouterNotFound)
+	if _, err := s.k.env.Resource(s.coll).Backend.Get(ctx, rest[0], []string{"id"}); err != nil {
+		return 0, nil, err
+	}
 	if err := authorize(ctx, rc, authz, s.agentsPol); err != nil {
 		return 0, nil, err
 	}

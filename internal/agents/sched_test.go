@@ -51,14 +51,14 @@ func expectErr(t *testing.T, r *testutil.Response, status int, typ string) {
 // adds (201 null; 409 when hosted, 404 for unknown agents and networks
 // and for agents that are no DHCP agents, 400 without network_id) and
 // removes (204; 409 when not hosted) networks; /v2.0/networks/{id}/dhcp-agents
-// lists the hosting agents; every call is admin only; on every engine.
+// lists the hosting agents (404 for an unknown network, as the reference answers routers); every call is admin only; on every engine.
 func TestDHCPAgentSchedulerAPI(t *testing.T) {
 	for _, e := range testutil.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			srv := testutil.StartServer(t, testutil.Options{DB: e.URL(t)})
 			k := agents.From(srv.App.Env)
 			dhcp, ovs := agentID(t, k, agents.TypeDHCP, "h1"), agentID(t, k, agents.TypeOVS, "h1")
-			net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", map[string]any{"network": map[string]any{"name": "n"}}).Expect(t, 201).Obj("network")
+			net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", map[string]any{"network": map[string]any{"name": "n", "project_id": "p1"}}).Expect(t, 201).Obj("network")
 			netID := net["id"].(string)
 			u := srv.URL + "/v2.0/agents/" + dhcp + "/dhcp-networks"
 			if l := testutil.Do(t, "GET", u, nil).Expect(t, 200).List("networks"); len(l) != 0 {
@@ -95,6 +95,7 @@ func TestDHCPAgentSchedulerAPI(t *testing.T) {
 			if as := testutil.Do(t, "GET", srv.URL+"/v2.0/networks/"+netID+"/dhcp-agents", nil).Expect(t, 200).List("agents"); len(as) != 0 {
 				t.Fatalf("agents after the removal: %v", as)
 			}
+			expectErr(t, testutil.Do(t, "GET", srv.URL+"/v2.0/networks/00000000-0000-0000-0000-000000000000/dhcp-agents", nil), 404, "NetworkNotFound")
 			testutil.Do(t, "GET", srv.URL+"/v2.0/extensions/dhcp_agent_scheduler", nil).Expect(t, 200)
 		})
 	}
@@ -110,7 +111,7 @@ func TestL3AgentSchedulerAPI(t *testing.T) {
 			srv := testutil.StartServer(t, testutil.Options{DB: e.URL(t), Set: map[string]string{"DEFAULT.service_plugins": "router"}})
 			k := agents.From(srv.App.Env)
 			l3a, l3b, dhcp := agentID(t, k, agents.TypeL3, "h1"), agentID(t, k, agents.TypeL3, "h2"), agentID(t, k, agents.TypeDHCP, "h1")
-			r := testutil.Do(t, "POST", srv.URL+"/v2.0/routers", map[string]any{"router": map[string]any{"name": "r"}}).Expect(t, 201).Obj("router")
+			r := testutil.Do(t, "POST", srv.URL+"/v2.0/routers", map[string]any{"router": map[string]any{"name": "r", "project_id": "p1"}}).Expect(t, 201).Obj("router")
 			rID := r["id"].(string)
 			u := srv.URL + "/v2.0/agents/" + l3a + "/l3-routers"
 			body := map[string]any{"router_id": rID}
@@ -139,6 +140,7 @@ func TestL3AgentSchedulerAPI(t *testing.T) {
 			}
 			expectErr(t, testutil.Do(t, "DELETE", u+"/nope", nil), 404, "RouterNotFound")
 			testutil.Do(t, "POST", srv.URL+"/v2.0/agents/"+l3b+"/l3-routers", body).Expect(t, 201)
+			expectErr(t, testutil.Do(t, "GET", srv.URL+"/v2.0/routers/00000000-0000-0000-0000-000000000000/l3-agents", nil), 404, "RouterNotFound")
 			testutil.Do(t, "GET", srv.URL+"/v2.0/extensions/l3_agent_scheduler", nil).Expect(t, 200)
 		})
 	}
