@@ -58,6 +58,7 @@ func (s *agentSource) Agents(ctx context.Context) ([]api.Object, error) {
 // bumpNBCfg increments NB_Global.nb_cfg when the last bump is older than half agent_down_time and
 // returns the value the chassis are compared with.
 func (s *agentSource) bumpNBCfg(ctx context.Context) int {
+	waitFirst(s.d.nb) // a just-started server: its chassis are not dead for want of an NB connection
 	var globals []nbdb.NBGlobal
 	if !s.d.nb.Connected() || s.d.nb.OVSDB().List(ctx, &globals) != nil || len(globals) == 0 {
 		return -1

@@ -209,7 +209,8 @@ func TestAgents(t *testing.T) {
 		for _, a := range testutil.Do(t, "GET", srv.URL+"/v2.0/agents", nil).Expect(t, 200).List("agents") {
 			got[a["agent_type"].(string)] = a
 		}
-		return len(got) == 2
+		// the NB connection may come after the SB one: until then no chassis can be judged alive
+		return len(got) == 2 && got["OVN Controller Gateway agent"]["alive"] == true
 	})
 	gw, md := got["OVN Controller Gateway agent"], got["OVN Metadata agent"]
 	if gw == nil || gw["id"] != "chassis1" || gw["host"] != "chassis1" || gw["alive"] != true || gw["binary"] != "ovn-controller" {
