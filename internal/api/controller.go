@@ -74,7 +74,7 @@ func (c *Controller) Init() {
 		}
 		first, _, _ := strings.Cut(r.Path, "/")
 		c.top[first] = append(c.top[first], r)
-		for _, a := range r.PathAliases {
+		for _, a := range append(append([]string(nil), r.PathAliases...), r.TagPathAliases...) {
 			first, _, _ := strings.Cut(a, "/")
 			c.top[first] = append(c.top[first], r)
 		}
@@ -150,6 +150,12 @@ func (c *Controller) route(req *request) error {
 				continue
 			}
 			return c.dispatch(req, res, "", segs[n:])
+		}
+		for _, p := range res.TagPathAliases {
+			n := strings.Count(p, "/") + 1
+			if len(segs) >= n+2 && segs[n+1] == "tags" && strings.Join(segs[:n], "/") == p {
+				return c.dispatch(req, res, "", segs[n:])
+			}
 		}
 	}
 	return nerr.HTTPNotFound()

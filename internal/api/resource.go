@@ -78,6 +78,10 @@ type Resource struct {
 	// PathAliases are other URL paths Neutron serves the collection on
 	// (floatingip-pools beside floatingip_pools).
 	PathAliases []string
+	// TagPathAliases are URL paths on which only the resource's tags
+	// (/<alias>/{id}/tags[/{tag}]) are served: Neutron's tag extension
+	// names QoS policies "policies", without their "qos/" prefix.
+	TagPathAliases []string
 	// Parent makes this a sub-resource: /<parent path>/{parent_id}/<Path>.
 	Parent *Parent
 	// Extension names the alias that contributes the resource ("" = core).

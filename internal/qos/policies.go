@@ -37,7 +37,7 @@ func Policy() *api.Resource {
 		{Name: "not-tags-any", IsFilter: true},
 	}
 	return &api.Resource{ExtensionController: true, Extension: "qos", Name: "policy", Collection: "policies",
-		Path: "qos/policies", Attrs: attrs, Tags: true, NotFound: policyNotFound}
+		Path: "qos/policies", TagPathAliases: []string{"policies"}, Attrs: attrs, Tags: true, NotFound: policyNotFound}
 }
 
 func (p *Plugin) setupPolicies(env *plugin.Env) {
