@@ -294,6 +294,10 @@ func (p *Plugin) extNotInUseByTenant(ctx context.Context, tx *db.Tx, c *rbac.Cha
 		query += ` AND r.project_id NOT IN (SELECT target_project FROM rbac_policies WHERE object_type = 'network'
 			AND object_id = ? AND action = ? AND target_project <> ?)`
 		args = append(args, pol.ObjectID, rbac.AccessExternal, rbac.Wildcard)
+		if c.Op == rbac.Update { // the new target keeps its access
+			query += " AND r.project_id <> ?"
+			args = append(args, c.NewTarget)
+		}
 	}
 	var n int
 	if err := tx.QueryRow(ctx, query, args...).Scan(&n); err != nil {
