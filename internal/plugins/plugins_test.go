@@ -11,8 +11,8 @@ import (
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
-// referenceConf is the configuration ../shared/reference/neutron-up.sh
-// gives the reference Neutron (its [database] connection is the test's).
+// referenceConf is the configuration the reference Neutron of the conformance recordings runs with
+// (neutron-up.sh of the development machine; its [database] connection is the test's).
 const referenceConf = `[DEFAULT]
 auth_strategy = noauth
 core_plugin = ml2
