@@ -327,6 +327,8 @@ down() {
 		mine "$pid" && kill "$pid" 2>/dev/null
 		rm -f "$f"
 	done
+	# the L3 agent's metadata proxies, whatever became of their pid files
+	pkill -f "$LAB/state/ns-metadata-proxy/" 2>/dev/null || true
 	for ns in $nss; do ip netns del "$ns" 2>/dev/null && log "deleted netns $ns"; done
 	ovs_down
 	release_lock
