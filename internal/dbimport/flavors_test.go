@@ -4,9 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/neutrino-os/neutrino/internal/db"
-	"github.com/neutrino-os/neutrino/internal/dbimport"
-	"github.com/neutrino-os/neutrino/internal/dbimport/dbimporttest"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
@@ -27,23 +24,8 @@ var flavorRows = []string{
 // the routers' providers and reads them back through the API; the bound
 // profile stays in use.
 func TestImportFlavors(t *testing.T) {
-	_, src := dbimporttest.LoadReference(t)
+	url, dst, rep := importWithRows(t, flavorRows)
 	ctx := context.Background()
-	for _, q := range flavorRows {
-		if _, err := src.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	url := "sqlite:///" + t.TempDir() + "/n.db"
-	dst, err := db.Open(url, db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	rep, err := dbimport.Import(ctx, src, dst, dbimport.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range rep.NotImported {
 		switch c.Table {
 		case "flavors", "serviceprofiles", "flavorserviceprofilebindings", "providerresourceassociations":

@@ -1,12 +1,8 @@
 package dbimport_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/neutrino-os/neutrino/internal/db"
-	"github.com/neutrino-os/neutrino/internal/dbimport"
-	"github.com/neutrino-os/neutrino/internal/dbimport/dbimporttest"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
@@ -31,23 +27,7 @@ var l3Rows = []string{
 // reads them back through the API: the policy is in use, the project's
 // topology is answered without building one.
 func TestImportL3Extras(t *testing.T) {
-	_, src := dbimporttest.LoadReference(t)
-	ctx := context.Background()
-	for _, q := range l3Rows {
-		if _, err := src.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	url := "sqlite:///" + t.TempDir() + "/n.db"
-	dst, err := db.Open(url, db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	rep, err := dbimport.Import(ctx, src, dst, dbimport.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	url, _, rep := importWithRows(t, l3Rows)
 	for _, c := range rep.NotImported {
 		t.Errorf("%s (%d rows) not imported", c.Table, c.Rows)
 	}

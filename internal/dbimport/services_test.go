@@ -1,12 +1,8 @@
 package dbimport_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/neutrino-os/neutrino/internal/db"
-	"github.com/neutrino-os/neutrino/internal/dbimport"
-	"github.com/neutrino-os/neutrino/internal/dbimport/dbimporttest"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
@@ -35,23 +31,7 @@ var serviceRows = []string{
 // TestImportServices imports QoS, trunks, address groups and metering rows
 // of every kind the importers handle and reads them back through the API.
 func TestImportServices(t *testing.T) {
-	_, src := dbimporttest.LoadReference(t)
-	ctx := context.Background()
-	for _, q := range serviceRows {
-		if _, err := src.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	url := "sqlite:///" + t.TempDir() + "/n.db"
-	dst, err := db.Open(url, db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	rep, err := dbimport.Import(ctx, src, dst, dbimport.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	url, _, rep := importWithRows(t, serviceRows)
 	for _, c := range rep.NotImported {
 		switch c.Table {
 		case "qos_policies", "trunks", "address_groups", "meteringlabels", "qospolicyrbacs", "addressgrouprbacs":
