@@ -108,21 +108,8 @@ func cliAddressGroups(t *testing.T, p *proc) {
 	openstack(t, p, "address", "group", "delete", "cli-ag")
 }
 
-// startReferenceLike starts neutrino configured as the reference (service
-// plugins router,segments,trunk,qos,port_forwarding; ML2 qos extension
-// driver) for the CLI smoke tests.
-func startReferenceLike(t *testing.T) *proc {
-	requireOpenstackCLI(t)
-	dir := t.TempDir()
-	port := freePort(t)
-	conf := writeFile(t, dir, "n.conf", fmt.Sprintf(`[DEFAULT]
-auth_strategy = noauth
-bind_host = 127.0.0.1
-bind_port = %d
-service_plugins = router,segments,trunk,qos,port_forwarding
-[database]
-connection = sqlite:///%s
-[ml2]
+// referenceML2 is the reference's ML2 configuration (Open vSwitch agents).
+const referenceML2 = `[ml2]
 type_drivers = flat,vlan,vxlan,geneve
 tenant_network_types = vxlan
 mechanism_drivers = openvswitch
@@ -135,7 +122,27 @@ network_vlan_ranges = physnet1:100:200
 vni_ranges = 1:1000
 [ml2_type_geneve]
 vni_ranges = 1:1000
-`, port, filepath.Join(dir, "n.db")))
+`
+
+// startReferenceLike starts neutrino configured as the reference (service
+// plugins router,segments,trunk,qos,port_forwarding; ML2 qos extension
+// driver) for the CLI smoke tests.
+func startReferenceLike(t *testing.T) *proc { return startWithML2(t, referenceML2) }
+
+// startWithML2 starts neutrino as startReferenceLike does with ml2 as its
+// ML2 (and mechanism driver) sections.
+func startWithML2(t *testing.T, ml2 string) *proc {
+	requireOpenstackCLI(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := writeFile(t, dir, "n.conf", fmt.Sprintf(`[DEFAULT]
+auth_strategy = noauth
+bind_host = 127.0.0.1
+bind_port = %d
+service_plugins = router,segments,trunk,qos,port_forwarding
+[database]
+connection = sqlite:///%s
+`, port, filepath.Join(dir, "n.db"))+ml2)
 	p := start(t, nil, "--config-file", conf)
 	p.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	p.waitUp(t, 10*time.Second)
