@@ -73,7 +73,10 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 			return ""
 		}
 		if lsp := d.lspByName(ctx, str(o["id"])); lsp != nil {
-			return stale(lsp.ExternalIDs)
+			if why := stale(lsp.ExternalIDs); why != "" {
+				return why
+			}
+			return d.lspDHCPDrift(ctx, o, lsp)
 		}
 	case resSubnet:
 		net, err := d.tables.networks.Get(ctx, str(o["network_id"]), nil)
@@ -114,6 +117,22 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 		}
 	}
 	return "missing from the NB"
+}
+
+// lspDHCPDrift says whether the port's DHCP options are the wrong rows: gone, or its own rows
+// where it has no extra options (and the reverse).
+func (d *Driver) lspDHCPDrift(ctx context.Context, port api.Object, lsp *nbdb.LogicalSwitchPort) string {
+	for v, ref := range map[int64]*string{4: lsp.Dhcpv4Options, 6: lsp.Dhcpv6Options} {
+		disabled, extra := portDHCPOpts(port, v)
+		if ref == nil {
+			continue
+		}
+		row := &nbdb.DHCPOptions{UUID: *ref}
+		if disabled || d.nb.OVSDB().Get(ctx, row) != nil || (row.ExternalIDs["port_id"] != "") != (len(extra) > 0) {
+			return fmt.Sprintf("DHCPv%d options differ from the port's", v)
+		}
+	}
+	return ""
 }
 
 // aclDrift compares a group's ACLs with its rules.
@@ -183,6 +202,12 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 		if id := o.ExternalIDs["subnet_id"]; id != "" && !exists[resSubnet][id] && !seen[id] {
 			seen[id] = true
 			out = append(out, extra{"DHCP_Options " + o.Cidr + ": no such subnet " + id, func() error { return d.deleteSubnet(ctx, id) }})
+		} else if p := o.ExternalIDs["port_id"]; p != "" && exists[resSubnet][id] && !exists[resPort][p] {
+			u := o.UUID
+			out = append(out, extra{"DHCP_Options " + o.Cidr + ": no such port " + p, func() error {
+				_, err := d.nb.Txn().Delete(&nbdb.DHCPOptions{UUID: u}).Commit(ctx)
+				return err
+			}})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].what < out[j].what })
