@@ -105,10 +105,18 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 	case resFloatingIP:
 		var nats []nbdb.NAT
 		_ = d.nb.OVSDB().WhereCache(func(n *nbdb.NAT) bool { return n.ExternalIDs["neutron:fip_id"] == str(o["id"]) }).List(ctx, &nats)
-		if (len(nats) > 0) == (str(o["port_id"]) != "" && str(o["router_id"]) != "") {
-			return ""
+		if (len(nats) > 0) != (str(o["port_id"]) != "" && str(o["router_id"]) != "") {
+			return "NAT rule missing or left behind"
 		}
-		return "NAT rule missing or left behind"
+		var want []*nbdb.LoadBalancer
+		if r := str(o["router_id"]); r != "" {
+			fws, err := d.routerForwardings(ctx, r)
+			if err != nil {
+				return ""
+			}
+			want = pfLoadBalancers(r, fws)
+		}
+		return d.forwardingDrift(ctx, str(o["id"]), want)
 	case resSecurityGroup:
 		if pg := d.pgByName(ctx, pgName(str(o["id"]))); pg != nil {
 			return d.aclDrift(ctx, o, pg)
@@ -182,6 +190,15 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 	for _, pg := range pgs {
 		if id := pg.ExternalIDs[extSGID]; id != "" && !exists[resSecurityGroup][id] {
 			out = append(out, extra{"Port_Group " + pg.Name + ": no such security group", func() error { return d.deleteSecurityGroup(ctx, id) }})
+		}
+	}
+	fips := map[string]bool{}
+	for _, lb := range d.pfRows(ctx, func(lb *nbdb.LoadBalancer) bool {
+		return exists[resFloatingIP] != nil && !exists[resFloatingIP][lb.ExternalIDs[extFIPID]]
+	}) {
+		if id := lb.ExternalIDs[extFIPID]; !fips[id] {
+			fips[id] = true
+			out = append(out, extra{"Load_Balancer " + lb.Name + ": no such floating IP", func() error { return d.deleteFIP(ctx, id) }})
 		}
 	}
 	var dhcp []nbdb.DHCPOptions
