@@ -118,8 +118,11 @@ func (d *Driver) syncSubnet(ctx context.Context, sub, net api.Object) error {
 	txn := d.nb.Txn()
 	switch {
 	case opts == nil && cur != nil:
-		txn.Delete(&nbdb.DHCPOptions{UUID: cur.UUID})
+		for _, o := range d.dhcpRows(ctx, id) { // the subnet's and its ports'
+			txn.Delete(&nbdb.DHCPOptions{UUID: o.UUID})
+		}
 	case opts != nil:
+		d.syncPortsDHCP(ctx, txn, id, intOf(sub["ip_version"]), opts)
 		row := &nbdb.DHCPOptions{Cidr: str(sub["cidr"]), Options: opts,
 			ExternalIDs: map[string]string{"subnet_id": id, extRevision: strconv.FormatInt(rev, 10)}}
 		if cur == nil {
@@ -133,7 +136,43 @@ func (d *Driver) syncSubnet(ctx context.Context, sub, net api.Object) error {
 	if _, err := txn.Commit(ctx); err != nil {
 		return err
 	}
+	if cur == nil && opts != nil {
+		// DHCP turned on: the subnet's ports point at the new row (Neutron's _enable_subnet_dhcp_options)
+		if err := d.syncSubnetPorts(ctx, id); err != nil {
+			return err
+		}
+	}
 	return d.recordRevision(ctx, resSubnet, id, rev)
+}
+
+// syncSubnetPorts rewrites the LSPs of the subnet's ports.
+func (d *Driver) syncSubnetPorts(ctx context.Context, subnetID string) error {
+	rows, err := d.env.DB.Query(ctx, "SELECT DISTINCT port_id FROM ipallocations WHERE subnet_id = ?", subnetID)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		port, err := d.tables.ports.Get(ctx, id, nil)
+		if gone(err) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if err := d.syncPort(ctx, port); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteSubnet removes the subnet's DHCP rows (its own and its ports').
