@@ -57,6 +57,15 @@ func lrpRow(routerID string, port map[string]any) *nbdb.LogicalRouterPort {
 	}
 }
 
+// interfaceSwitches are the names of the switches of a router's interfaces.
+func interfaceSwitches(r map[string]any) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range objList(r["_interfaces"]) {
+		out[switchName(str(p["network_id"]))] = true
+	}
+	return out
+}
+
 // routerChildren are the router's ports, static routes and NAT rules as they should be.
 type routerChildren struct {
 	ports  []*nbdb.LogicalRouterPort
@@ -156,6 +165,10 @@ func (d *Driver) syncRouter(ctx context.Context, id string) error {
 		return d.removeRouter(ctx, id)
 	}
 	r := rs[0]
+	fws, err := d.routerForwardings(ctx, id)
+	if err != nil {
+		return err
+	}
 	want, kids := routerRow(r), d.routerChildren(r)
 	cur := d.routerByName(ctx, want.Name)
 	txn := d.nb.Txn()
@@ -174,10 +187,11 @@ func (d *Driver) syncRouter(ctx context.Context, id string) error {
 		want.Nat = append(want.Nat, n.UUID)
 		txn.Create(n)
 	}
+	want.LoadBalancer = d.writeForwardings(ctx, txn, id, cur, pfLoadBalancers(id, fws), interfaceSwitches(r))
 	if cur == nil {
 		txn.Create(want)
 	} else {
-		txn.Update(want, &want.Enabled, &want.Options, &want.ExternalIDs, &want.Ports, &want.StaticRoutes, &want.Nat)
+		txn.Update(want, &want.Enabled, &want.Options, &want.ExternalIDs, &want.Ports, &want.StaticRoutes, &want.Nat, &want.LoadBalancer)
 	}
 	if _, err := txn.Commit(ctx); err != nil {
 		return err
@@ -274,6 +288,7 @@ func (d *Driver) removeRouter(ctx context.Context, id string) error {
 	if lr := d.routerByName(ctx, routerName(id)); lr != nil {
 		txn.Delete(&nbdb.LogicalRouter{UUID: lr.UUID})
 	}
+	d.deleteForwardings(ctx, txn, id)
 	if _, err := txn.Commit(ctx); err != nil {
 		return err
 	}
