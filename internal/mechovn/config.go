@@ -67,6 +67,9 @@ type settings struct {
 	maintEvery  time.Duration
 	maintMinAge time.Duration
 	background  bool
+	// enable_distributed_floating_ip, ovn_l3_scheduler
+	distributedFIP bool
+	l3Scheduler    string
 }
 
 func loadSettings(c *config.Config) (settings, error) {
@@ -102,6 +105,7 @@ func loadSettings(c *config.Config) (settings, error) {
 	s.maintEvery = time.Duration(max(c.Int("ovn", "maintenance_interval"), 1)) * time.Second
 	s.maintMinAge = time.Duration(max(c.Int("ovn", "maintenance_min_age"), 0)) * time.Second
 	s.background = c.BoolOr("ovn", "background_tasks", true)
+	s.distributedFIP, s.l3Scheduler = c.Bool("ovn", "enable_distributed_floating_ip"), c.String("ovn", "ovn_l3_scheduler")
 	return s, nil
 }
 
