@@ -34,7 +34,7 @@ func init() {
 		&config.Option{Group: "ovn", Name: "enable_distributed_floating_ip", Type: config.Bool, Default: "false",
 			Help: "Floating IPs are handled on the chassis of their port (distributed) instead of the gateway chassis."},
 		&config.Option{Group: "ovn", Name: "ovn_metadata_enabled", Type: config.Bool, Default: "false",
-			Help: "Metadata through the OVN metadata agent (neutrino does not create metadata ports yet)."},
+			Help: "Metadata through the OVN metadata agent: one network:distributed port per network (an LSP of type localport) with an address on each DHCP subnet, and DHCP's route to 169.254.169.254 through it."},
 		&config.Option{Group: "ovn", Name: "dns_servers", Type: config.List, Default: "",
 			Help: "DNS servers handed out by OVN's DHCP for subnets without dns_nameservers (default: the server's /etc/resolv.conf)."},
 		&config.Option{Group: "ovn", Name: "dhcp_default_lease_time", Type: config.Int, Default: "43200",
@@ -67,6 +67,7 @@ type settings struct {
 	maintEvery  time.Duration
 	maintMinAge time.Duration
 	background  bool
+	metadata    bool
 	// enable_distributed_floating_ip, ovn_l3_scheduler
 	distributedFIP bool
 	l3Scheduler    string
@@ -105,6 +106,7 @@ func loadSettings(c *config.Config) (settings, error) {
 	s.maintEvery = time.Duration(max(c.Int("ovn", "maintenance_interval"), 1)) * time.Second
 	s.maintMinAge = time.Duration(max(c.Int("ovn", "maintenance_min_age"), 0)) * time.Second
 	s.background = c.BoolOr("ovn", "background_tasks", true)
+	s.metadata = c.Bool("ovn", "ovn_metadata_enabled")
 	s.distributedFIP, s.l3Scheduler = c.Bool("ovn", "enable_distributed_floating_ip"), c.String("ovn", "ovn_l3_scheduler")
 	return s, nil
 }

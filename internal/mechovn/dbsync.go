@@ -66,7 +66,13 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 	switch typ {
 	case resNetwork:
 		if ls := d.switchByName(ctx, switchName(str(o["id"]))); ls != nil {
-			return stale(ls.ExternalIDs)
+			if why := stale(ls.ExternalIDs); why != "" {
+				return why
+			}
+			if p, err := d.metadataPort(ctx, str(o["id"])); err == nil && p == nil && d.s.metadata {
+				return "no metadata port"
+			}
+			return ""
 		}
 	case resPort:
 		if str(o["device_owner"]) == "network:floatingip" {
@@ -83,7 +89,7 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 		if err != nil {
 			return ""
 		}
-		row, want := d.subnetDHCP(ctx, str(o["id"])), d.dhcpOptions(o, net, "x") != nil
+		row, want := d.subnetDHCP(ctx, str(o["id"])), d.dhcpOptions(o, net, "x", d.metadataIP(ctx, o)) != nil
 		switch {
 		case row != nil && !want:
 			return "DHCP_Options in the NB for a subnet without DHCP"

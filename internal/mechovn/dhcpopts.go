@@ -55,7 +55,7 @@ func withNumbers(m map[string]string, pairs string) map[string]string {
 // get_lsp_dhcp_opts). disabled: the port gets no DHCP of that version (a network device port, or
 // the option dhcp_disabled=true). Options OVN does not know are left out.
 func portDHCPOpts(port api.Object, version int64) (disabled bool, opts map[string]string) {
-	if strings.HasPrefix(str(port["device_owner"]), "network:") || strings.HasPrefix(str(port["device_owner"]), "neutron:") {
+	if networkDevice(port) {
 		return true, nil
 	}
 	names := dhcpOptNames[version]
@@ -86,6 +86,12 @@ func portDHCPOpts(port api.Object, version int64) (disabled bool, opts map[strin
 		opts[ovnName] = val
 	}
 	return false, opts
+}
+
+// networkDevice reports whether the port is one of Neutron's own (network:* and neutron:* owners).
+func networkDevice(port api.Object) bool {
+	o := str(port["device_owner"])
+	return strings.HasPrefix(o, "network:") || strings.HasPrefix(o, "neutron:")
 }
 
 // subnetDHCPFor is the DHCP_Options row of the port's first subnet of that IP version that has

@@ -40,7 +40,10 @@ func (d *Driver) syncNetworkFromDB(ctx context.Context, net api.Object) error {
 	if err != nil {
 		return err
 	}
-	return d.syncNetwork(ctx, net, segs[str(net["id"])])
+	if err := d.syncNetwork(ctx, net, segs[str(net["id"])]); err != nil {
+		return err
+	}
+	return d.updateMetadataPort(ctx, net, nil)
 }
 
 func (d *Driver) syncSubnetFromDB(ctx context.Context, sub api.Object) error {
@@ -67,7 +70,7 @@ func (d *Driver) maintain() {
 	tick := time.NewTicker(min(d.s.maintEvery, leaseTTL/3))
 	defer tick.Stop()
 	var lastRun time.Time
-	conns := 0
+	conns, metaChecked := 0, false
 	for {
 		ctx := admin(context.Background())
 		leader := d.lease.acquire(ctx)
@@ -79,6 +82,13 @@ func (d *Driver) maintain() {
 				conns, lastRun = c, time.Now()
 				if err := d.ensurePGDrop(ctx); err != nil {
 					d.log.Warn("neutron_pg_drop not written", "error", err.Error())
+				}
+				if !metaChecked {
+					if err := d.checkMetadataPorts(ctx); err != nil {
+						d.log.Warn("maintenance: metadata ports not checked", "error", err.Error())
+					} else {
+						metaChecked = true
+					}
 				}
 				d.repair(ctx, d.s.maintMinAge)
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ovn"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 )
@@ -21,9 +22,9 @@ func randomMAC() string {
 }
 
 // dhcpOptions are a subnet's DHCP options as ML2/OVN writes them; nil when the subnet gets no
-// DHCP_Options row (DHCP off, SLAAC, IPv4 without a gateway). serverMAC is kept from the row
-// already written, if any.
-func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC string) map[string]string {
+// DHCP_Options row (DHCP off, SLAAC, IPv4 without a gateway or metadata address). serverMAC is kept
+// from the row already written, if any; metaIP is the metadata port's address on the subnet.
+func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC, metaIP string) map[string]string {
 	if on, _ := sub["enable_dhcp"].(bool); !on {
 		return nil
 	}
@@ -51,10 +52,17 @@ func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC string) map[string]s
 		return mergeGlobal(opts, d.s.dhcp6Global)
 	}
 	gw := str(sub["gateway_ip"])
-	if gw == "" {
+	server := gw
+	if server == "" {
+		server = metaIP // a subnet without a gateway has DHCP through its metadata port's address
+	}
+	if server == "" {
 		return nil
 	}
-	opts["server_id"], opts["router"], opts["server_mac"] = gw, gw, serverMAC
+	opts["server_id"], opts["server_mac"] = server, serverMAC
+	if gw != "" {
+		opts["router"] = gw
+	}
 	opts["lease_time"] = strconv.Itoa(d.s.leaseTime)
 	opts["mtu"] = strconv.FormatInt(intOf(net["mtu"]), 10)
 	if len(dns) > 0 {
@@ -63,8 +71,15 @@ func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC string) map[string]s
 	if d.s.dnsDomain != "" {
 		opts["domain_name"] = `"` + d.s.dnsDomain + `"`
 	}
-	if routes := hostRoutes(sub["host_routes"]); len(routes) > 0 {
-		opts["classless_static_route"] = "{" + strings.Join(append(routes, "0.0.0.0/0,"+gw), ", ") + "}"
+	var routes []string
+	if metaIP != "" {
+		routes = append(routes, metadataCIDR+","+metaIP)
+	}
+	if routes = append(routes, hostRoutes(sub["host_routes"])...); len(routes) > 0 {
+		if gw != "" {
+			routes = append(routes, "0.0.0.0/0,"+gw)
+		}
+		opts["classless_static_route"] = "{" + strings.Join(routes, ", ") + "}"
 	}
 	return mergeGlobal(opts, d.s.dhcp4Global)
 }
@@ -114,7 +129,7 @@ func (d *Driver) syncSubnet(ctx context.Context, sub, net api.Object) error {
 			mac = cur.Options["server_id"]
 		}
 	}
-	opts := d.dhcpOptions(sub, net, mac)
+	opts := d.dhcpOptions(sub, net, mac, d.metadataIP(ctx, sub))
 	txn := d.nb.Txn()
 	switch {
 	case opts == nil && cur != nil:
@@ -147,26 +162,19 @@ func (d *Driver) syncSubnet(ctx context.Context, sub, net api.Object) error {
 
 // syncSubnetPorts rewrites the LSPs of the subnet's ports.
 func (d *Driver) syncSubnetPorts(ctx context.Context, subnetID string) error {
-	rows, err := d.env.DB.Query(ctx, "SELECT DISTINCT port_id FROM ipallocations WHERE subnet_id = ?", subnetID)
+	ids, err := db.Strings(ctx, d.env.DB, "SELECT DISTINCT port_id FROM ipallocations WHERE subnet_id = ?", subnetID)
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		port, err := d.tables.ports.Get(ctx, id, nil)
 		if gone(err) {
 			continue
 		} else if err != nil {
 			return err
+		}
+		if networkDevice(port) {
+			continue // no DHCP for them
 		}
 		if err := d.syncPort(ctx, port); err != nil {
 			return err

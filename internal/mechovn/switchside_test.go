@@ -105,3 +105,95 @@ func TestExtraDHCPOpts(t *testing.T) {
 		return !own
 	})
 }
+
+// metadataPortOf is the network's metadata port as the API lists it (nil when none).
+func metadataPortOf(t *testing.T, url string, netID any) map[string]any {
+	t.Helper()
+	ports := testutil.Do(t, "GET", url+"/v2.0/ports?device_owner=network:distributed&network_id="+netID.(string), nil).Expect(t, 200).List("ports")
+	if len(ports) > 1 {
+		t.Fatalf("%d metadata ports", len(ports))
+	}
+	if len(ports) == 0 {
+		return nil
+	}
+	return ports[0]
+}
+
+// TestMetadataPort ([ovn] ovn_metadata_enabled): a network gets a network:distributed port
+// (device_id ovnmeta-<network>) whose LSP is a localport; it gets an address on each IPv4 DHCP
+// subnet, which DHCP's classless static route gives as the way to 169.254.169.254 (and as the
+// server of a subnet without a gateway); turning DHCP off takes the address away; the port goes
+// with the network.
+func TestMetadataPort(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.ovn_metadata_enabled"] = "true"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	ctx := context.Background()
+	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	meta := metadataPortOf(t, srv.URL, net["id"])
+	if meta == nil || meta["device_id"] != "ovnmeta-"+net["id"].(string) || len(meta["fixed_ips"].([]any)) != 0 {
+		t.Fatalf("metadata port %v", meta)
+	}
+	mid := meta["id"].(string)
+	waitFor(t, 5*time.Second, "the metadata port's localport", func() bool {
+		lsp := &nbdb.LogicalSwitchPort{Name: mid}
+		return nb.Get(ctx, lsp) == nil && lsp.Type == "localport" && len(lsp.PortSecurity) == 0
+	})
+	sub := testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"],
+		"cidr": "10.0.0.0/24", "ip_version": 4})).Expect(t, 201).Obj("subnet")
+	noGW := testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"],
+		"cidr": "10.0.1.0/24", "ip_version": 4, "gateway_ip": nil})).Expect(t, 201).Obj("subnet")
+	ipOn := func(subID any) string {
+		for _, f := range metadataPortOf(t, srv.URL, net["id"])["fixed_ips"].([]any) {
+			if f.(map[string]any)["subnet_id"] == subID {
+				return f.(map[string]any)["ip_address"].(string)
+			}
+		}
+		return ""
+	}
+	ip, ip2 := ipOn(sub["id"]), ipOn(noGW["id"])
+	if ip == "" || ip2 == "" {
+		t.Fatalf("metadata port addresses %q %q", ip, ip2)
+	}
+	waitFor(t, 5*time.Second, "the metadata routes", func() bool {
+		rows := dhcpRowsOf(nb)
+		a, b := rows[sub["id"].(string)].Options, rows[noGW["id"].(string)].Options
+		return a["classless_static_route"] == "{169.254.169.254/32,"+ip+", 0.0.0.0/0,10.0.0.1}" && a["server_id"] == "10.0.0.1" &&
+			b["classless_static_route"] == "{169.254.169.254/32,"+ip2+"}" && b["server_id"] == ip2 && b["router"] == ""
+	})
+	lsp := &nbdb.LogicalSwitchPort{Name: mid}
+	if err := nb.Get(ctx, lsp); err != nil || !strings.Contains(lsp.Addresses[0], ip) || lsp.Dhcpv4Options != nil {
+		t.Fatalf("metadata LSP %v %v", lsp.Addresses, err)
+	}
+
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/subnets/"+noGW["id"].(string), body("subnet", map[string]any{"enable_dhcp": false})).Expect(t, 200)
+	if ipOn(noGW["id"]) != "" {
+		t.Fatal("the metadata port kept its address on a subnet without DHCP")
+	}
+	waitFor(t, 5*time.Second, "DHCP options of the subnet gone", func() bool {
+		_, ok := dhcpRowsOf(nb)[noGW["id"].(string)]
+		return !ok
+	})
+
+	// ovn-db-sync gives a network that lost its metadata port a new one
+	var out strings.Builder
+	if _, err := driverOf(t, srv).DBSync(ctx, true, &out); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Do(t, "DELETE", srv.URL+"/v2.0/ports/"+mid, nil).Expect(t, 204)
+	out.Reset()
+	if n, err := driverOf(t, srv).DBSync(ctx, true, &out); err != nil || n != 1 || !strings.Contains(out.String(), "no metadata port (repaired)") {
+		t.Fatalf("ovn-db-sync: %d, %v:\n%s", n, err, out.String())
+	}
+	if m := metadataPortOf(t, srv.URL, net["id"]); m == nil || ipOn(sub["id"]) == "" {
+		t.Fatalf("after ovn-db-sync: metadata port %v", m)
+	}
+
+	testutil.Do(t, "DELETE", srv.URL+"/v2.0/networks/"+net["id"].(string), nil).Expect(t, 204)
+	waitFor(t, 5*time.Second, "an empty NB", func() bool {
+		var lsps []nbdb.LogicalSwitchPort
+		_ = nb.List(ctx, &lsps)
+		return len(lsps) == 0 && len(dhcpRowsOf(nb)) == 0
+	})
+}
