@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -67,13 +68,13 @@ func (d *Driver) deletePortAnywhere(ctx context.Context, id string) error {
 // maintenance interval and at once after every (re)connection to the NB.
 func (d *Driver) maintain() {
 	defer d.wg.Done()
-	tick := time.NewTicker(min(d.s.maintEvery, leaseTTL/3))
+	tick := time.NewTicker(min(d.s.maintEvery, db.LeaseTTL/3))
 	defer tick.Stop()
 	var lastRun time.Time
 	conns, metaChecked := 0, false
 	for {
 		ctx := admin(context.Background())
-		leader := d.lease.acquire(ctx)
+		leader := d.lease.Acquire(ctx)
 		if was := d.status.leader.Swap(leader); leader && !was {
 			d.status.queueAll(ctx)
 		}
