@@ -197,3 +197,68 @@ func TestMetadataPort(t *testing.T) {
 		return len(lsps) == 0 && len(dhcpRowsOf(nb)) == 0
 	})
 }
+
+// dnsRecordsOf are the records of the network's DNS row (nil when it has none) and whether its
+// switch points at the row.
+func dnsRecordsOf(nb *ovn.Client, netID string) (map[string]string, bool) {
+	ctx := context.Background()
+	var rows []nbdb.DNS
+	_ = nb.List(ctx, &rows)
+	for _, r := range rows {
+		if r.ExternalIDs["ls_name"] == "neutron-"+netID {
+			var ls []nbdb.LogicalSwitch
+			_ = nb.List(ctx, &ls)
+			for _, s := range ls {
+				if s.Name == "neutron-"+netID {
+					return r.Records, len(s.DNSRecords) == 1 && s.DNSRecords[0] == r.UUID
+				}
+			}
+			return r.Records, false
+		}
+	}
+	return nil, false
+}
+
+// TestDNSRecords: ports with a dns_name and a device_id get records in their network's DNS row
+// (hostname and FQDN to the addresses, reverse names to the FQDN); renaming a port replaces its
+// records, deleting it removes them (and leaves the others), the row goes with the network.
+func TestDNSRecords(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
+	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	nid := net["id"].(string)
+	sub := testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": nid,
+		"cidr": "10.0.0.0/24", "ip_version": 4})).Expect(t, 201).Obj("subnet")
+	mk := func(name, ip string, deviceID string) string {
+		return testutil.Do(t, "POST", srv.URL+"/v2.0/ports", body("port", map[string]any{"network_id": nid, "dns_name": name,
+			"device_id": deviceID, "fixed_ips": []any{map[string]any{"subnet_id": sub["id"], "ip_address": ip}}})).Expect(t, 201).Obj("port")["id"].(string)
+	}
+	p1 := mk("web", "10.0.0.10", "vm-1")
+	p2 := mk("db", "10.0.0.11", "vm-2")
+	p3 := mk("nodevice", "10.0.0.12", "")
+	expect := func(what string, want map[string]string) {
+		t.Helper()
+		waitFor(t, 5*time.Second, what, func() bool {
+			got, linked := dnsRecordsOf(nb, nid)
+			return linked && maps.Equal(got, want)
+		})
+	}
+	expect("the records of web and db", map[string]string{
+		"web": "10.0.0.10", "web.example.org": "10.0.0.10", "10.0.0.10.in-addr.arpa": "web.example.org",
+		"db": "10.0.0.11", "db.example.org": "10.0.0.11", "11.0.0.10.in-addr.arpa": "db.example.org"})
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+p1, body("port", map[string]any{"dns_name": "www"})).Expect(t, 200)
+	expect("web renamed www", map[string]string{
+		"www": "10.0.0.10", "www.example.org": "10.0.0.10", "10.0.0.10.in-addr.arpa": "www.example.org",
+		"db": "10.0.0.11", "db.example.org": "10.0.0.11", "11.0.0.10.in-addr.arpa": "db.example.org"})
+	testutil.Do(t, "DELETE", srv.URL+"/v2.0/ports/"+p1, nil).Expect(t, 204)
+	expect("www gone", map[string]string{"db": "10.0.0.11", "db.example.org": "10.0.0.11", "11.0.0.10.in-addr.arpa": "db.example.org"})
+	for _, p := range []string{p2, p3} {
+		testutil.Do(t, "DELETE", srv.URL+"/v2.0/ports/"+p, nil).Expect(t, 204)
+	}
+	testutil.Do(t, "DELETE", srv.URL+"/v2.0/networks/"+nid, nil).Expect(t, 204)
+	waitFor(t, 5*time.Second, "the DNS row gone", func() bool {
+		var rows []nbdb.DNS
+		_ = nb.List(context.Background(), &rows)
+		return len(rows) == 0
+	})
+}
