@@ -69,6 +69,9 @@ type settings struct {
 	maintMinAge time.Duration
 	background  bool
 	metadata    bool
+	// enable_distributed_floating_ip, ovn_l3_scheduler
+	distributedFIP bool
+	l3Scheduler    string
 }
 
 func loadSettings(c *config.Config) (settings, error) {
@@ -102,6 +105,7 @@ func loadSettings(c *config.Config) (settings, error) {
 	s.maintMinAge = time.Duration(max(c.Int("ovn", "maintenance_min_age"), 0)) * time.Second
 	s.background = c.BoolOr("ovn", "background_tasks", true)
 	s.metadata = c.Bool("ovn", "ovn_metadata_enabled")
+	s.distributedFIP, s.l3Scheduler = c.Bool("ovn", "enable_distributed_floating_ip"), c.String("ovn", "ovn_l3_scheduler")
 	return s, nil
 }
 

@@ -74,7 +74,7 @@ type routerChildren struct {
 	nat    []*nbdb.NAT
 }
 
-func (d *Driver) routerChildren(r map[string]any) routerChildren {
+func (d *Driver) routerChildren(ctx context.Context, r map[string]any) routerChildren {
 	id := str(r["id"])
 	var c routerChildren
 	var v4 []string
@@ -123,23 +123,11 @@ func (d *Driver) routerChildren(r map[string]any) routerChildren {
 		}
 	}
 	for _, f := range objList(r["_floatingips"]) {
-		if n := fipNAT(id, f); n != nil {
+		if n := d.fipNAT(ctx, id, f); n != nil {
 			c.nat = append(c.nat, n)
 		}
 	}
 	return c
-}
-
-// fipNAT is an associated floating IP's dnat_and_snat rule.
-func fipNAT(routerID string, f map[string]any) *nbdb.NAT {
-	fixed, port := str(f["fixed_ip_address"]), str(f["port_id"])
-	if fixed == "" || port == "" {
-		return nil
-	}
-	return &nbdb.NAT{Type: nbdb.NATTypeDNATAndSNAT, ExternalIP: str(f["floating_ip_address"]), LogicalIP: fixed, LogicalPort: &port,
-		ExternalIDs: map[string]string{"neutron:fip_id": str(f["id"]), "neutron:fip_port_id": port,
-			"neutron:fip_network_id": str(f["floating_network_id"]), "neutron:router_name": routerName(routerID),
-			"neutron:revision_number": strconv.FormatInt(intOf(f["revision_number"]), 10)}}
 }
 
 func (d *Driver) routerByName(ctx context.Context, name string) *nbdb.LogicalRouter {
@@ -169,7 +157,7 @@ func (d *Driver) syncRouter(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	want, kids := routerRow(r), d.routerChildren(r)
+	want, kids := routerRow(r), d.routerChildren(ctx, r)
 	cur := d.routerByName(ctx, want.Name)
 	txn := d.nb.Txn()
 	want.UUID = ovn.NamedUUID("lr" + id)
@@ -187,6 +175,7 @@ func (d *Driver) syncRouter(ctx context.Context, id string) error {
 		want.Nat = append(want.Nat, n.UUID)
 		txn.Create(n)
 	}
+	d.markFIPPorts(ctx, txn, cur, kids.nat)
 	want.LoadBalancer = d.writeForwardings(ctx, txn, id, cur, pfLoadBalancers(id, fws), interfaceSwitches(r))
 	if cur == nil {
 		txn.Create(want)
@@ -288,6 +277,7 @@ func (d *Driver) removeRouter(ctx context.Context, id string) error {
 	txn := d.nb.Txn()
 	if lr := d.routerByName(ctx, routerName(id)); lr != nil {
 		txn.Delete(&nbdb.LogicalRouter{UUID: lr.UUID})
+		d.markFIPPorts(ctx, txn, lr, nil)
 	}
 	d.deleteForwardings(ctx, txn, id)
 	if _, err := txn.Commit(ctx); err != nil {
