@@ -205,9 +205,10 @@ func (d *Driver) routerPorts(ctx context.Context, txn *ovn.Txn, cur *nbdb.Logica
 	}
 	var out []string
 	for _, p := range kids.ports {
+		p.Ipv6RaConfigs = d.raConfigs(ctx, p, p.Name == kids.gw)
 		if old := have[p.Name]; old != nil {
 			p.UUID = old.UUID
-			txn.Update(p, &p.MAC, &p.Networks, &p.ExternalIDs)
+			txn.Update(p, &p.MAC, &p.Networks, &p.ExternalIDs, &p.Ipv6RaConfigs)
 			if p.Name == kids.gw && len(old.GatewayChassis) == 0 {
 				d.scheduleGateway(ctx, txn, p, kids.physnet, kids.azHints)
 				txn.Update(p, &p.GatewayChassis)
