@@ -16,11 +16,12 @@ import (
 // and an interface on a tenant subnet. A VM reaches the outside through SNAT (seen as the router's
 // gateway address), a floating IP makes it reachable from outside (ping and TCP, seen from the
 // external address) and is its source address once associated; deleting it all leaves no router in
-// the NB.
+// the NB. A port forwarding of a floating IP without a port (a Load_Balancer row) takes TCP to the
+// VM's internal port.
 func TestDataplaneL3(t *testing.T) {
 	lab := ovnlab.Start(t, "/tmp/neutrino-ovn-l3")
 	conf := ovnConfig(lab.NBTCP(), lab.SBTCP())
-	conf["DEFAULT.service_plugins"] = "router,segments"
+	conf["DEFAULT.service_plugins"] = "router,segments,port_forwarding"
 	srv := testutil.StartServer(t, testutil.Options{Set: conf})
 	e := &e2e{t: t, url: srv.URL, lab: lab}
 	t.Cleanup(func() {
@@ -93,6 +94,19 @@ func TestDataplaneL3(t *testing.T) {
 	peerFrom("vm1", "172.24.4.1", 8000, fipIP) // the floating IP is the VM's source address now
 
 	e.del("floatingips/" + fip["id"].(string))
+
+	// port forwarding: TCP to the floating IP's external port reaches the VM's internal port
+	pfip := e.post("floatingip", "floatingips", map[string]any{"floating_network_id": ext["id"]})
+	pfURL := e.url + "/v2.0/floatingips/" + pfip["id"].(string) + "/port_forwardings"
+	pf := testutil.Do(t, "POST", pfURL, body("port_forwarding", map[string]any{"protocol": "tcp",
+		"internal_port_id": vm["id"], "internal_ip_address": fixedIP(vm), "internal_port": 7000, "external_port": 2222})).
+		Expect(t, 201).Obj("port_forwarding")
+	peerFrom("ext", pfip["floating_ip_address"].(string), 2222, "172.24.4.1")
+	if st := testutil.Do(t, "GET", e.url+"/v2.0/floatingips/"+pfip["id"].(string), nil).Expect(t, 200).Obj("floatingip")["status"]; st != "ACTIVE" {
+		t.Errorf("floating IP with a port forwarding: status %v, want ACTIVE", st)
+	}
+	testutil.Do(t, "DELETE", pfURL+"/"+pf["id"].(string), nil).Expect(t, 204)
+	e.del("floatingips/" + pfip["id"].(string))
 	_ = lab.Unplug("vm1")
 	e.del("ports/" + vm["id"].(string))
 	testutil.Do(t, "PUT", e.url+"/v2.0/routers/"+rid+"/remove_router_interface", map[string]any{"subnet_id": sub["id"]}).Expect(t, 200)
@@ -101,6 +115,8 @@ func TestDataplaneL3(t *testing.T) {
 	waitFor(t, 10*time.Second, "no router in the NB", func() bool {
 		var lrs []nbdb.LogicalRouter
 		_ = nb.List(context.Background(), &lrs)
-		return len(lrs) == 0
+		var lbs []nbdb.LoadBalancer
+		_ = nb.List(context.Background(), &lbs)
+		return len(lrs) == 0 && len(lbs) == 0
 	})
 }
