@@ -59,7 +59,8 @@ func init() {
 // settings are the [ovn] options the driver acts on.
 type settings struct {
 	conn        ovn.Config
-	dnsServers  []string
+	dnsServers  []string // [ovn] dns_servers
+	sysDNS      []string // the nameservers of /etc/resolv.conf
 	leaseTime   int
 	dhcp4Global map[string]string
 	dhcp6Global map[string]string
@@ -68,6 +69,9 @@ type settings struct {
 	maintMinAge time.Duration
 	background  bool
 	metadata    bool
+	// enable_distributed_floating_ip, ovn_l3_scheduler
+	distributedFIP bool
+	l3Scheduler    string
 }
 
 func loadSettings(c *config.Config) (settings, error) {
@@ -85,10 +89,7 @@ func loadSettings(c *config.Config) (settings, error) {
 			return s, err
 		}
 	}
-	s.dnsServers = c.List("ovn", "dns_servers")
-	if len(s.dnsServers) == 0 {
-		s.dnsServers = resolvConfServers("/etc/resolv.conf")
-	}
+	s.dnsServers, s.sysDNS = c.List("ovn", "dns_servers"), resolvConfServers("/etc/resolv.conf")
 	s.leaseTime = c.Int("ovn", "dhcp_default_lease_time")
 	var err error
 	if s.dhcp4Global, err = keyValues(c.List("ovn", "ovn_dhcp4_global_options")); err != nil {
@@ -104,6 +105,7 @@ func loadSettings(c *config.Config) (settings, error) {
 	s.maintMinAge = time.Duration(max(c.Int("ovn", "maintenance_min_age"), 0)) * time.Second
 	s.background = c.BoolOr("ovn", "background_tasks", true)
 	s.metadata = c.Bool("ovn", "ovn_metadata_enabled")
+	s.distributedFIP, s.l3Scheduler = c.Bool("ovn", "enable_distributed_floating_ip"), c.String("ovn", "ovn_l3_scheduler")
 	return s, nil
 }
 

@@ -170,6 +170,17 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 			out = append(out, extra{"Logical_Switch " + ls.Name + ": no such network", func() error { return d.deleteNetwork(ctx, id, nil) }})
 		}
 	}
+	var dns []nbdb.DNS
+	_ = d.nb.OVSDB().List(ctx, &dns)
+	for _, r := range dns {
+		if id, ok := strings.CutPrefix(r.ExternalIDs["ls_name"], switchPrefix); ok && !exists[resNetwork][id] {
+			u := r.UUID
+			out = append(out, extra{"DNS " + r.ExternalIDs["ls_name"] + ": no such network", func() error {
+				_, err := d.nb.Txn().Delete(&nbdb.DNS{UUID: u}).Commit(ctx)
+				return err
+			}})
+		}
+	}
 	var lrs []nbdb.LogicalRouter
 	_ = d.nb.OVSDB().List(ctx, &lrs)
 	for _, lr := range lrs {

@@ -144,6 +144,11 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 	want.Dhcpv4Options, own4 = d.portDHCP(ctx, txn, port, ips, 4)
 	want.Dhcpv6Options, own6 = d.portDHCP(ctx, txn, port, ips, 6)
 	d.dropPortDHCP(ctx, txn, id, own4, own6)
+	old := lspIPs(cur)
+	for _, ip := range ips {
+		old = append(old, ip.addr.String())
+	}
+	d.syncPortDNS(ctx, txn, str(port["network_id"]), old, d.portDNSRecords(ctx, port, ips))
 	if cur == nil {
 		ls := d.switchByName(ctx, switchName(str(port["network_id"])))
 		if ls == nil {
@@ -203,6 +208,7 @@ func (d *Driver) deletePort(ctx context.Context, id, netID string) error {
 			txn.Mutate(m, model.Mutation{Field: &m.Ports, Mutator: "delete", Value: []string{cur.UUID}})
 		}
 		txn.Delete(&nbdb.LogicalSwitchPort{UUID: cur.UUID})
+		d.syncPortDNS(ctx, txn, netID, lspIPs(cur), nil)
 	}
 	d.dropPortDHCP(ctx, txn, id, "", "")
 	if _, err := txn.Commit(ctx); err != nil {

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"maps"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,11 +33,7 @@ func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC, metaIP string) map[
 	if serverMAC == "" {
 		serverMAC = randomMAC()
 	}
-	dns := strList(sub["dns_nameservers"])
-	if len(dns) == 0 {
-		dns = d.s.dnsServers
-	}
-	dns = without(dns, "0.0.0.0")
+	dns := d.dhcpDNSServers(sub)
 	opts := map[string]string{}
 	if intOf(sub["ip_version"]) == 6 {
 		mode := str(sub["ipv6_address_mode"])
@@ -49,7 +47,7 @@ func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC, metaIP string) map[
 		if len(dns) > 0 {
 			opts["dns_server"] = "{" + strings.Join(dns, ", ") + "}"
 		}
-		return mergeGlobal(opts, d.s.dhcp6Global)
+		return mergeGlobal(opts, d.s.dhcp6Global, 6)
 	}
 	gw := str(sub["gateway_ip"])
 	server := gw
@@ -81,7 +79,36 @@ func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC, metaIP string) map[
 		}
 		opts["classless_static_route"] = "{" + strings.Join(routes, ", ") + "}"
 	}
-	return mergeGlobal(opts, d.s.dhcp4Global)
+	return mergeGlobal(opts, d.s.dhcp4Global, 4)
+}
+
+// dhcpDNSServers are the DNS servers DHCP hands out on the subnet (Neutron's get_dhcp_dns_servers):
+// the subnet's, else [ovn] dns_servers of its IP version, else the system's of its IP version;
+// none when one of them is the any address (0.0.0.0 or ::).
+func (d *Driver) dhcpDNSServers(sub api.Object) []string {
+	v6 := intOf(sub["ip_version"]) == 6
+	ofVersion := func(l []string) []string {
+		var out []string
+		for _, s := range l {
+			if a, err := netip.ParseAddr(s); err == nil && a.Is6() == v6 {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	dns := strList(sub["dns_nameservers"])
+	if len(dns) == 0 {
+		dns = ofVersion(d.s.dnsServers)
+	}
+	if len(dns) == 0 {
+		dns = ofVersion(d.s.sysDNS)
+	}
+	for _, s := range dns {
+		if a, err := netip.ParseAddr(s); err == nil && a.IsUnspecified() && a.Is6() == v6 {
+			return nil
+		}
+	}
+	return dns
 }
 
 func hostRoutes(v any) []string {
@@ -92,8 +119,20 @@ func hostRoutes(v any) []string {
 	return out
 }
 
-func mergeGlobal(opts, global map[string]string) map[string]string {
+// globalProhibited are the options the global DHCP options may not set (Neutron's
+// GLOBAL_DHCP_OPTS_PROHIBIT_LIST): Neutron sets them itself.
+var globalProhibited = map[int][]string{
+	4: {"server_id", "lease_time", "mtu", "router", "server_mac", "dns_server", "classless_static_route"},
+	6: {"dhcpv6_stateless", "dns_server", "server_id"},
+}
+
+// mergeGlobal applies [ovn] ovn_dhcp<version>_global_options: a value sets an option, an empty one
+// removes it.
+func mergeGlobal(opts, global map[string]string, version int) map[string]string {
 	for k, v := range global {
+		if slices.Contains(globalProhibited[version], k) {
+			continue
+		}
 		if v == "" {
 			delete(opts, k)
 		} else {
@@ -101,16 +140,6 @@ func mergeGlobal(opts, global map[string]string) map[string]string {
 		}
 	}
 	return opts
-}
-
-func without(l []string, drop string) []string {
-	var out []string
-	for _, s := range l {
-		if s != drop {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // syncSubnet makes the subnet's DHCP_Options row what it should be (or removes it).

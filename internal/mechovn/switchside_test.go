@@ -197,3 +197,134 @@ func TestMetadataPort(t *testing.T) {
 		return len(lsps) == 0 && len(dhcpRowsOf(nb)) == 0
 	})
 }
+
+// dnsRecordsOf are the records of the network's DNS row (nil when it has none) and whether its
+// switch points at the row.
+func dnsRecordsOf(nb *ovn.Client, netID string) (map[string]string, bool) {
+	ctx := context.Background()
+	var rows []nbdb.DNS
+	_ = nb.List(ctx, &rows)
+	for _, r := range rows {
+		if r.ExternalIDs["ls_name"] == "neutron-"+netID {
+			var ls []nbdb.LogicalSwitch
+			_ = nb.List(ctx, &ls)
+			for _, s := range ls {
+				if s.Name == "neutron-"+netID {
+					return r.Records, len(s.DNSRecords) == 1 && s.DNSRecords[0] == r.UUID
+				}
+			}
+			return r.Records, false
+		}
+	}
+	return nil, false
+}
+
+// TestDNSRecords: ports with a dns_name and a device_id get records in their network's DNS row
+// (hostname and FQDN to the addresses, reverse names to the FQDN); renaming a port replaces its
+// records, deleting it removes them (and leaves the others), the row goes with the network.
+func TestDNSRecords(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
+	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	nid := net["id"].(string)
+	sub := testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": nid,
+		"cidr": "10.0.0.0/24", "ip_version": 4})).Expect(t, 201).Obj("subnet")
+	mk := func(name, ip string, deviceID string) string {
+		return testutil.Do(t, "POST", srv.URL+"/v2.0/ports", body("port", map[string]any{"network_id": nid, "dns_name": name,
+			"device_id": deviceID, "fixed_ips": []any{map[string]any{"subnet_id": sub["id"], "ip_address": ip}}})).Expect(t, 201).Obj("port")["id"].(string)
+	}
+	p1 := mk("web", "10.0.0.10", "vm-1")
+	p2 := mk("db", "10.0.0.11", "vm-2")
+	p3 := mk("nodevice", "10.0.0.12", "")
+	expect := func(what string, want map[string]string) {
+		t.Helper()
+		waitFor(t, 5*time.Second, what, func() bool {
+			got, linked := dnsRecordsOf(nb, nid)
+			return linked && maps.Equal(got, want)
+		})
+	}
+	expect("the records of web and db", map[string]string{
+		"web": "10.0.0.10", "web.example.org": "10.0.0.10", "10.0.0.10.in-addr.arpa": "web.example.org",
+		"db": "10.0.0.11", "db.example.org": "10.0.0.11", "11.0.0.10.in-addr.arpa": "db.example.org"})
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+p1, body("port", map[string]any{"dns_name": "www"})).Expect(t, 200)
+	expect("web renamed www", map[string]string{
+		"www": "10.0.0.10", "www.example.org": "10.0.0.10", "10.0.0.10.in-addr.arpa": "www.example.org",
+		"db": "10.0.0.11", "db.example.org": "10.0.0.11", "11.0.0.10.in-addr.arpa": "db.example.org"})
+	testutil.Do(t, "DELETE", srv.URL+"/v2.0/ports/"+p1, nil).Expect(t, 204)
+	expect("www gone", map[string]string{"db": "10.0.0.11", "db.example.org": "10.0.0.11", "11.0.0.10.in-addr.arpa": "db.example.org"})
+	for _, p := range []string{p2, p3} {
+		testutil.Do(t, "DELETE", srv.URL+"/v2.0/ports/"+p, nil).Expect(t, 204)
+	}
+	testutil.Do(t, "DELETE", srv.URL+"/v2.0/networks/"+nid, nil).Expect(t, 204)
+	waitFor(t, 5*time.Second, "the DNS row gone", func() bool {
+		var rows []nbdb.DNS
+		_ = nb.List(context.Background(), &rows)
+		return len(rows) == 0
+	})
+}
+
+// TestGoldenNBRouterIPv6: a router interface on a SLAAC subnet carries ipv6_ra_configs (address
+// mode, MTU, periodic RAs) as Neutron wrote them (nb/17-r1-interfaces.json); IPv4 ports have none.
+func TestGoldenNBRouterIPv6(t *testing.T) {
+	got := goldenL3(t, "r1-interfaces", goldenSkip, nil)
+	want := goldenRows(t, "17-r1-interfaces.json")
+	for _, lrp := range []string{"lrp-{{rif-r1-sub1v6}}", "lrp-{{rif-r1-sub1}}", "lrp-{{rgw-r1}}"} {
+		g, w := got["Logical_Router_Port"][lrp], want["Logical_Router_Port"][lrp]
+		if g == nil || w == nil || !equalJSON(g["ipv6_ra_configs"], w["ipv6_ra_configs"]) {
+			t.Errorf("%s ipv6_ra_configs: neutrino %v, Neutron %v", lrp, g["ipv6_ra_configs"], w["ipv6_ra_configs"])
+		}
+	}
+	compareRow(t, "Logical_Router_Port", "lrp-{{rif-r1-sub1v6}}", got["Logical_Router_Port"]["lrp-{{rif-r1-sub1v6}}"],
+		want["Logical_Router_Port"]["lrp-{{rif-r1-sub1v6}}"], "external_ids.neutron:revision_number")
+}
+
+// TestDHCPv6AndDNSServers: DHCPv6 subnets get their DHCP_Options (server_id, dns_server,
+// dhcpv6_stateless), a port on a stateful and a stateless subnet points at the stateful one's, an
+// IPv6 extra option gives the port a v6 row of its own; DNS servers are the subnet's, else
+// [ovn] dns_servers of the subnet's IP version, and none when one is the any address; global
+// options do not override what Neutron sets itself.
+func TestDHCPv6AndDNSServers(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.dns_servers"] = "192.0.2.53,2001:db8::53"
+	conf["ovn.ovn_dhcp4_global_options"] = "ntp_server:10.0.0.9,mtu:9000"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	mk := func(attrs map[string]any) string {
+		attrs["network_id"] = net["id"]
+		return testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", attrs)).Expect(t, 201).Obj("subnet")["id"].(string)
+	}
+	v4 := mk(map[string]any{"cidr": "10.0.0.0/24", "ip_version": 4})
+	v4any := mk(map[string]any{"cidr": "10.0.1.0/24", "ip_version": 4, "dns_nameservers": []any{"0.0.0.0", "10.0.1.53"}})
+	stateful := mk(map[string]any{"cidr": "fd00:1::/64", "ip_version": 6, "ipv6_address_mode": "dhcpv6-stateful", "ipv6_ra_mode": "dhcpv6-stateful"})
+	stateless := mk(map[string]any{"cidr": "fd00:2::/64", "ip_version": 6, "ipv6_address_mode": "dhcpv6-stateless",
+		"ipv6_ra_mode": "dhcpv6-stateless", "dns_nameservers": []any{"fd00:2::53"}})
+	var rows map[string]nbdb.DHCPOptions
+	waitFor(t, 5*time.Second, "four DHCP rows", func() bool { rows = dhcpRowsOf(nb); return len(rows) == 4 })
+	if o := rows[v4].Options; o["dns_server"] != "{192.0.2.53}" || o["ntp_server"] != "10.0.0.9" || o["mtu"] != "1442" {
+		t.Errorf("v4 options %v", o)
+	}
+	if o := rows[v4any].Options; o["dns_server"] != "" {
+		t.Errorf("v4 with 0.0.0.0: dns_server %q", o["dns_server"])
+	}
+	if o := rows[stateful].Options; o["dns_server"] != "{2001:db8::53}" || o["server_id"] == "" || o["dhcpv6_stateless"] != "" {
+		t.Errorf("stateful options %v", o)
+	}
+	if o := rows[stateless].Options; o["dns_server"] != "{fd00:2::53}" || o["dhcpv6_stateless"] != "true" {
+		t.Errorf("stateless options %v", o)
+	}
+	port := testutil.Do(t, "POST", srv.URL+"/v2.0/ports", body("port", map[string]any{"network_id": net["id"],
+		"fixed_ips": []any{map[string]any{"subnet_id": stateless}, map[string]any{"subnet_id": stateful}}})).Expect(t, 201).Obj("port")
+	pid := port["id"].(string)
+	lsp := &nbdb.LogicalSwitchPort{Name: pid}
+	waitFor(t, 5*time.Second, "the port on the stateful subnet's row", func() bool {
+		return nb.Get(context.Background(), lsp) == nil && lsp.Dhcpv6Options != nil && *lsp.Dhcpv6Options == rows[stateful].UUID
+	})
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+pid, body("port", map[string]any{"extra_dhcp_opts": []any{
+		map[string]any{"opt_name": "domain-search", "opt_value": "example.org", "ip_version": 6}}})).Expect(t, 200)
+	waitFor(t, 5*time.Second, "the port's own v6 row", func() bool {
+		own := dhcpRowsOf(nb)[stateful+" "+pid]
+		return own.Options["domain_search"] == "example.org" && own.Options["server_id"] == rows[stateful].Options["server_id"] &&
+			nb.Get(context.Background(), lsp) == nil && lsp.Dhcpv6Options != nil && *lsp.Dhcpv6Options == own.UUID
+	})
+}

@@ -1,7 +1,9 @@
 package rpc
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/neutrino-os/neutrino/internal/agents"
 	"github.com/neutrino-os/neutrino/internal/config"
@@ -13,6 +15,8 @@ func init() {
 	config.Register(
 		&config.Option{Name: "dhcp_agents_per_network", Type: config.Int, Min: config.IntPtr(1), Default: "1",
 			Help: "Number of DHCP agents scheduled to host a tenant network."},
+		&config.Option{Name: "dhcp_load_type", Type: config.String, Default: "networks", Choices: []string{"networks", "subnets", "ports"},
+			Help: "The DHCP agents' load the scheduler weighs (the count each agent reports): the least loaded agents get a network first."},
 		&config.Option{Name: "network_auto_schedule", Type: config.Bool, Default: "true",
 			Help: "Schedule networks with DHCP subnets to DHCP agents automatically (when a DHCP subnet or port appears, and when an agent asks for its networks)."},
 	)
@@ -42,9 +46,16 @@ func hasDHCPSubnet(ctx context.Context, q db.Querier, netID string) (bool, error
 	return n > 0, err
 }
 
-// scheduleNetwork is the DHCP scheduler's schedule(): a network with a
-// DHCP subnet gets DHCP agents (alive, admin up, in host order) up
-// to dhcp_agents_per_network; the agents newly given it are returned.
+// load is a DHCP agent's load as it reports it (its configurations'
+// dhcp_load_type count).
+func load(a *agents.Agent, loadType string) float64 {
+	n, _ := a.Configurations[loadType].(float64)
+	return n
+}
+
+// scheduleNetwork is the DHCP scheduler's schedule() (WeightScheduler): a
+// network with a DHCP subnet gets the least loaded DHCP agents (alive,
+// admin up; host order between equals) up to dhcp_agents_per_network; the agents newly given it are returned.
 // only, when set, restricts the candidates to one agent (auto-scheduling
 // by the agent's own request).
 func (s *Service) scheduleNetwork(ctx context.Context, netID string, only *agents.Agent) ([]*agents.Agent, error) {
@@ -75,12 +86,12 @@ func (s *Service) scheduleNetwork(ctx context.Context, netID string, only *agent
 		if err != nil {
 			return err
 		}
+		cands = slices.DeleteFunc(cands, func(a *agents.Agent) bool { return !a.Alive || (only != nil && a.ID != only.ID) })
+		loadType := s.Env.Config.String("DEFAULT", "dhcp_load_type")
+		slices.SortStableFunc(cands, func(a, b *agents.Agent) int { return cmp.Compare(load(a, loadType), load(b, loadType)) })
 		for _, a := range cands {
 			if want == 0 {
 				break
-			}
-			if !a.Alive || (only != nil && a.ID != only.ID) {
-				continue
 			}
 			if _, err := tx.Exec(ctx, "INSERT INTO networkdhcpagentbindings (network_id, dhcp_agent_id) VALUES (?, ?)", netID, a.ID); err != nil {
 				if db.IsUniqueViolation(err) {
