@@ -87,6 +87,7 @@ func (d *Driver) finish() error {
 	d.tables.networks, d.tables.subnets, d.tables.ports = d.p.Networks(), d.p.Subnets(), d.p.Ports()
 	d.tables.sgs, d.tables.rules = d.env.Table("security_groups"), d.env.Table("security_group_rules")
 	d.subscribeSecurityGroups()
+	d.subscribeQoS()
 	d.registerAgents()
 	if r, ok := d.env.Plugin("router").(*l3.Plugin); ok {
 		d.l3 = r

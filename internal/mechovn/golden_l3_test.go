@@ -122,3 +122,22 @@ func TestGoldenNBRouter(t *testing.T) {
 		t.Errorf("vm1's neutron:port_fip: neutrino %v, Neutron %v", g, w)
 	}
 }
+
+// TestGoldenNBQoS compares the QoS row of a port with a bandwidth limit and a DSCP marking rule
+// with Neutron's (nb/14-qos.json); the rows then follow the policy's rules, the network's policy
+// and the port's deletion.
+func TestGoldenNBQoS(t *testing.T) {
+	skip := map[string]bool{"vm2-create": true, "sub1-update": true}
+	got := goldenL3(t, "qos", skip, map[string]string{"DEFAULT.service_plugins": "router,segments,port_forwarding,qos",
+		"ml2.extension_drivers": "port_security,dns,qos"})
+	want := goldenRows(t, "14-qos.json")
+	for key := range want["QoS"] {
+		compareRow(t, "QoS", key, got["QoS"][key], want["QoS"][key])
+	}
+	if len(got["QoS"]) != len(want["QoS"]) {
+		t.Errorf("%d QoS rows, Neutron %d", len(got["QoS"]), len(want["QoS"]))
+	}
+	if g, w := got["Logical_Switch"]["neutron-{{net2}}"]["qos_rules"], want["Logical_Switch"]["neutron-{{net2}}"]["qos_rules"]; !equalJSON(g, w) {
+		t.Errorf("net2 qos_rules: neutrino %v, Neutron %v", g, w)
+	}
+}

@@ -28,7 +28,10 @@ func (d *Driver) CreateNetworkPostcommit(c *ml2.NetworkContext) error {
 }
 
 func (d *Driver) UpdateNetworkPostcommit(c *ml2.NetworkContext) error {
-	return d.CreateNetworkPostcommit(c)
+	if err := d.CreateNetworkPostcommit(c); err != nil {
+		return err
+	}
+	return d.write(c.Ctx, func(ctx context.Context) error { return d.networkQoSChanged(ctx, c.Original, c.Current) })
 }
 
 func (d *Driver) DeleteNetworkPostcommit(c *ml2.NetworkContext) error {
@@ -78,6 +81,9 @@ func (d *Driver) CreatePortPostcommit(c *ml2.PortContext) error {
 		if err := d.syncPort(ctx, c.Current); err != nil {
 			return err
 		}
+		if err := d.syncPortQoS(ctx, c.Current); err != nil {
+			return err
+		}
 		return d.syncMetadataSubnets(ctx, c.Current)
 	})
 }
@@ -86,6 +92,9 @@ func (d *Driver) UpdatePortPostcommit(c *ml2.PortContext) error { return d.Creat
 
 func (d *Driver) DeletePortPostcommit(c *ml2.PortContext) error {
 	return d.write(c.Ctx, func(ctx context.Context) error {
+		if err := d.writePortQoS(ctx, str(c.Current["id"]), str(c.Current["network_id"]), nil); err != nil {
+			return err
+		}
 		return d.deletePort(ctx, str(c.Current["id"]), str(c.Current["network_id"]))
 	})
 }

@@ -26,7 +26,7 @@ func (d *Driver) kinds() []kind {
 		{resNetwork, "networks", d.tables.networks, d.syncNetworkFromDB, func(ctx context.Context, id string) error { return d.deleteNetwork(ctx, id, nil) }},
 		{resSecurityGroup, "securitygroups", d.tables.sgs, d.syncSecurityGroup, d.deleteSecurityGroup},
 		{resSubnet, "subnets", d.tables.subnets, d.syncSubnetFromDB, d.deleteSubnet},
-		{resPort, "ports", d.tables.ports, d.syncPort, d.deletePortAnywhere},
+		{resPort, "ports", d.tables.ports, d.syncPortAndQoS, d.deletePortAnywhere},
 	}
 	if d.l3 != nil {
 		ks = append(ks,
@@ -55,11 +55,22 @@ func (d *Driver) syncSubnetFromDB(ctx context.Context, sub api.Object) error {
 	return d.syncSubnet(ctx, sub, net)
 }
 
+// syncPortAndQoS writes a port's LSP and QoS rows (maintenance, ovn-db-sync).
+func (d *Driver) syncPortAndQoS(ctx context.Context, port api.Object) error {
+	if err := d.syncPort(ctx, port); err != nil {
+		return err
+	}
+	return d.syncPortQoS(ctx, port)
+}
+
 // deletePortAnywhere removes a port's LSP from whichever switch holds it.
 func (d *Driver) deletePortAnywhere(ctx context.Context, id string) error {
 	net := ""
 	if lsp := d.lspByName(ctx, id); lsp != nil {
 		net = lsp.ExternalIDs["neutron:network_name"][len(switchPrefix):]
+	}
+	if err := d.writePortQoS(ctx, id, net, nil); err != nil {
+		return err
 	}
 	return d.deletePort(ctx, id, net)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -68,10 +67,13 @@ func interfaceSwitches(r map[string]any) map[string]bool {
 
 // routerChildren are the router's ports, static routes and NAT rules as they should be.
 type routerChildren struct {
-	ports  []*nbdb.LogicalRouterPort
-	gw     string // the gateway LRP's name
-	routes []*nbdb.LogicalRouterStaticRoute
-	nat    []*nbdb.NAT
+	ports []*nbdb.LogicalRouterPort
+	gw    string // the gateway LRP's name
+	// the physical network of the gateway's network (flat, vlan) and the router's zone hints
+	physnet string
+	azHints []string
+	routes  []*nbdb.LogicalRouterStaticRoute
+	nat     []*nbdb.NAT
 }
 
 func (d *Driver) routerChildren(ctx context.Context, r map[string]any) routerChildren {
@@ -95,6 +97,7 @@ func (d *Driver) routerChildren(ctx context.Context, r map[string]any) routerChi
 	}
 	c.ports = append(c.ports, lrpRow(id, gw))
 	c.gw = lrpName(str(gw["id"]))
+	c.physnet, c.azHints = d.physnetOf(ctx, str(gw["network_id"])), strList(r["availability_zone_hints"])
 	gwIP := ""
 	for _, s := range objList(gw["subnets"]) {
 		if g := str(s["gateway_ip"]); g != "" {
@@ -207,64 +210,19 @@ func (d *Driver) routerPorts(ctx context.Context, txn *ovn.Txn, cur *nbdb.Logica
 			p.UUID = old.UUID
 			txn.Update(p, &p.MAC, &p.Networks, &p.ExternalIDs, &p.Ipv6RaConfigs)
 			if p.Name == kids.gw && len(old.GatewayChassis) == 0 {
-				d.scheduleGateway(ctx, txn, p)
+				d.scheduleGateway(ctx, txn, p, kids.physnet, kids.azHints)
 				txn.Update(p, &p.GatewayChassis)
 			}
 		} else {
 			p.UUID = ovn.NamedUUID(p.Name)
 			if p.Name == kids.gw {
-				d.scheduleGateway(ctx, txn, p)
+				d.scheduleGateway(ctx, txn, p, kids.physnet, kids.azHints)
 			}
 			txn.Create(p)
 		}
 		out = append(out, p.UUID)
 	}
 	return out
-}
-
-// scheduleGateway gives a gateway LRP its Gateway_Chassis rows: the gateway chassis (ovn-cms-options
-// enable-chassis-as-gw), least loaded first, at most five, highest priority first.
-func (d *Driver) scheduleGateway(ctx context.Context, txn *ovn.Txn, lrp *nbdb.LogicalRouterPort) {
-	cands := d.gatewayChassis(ctx)
-	for i, ch := range cands {
-		if i == 5 {
-			break
-		}
-		gc := &nbdb.GatewayChassis{UUID: ovn.NamedUUID("gc" + lrp.Name + ch), Name: lrp.Name + "_" + ch, ChassisName: ch,
-			Priority: len(cands[:min(5, len(cands))]) - i}
-		txn.Create(gc)
-		lrp.GatewayChassis = append(lrp.GatewayChassis, gc.UUID)
-	}
-}
-
-// gatewayChassis are the SB chassis that may host gateways, the least loaded first.
-func (d *Driver) gatewayChassis(ctx context.Context) []string {
-	load := map[string]int{}
-	var gcs []nbdb.GatewayChassis
-	_ = d.nb.OVSDB().List(ctx, &gcs)
-	for _, g := range gcs {
-		load[g.ChassisName]++
-	}
-	var names []string
-	for _, c := range d.allChassis() {
-		opts := c.OtherConfig["ovn-cms-options"]
-		if opts == "" {
-			opts = c.ExternalIDs["ovn-cms-options"]
-		}
-		if strings.Contains(opts, "enable-chassis-as-gw") {
-			names = append(names, c.Name)
-		}
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if load[names[i]] != load[names[j]] {
-			return load[names[i]] < load[names[j]]
-		}
-		return names[i] < names[j]
-	})
-	if len(names) == 0 {
-		names = []string{"neutron-ovn-invalid-chassis"}
-	}
-	return names
 }
 
 // deleteRouter removes a router's Logical_Router (its ports, routes and NAT rules go with it).
