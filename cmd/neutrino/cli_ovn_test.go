@@ -27,22 +27,10 @@ func TestOpenstackCLIOVN(t *testing.T) {
 	if _, err := lab.Run("fake-chassis", lab.Chassis); err != nil {
 		t.Fatal(err)
 	}
-	p := startWithML2(t, fmt.Sprintf(`[ml2]
-type_drivers = geneve,flat,vlan
-tenant_network_types = geneve
-mechanism_drivers = ovn
-extension_drivers = port_security,dns,qos
-[ml2_type_flat]
-flat_networks = *
-[ml2_type_vlan]
-network_vlan_ranges = physnet1:100:200
-[ml2_type_geneve]
-vni_ranges = 1:1000
-max_header_size = 38
-[ovn]
-ovn_nb_connection = %s
-ovn_sb_connection = %s
-`, lab.NBTCP(), lab.SBTCP()))
+	p := startReferenceWith(t, map[string]string{
+		"ml2.type_drivers": "geneve,flat,vlan", "ml2.tenant_network_types": "geneve", "ml2.mechanism_drivers": "ovn",
+		"ml2_type_geneve.max_header_size": "38", "ovn.ovn_nb_connection": lab.NBTCP(), "ovn.ovn_sb_connection": lab.SBTCP(),
+	})
 	m := &nbMirror{lab: lab, p: p, seen: map[string]int{}}
 	p.afterChange = m.check
 	cliNetworks(t, p, 1442) // geneve: 1500 - 58

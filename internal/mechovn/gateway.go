@@ -103,29 +103,156 @@ func gatewayCandidates(all []sbdb.Chassis, physnet string, hints []string) []str
 	return out
 }
 
-// scheduleGateway gives a gateway LRP its Gateway_Chassis rows.
+// scheduleGateway gives a new gateway LRP its Gateway_Chassis rows.
 func (d *Driver) scheduleGateway(ctx context.Context, txn *ovn.Txn, lrp *nbdb.LogicalRouterPort, physnet string, hints []string) {
 	all := d.allChassis()
-	cands := gatewayCandidates(all, physnet, hints)
+	d.gatewayRows(txn, lrp, d.pickGateway(ctx, all, gatewayCandidates(all, physnet, hints), nil))
+}
+
+// pickGateway is Neutron's _schedule_gateway: the existing chassis first, then up to five in all
+// of the candidates (any chassis when there are none) in the scheduler's order.
+func (d *Driver) pickGateway(ctx context.Context, all []sbdb.Chassis, cands, existing []string) []string {
 	if len(cands) == 0 {
 		for _, ch := range all {
 			cands = append(cands, ch.Name)
 		}
 	}
-	if len(cands) == 0 {
-		cands = []string{invalidChassis}
-	} else if d.s.l3Scheduler == "chance" {
-		rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
-	} else {
-		cands = leastLoaded(d.gatewayLoads(ctx), cands)
+	var fresh []string
+	for _, c := range cands {
+		if !slices.Contains(existing, c) {
+			fresh = append(fresh, c)
+		}
 	}
-	cands = cands[:min(maxGatewayChassis, len(cands))]
-	for i, ch := range cands {
+	if len(existing) > 0 && (len(fresh) == 0 || len(existing) >= maxGatewayChassis) {
+		return existing
+	}
+	if len(fresh) == 0 {
+		return []string{invalidChassis}
+	}
+	if d.s.l3Scheduler == "chance" {
+		rand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
+	} else {
+		fresh = leastLoaded(d.gatewayLoads(ctx), fresh)
+	}
+	return append(slices.Clone(existing), fresh[:min(maxGatewayChassis-len(existing), len(fresh))]...)
+}
+
+// gatewayRows adds to txn the Gateway_Chassis rows of chassis (by priority, highest first) and
+// makes them the LRP's.
+func (d *Driver) gatewayRows(txn *ovn.Txn, lrp *nbdb.LogicalRouterPort, chassis []string) {
+	lrp.GatewayChassis = nil
+	for i, ch := range chassis {
 		gc := &nbdb.GatewayChassis{UUID: ovn.NamedUUID("gc" + lrp.Name + ch), Name: lrp.Name + "_" + ch, ChassisName: ch,
-			Priority: len(cands) - i}
+			Priority: len(chassis) - i}
 		txn.Create(gc)
 		lrp.GatewayChassis = append(lrp.GatewayChassis, gc.UUID)
 	}
+}
+
+// gatewayValid is the reverse of Neutron's is_gateway_chassis_invalid.
+func gatewayValid(ch *sbdb.Chassis, physnet string, anyGW bool, hints []string) bool {
+	switch {
+	case ch == nil:
+		return false
+	case physnet != "" && !slices.Contains(chassisPhysnets(*ch), physnet):
+		return false
+	case anyGW && !isGatewayChassis(*ch):
+		return false
+	}
+	if len(hints) == 0 {
+		return true
+	}
+	for _, z := range zones(chassisOption(*ch, "ovn-cms-options")) {
+		if slices.Contains(hints, strings.TrimSpace(z)) {
+			return true
+		}
+	}
+	return false
+}
+
+// rescheduleGateways is Neutron's schedule_unhosted_gateways, run by the lease holder: a gateway
+// whose chassis are not all valid any more (gone, without the physical network, no longer a
+// gateway, out of the router's zones) or fewer than the valid chassis is scheduled again, keeping
+// its valid chassis and its primary on top when it stays.
+func (d *Driver) rescheduleGateways(ctx context.Context) {
+	all := d.allChassis()
+	byName := map[string]*sbdb.Chassis{}
+	anyGW := false
+	for i := range all {
+		byName[all[i].Name] = &all[i]
+		anyGW = anyGW || isGatewayChassis(all[i])
+	}
+	var lrs []nbdb.LogicalRouter
+	_ = d.nb.OVSDB().WhereCache(func(lr *nbdb.LogicalRouter) bool { return lr.ExternalIDs["neutron:gw_port_id"] != "" }).List(ctx, &lrs)
+	for _, lr := range lrs {
+		physnet := d.physnetOf(ctx, lr.ExternalIDs["neutron:gw_network_id"])
+		var hints []string
+		if h := lr.ExternalIDs["neutron:availability_zone_hints"]; h != "" {
+			hints = strings.Split(h, ",")
+		}
+		name := lrpName(lr.ExternalIDs["neutron:gw_port_id"])
+		unlock := d.locked(resRouter, strings.TrimPrefix(lr.Name, switchPrefix))
+		err := d.rescheduleGateway(ctx, all, byName, anyGW, name, physnet, hints)
+		unlock()
+		if err != nil {
+			d.log.Warn("gateway not rescheduled", "port", name, "error", err.Error())
+		}
+	}
+}
+
+func (d *Driver) rescheduleGateway(ctx context.Context, all []sbdb.Chassis, byName map[string]*sbdb.Chassis, anyGW bool,
+	name, physnet string, hints []string) error {
+	var lrps []nbdb.LogicalRouterPort
+	_ = d.nb.OVSDB().WhereCache(func(p *nbdb.LogicalRouterPort) bool { return p.Name == name }).List(ctx, &lrps)
+	if len(lrps) == 0 {
+		return nil
+	}
+	lrp := &lrps[0]
+	var gcs []nbdb.GatewayChassis
+	for _, u := range lrp.GatewayChassis {
+		gc := nbdb.GatewayChassis{UUID: u}
+		if d.nb.OVSDB().Get(ctx, &gc) == nil {
+			gcs = append(gcs, gc)
+		}
+	}
+	sort.Slice(gcs, func(i, j int) bool { return gcs[i].Priority > gcs[j].Priority })
+	var original, valid []string
+	for _, gc := range gcs {
+		original = append(original, gc.ChassisName)
+		if gatewayValid(byName[gc.ChassisName], physnet, anyGW, hints) {
+			valid = append(valid, gc.ChassisName)
+		}
+	}
+	if len(valid) >= maxGatewayChassis {
+		return nil
+	}
+	var available []string
+	for _, ch := range all {
+		if (isGatewayChassis(ch) || !anyGW) && gatewayValid(&ch, physnet, anyGW, hints) {
+			available = append(available, ch.Name)
+		}
+	}
+	if len(available) == 0 || sameSet(available, original) {
+		return nil
+	}
+	chassis := d.pickGateway(ctx, all, gatewayCandidates(all, physnet, hints), valid)
+	if len(original) > 0 {
+		if i := slices.Index(chassis, original[0]); i > 0 {
+			chassis[0], chassis[i] = chassis[i], chassis[0]
+		}
+	}
+	txn := d.nb.Txn()
+	d.gatewayRows(txn, lrp, chassis)
+	txn.Update(lrp, &lrp.GatewayChassis)
+	_, err := txn.Commit(ctx)
+	return err
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
 }
 
 // gatewayLoads are the Gateway_Chassis priorities each chassis holds.

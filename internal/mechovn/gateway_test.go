@@ -108,3 +108,66 @@ func TestGatewayScheduling(t *testing.T) {
 	check("no physical network", gateway(tunnel), "gw3", "gw2", "chassis1", "gwaz2")
 	testutil.Do(t, "POST", srv.URL+"/v2.0/routers", body("router", map[string]any{"availability_zone_hints": []string{"nowhere"}})).Expect(t, 404)
 }
+
+// TestGatewayRescheduling: the maintenance task schedules a gateway again when its chassis change,
+// as Neutron's schedule_unhosted_gateways: a new gateway chassis with the physical network joins
+// below the primary, a chassis that goes leaves, and a gateway no chassis can host stays where it is.
+func TestGatewayRescheduling(t *testing.T) {
+	nbRemote, sbRemote, nb, sb := memOVN(t)
+	ctx := context.Background()
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["DEFAULT.service_plugins"] = "router,segments"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	top := newL3Topology(t, srv.URL)
+	rid := top.router["id"].(string)
+	// chassis of the gateway port, by priority
+	chassis := func() string {
+		var lrps []nbdb.LogicalRouterPort
+		_ = nb.List(ctx, &lrps)
+		for _, p := range lrps {
+			if p.ExternalIDs["neutron:router_name"] != rid || len(p.GatewayChassis) == 0 {
+				continue
+			}
+			byPrio := map[int]string{}
+			for _, u := range p.GatewayChassis {
+				gc := nbdb.GatewayChassis{UUID: u}
+				if nb.Get(ctx, &gc) == nil {
+					byPrio[gc.Priority] = gc.ChassisName
+				}
+			}
+			out := ""
+			for prio := len(byPrio); prio > 0; prio-- {
+				out += byPrio[prio] + " "
+			}
+			return out
+		}
+		return ""
+	}
+	expect := func(what, want string) {
+		t.Helper()
+		if err := poll(10*time.Second, func() bool { return chassis() == want }); err != nil {
+			t.Errorf("%s: gateway chassis %q, want %q", what, chassis(), want)
+		}
+	}
+	expect("scheduled", "chassis1 ")
+	gw2 := &sbdb.Chassis{UUID: "ugw2", Name: "gw2", Hostname: "gw2",
+		OtherConfig: map[string]string{"ovn-bridge-mappings": "provider:br-ex", "ovn-cms-options": "enable-chassis-as-gw"}}
+	if _, err := sb.Txn().Create(gw2).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect("a new gateway chassis", "chassis1 gw2 ")
+	ch1 := &sbdb.Chassis{Name: "chassis1"}
+	if err := sb.Get(ctx, ch1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Txn().Delete(ch1).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect("the primary gone", "gw2 ")
+	gw2.OtherConfig = map[string]string{"ovn-bridge-mappings": "other:br-ex", "ovn-cms-options": "enable-chassis-as-gw"}
+	if _, err := sb.Txn().Update(gw2, &gw2.OtherConfig).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // two maintenance ticks
+	expect("no chassis for the physical network", "gw2 ")
+}

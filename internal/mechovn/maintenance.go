@@ -104,6 +104,9 @@ func (d *Driver) maintain() {
 				}
 				d.repair(ctx, d.s.maintMinAge)
 			}
+			if d.l3 != nil && d.sb.Connected() {
+				d.rescheduleGateways(ctx)
+			}
 		}
 		select {
 		case <-d.stop:
