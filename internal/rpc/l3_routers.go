@@ -165,6 +165,14 @@ func setupL3Notify(s *Service) {
 		s.routerRemoved(p.Meta["agent"].(*agents.Agent).Host, p.ID)
 		return nil
 	})
+	// an external network gone: the L3 agents drop its floating IP
+	// namespaces (delete_fip_namespaces_for_ext_net; legacy agents have none)
+	s.Env.Bus.Subscribe(events.Network, events.AfterDelete, "rpc-l3", events.PriorityNotifier, func(_ string, _ events.Event, p *events.Payload) error {
+		if p.Old["router:external"] == true && s.routerPlugin() != nil {
+			s.Cast(oslo.Target{Topic: TopicL3Agent, Fanout: true, Version: "1.0"}, "fipnamespace_delete_on_ext_net", map[string]any{"ext_net_id": p.ID})
+		}
+		return nil
+	})
 	s.Env.Bus.Subscribe(events.Router, events.AfterDelete, "rpc-l3", events.PriorityNotifier, func(_ string, _ events.Event, p *events.Payload) error {
 		s.Cast(oslo.Target{Topic: TopicL3Agent, Fanout: true, Version: "1.0"}, "router_deleted", map[string]any{"router_id": p.ID})
 		return nil
