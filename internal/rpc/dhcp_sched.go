@@ -3,6 +3,8 @@ package rpc
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"slices"
 
 	"github.com/neutrino-os/neutrino/internal/agents"
@@ -55,7 +57,8 @@ func load(a *agents.Agent, loadType string) float64 {
 
 // scheduleNetwork is the DHCP scheduler's schedule() (WeightScheduler): a
 // network with a DHCP subnet gets the least loaded DHCP agents (alive,
-// admin up; host order between equals) up to dhcp_agents_per_network; the agents newly given it are returned.
+// admin up, in its zones if it has hints; host order between equals) up
+// to dhcp_agents_per_network; the agents newly given it are returned.
 // only, when set, restricts the candidates to one agent (auto-scheduling
 // by the agent's own request).
 func (s *Service) scheduleNetwork(ctx context.Context, netID string, only *agents.Agent) ([]*agents.Agent, error) {
@@ -86,7 +89,13 @@ func (s *Service) scheduleNetwork(ctx context.Context, netID string, only *agent
 		if err != nil {
 			return err
 		}
-		cands = slices.DeleteFunc(cands, func(a *agents.Agent) bool { return !a.Alive || (only != nil && a.ID != only.ID) })
+		zones, err := s.azHints(ctx, tx, netID)
+		if err != nil {
+			return err
+		}
+		cands = slices.DeleteFunc(cands, func(a *agents.Agent) bool {
+			return !a.Alive || (only != nil && a.ID != only.ID) || (len(zones) > 0 && !slices.Contains(zones, a.AZ))
+		})
 		loadType := s.Env.Config.String("DEFAULT", "dhcp_load_type")
 		slices.SortStableFunc(cands, func(a, b *agents.Agent) int { return cmp.Compare(load(a, loadType), load(b, loadType)) })
 		for _, a := range cands {
@@ -126,4 +135,24 @@ func (s *Service) autoSchedule(ctx context.Context, host string) error {
 		}
 	}
 	return nil
+}
+
+// azHints are the zones a network's DHCP agents must be in: its
+// availability_zone_hints, else [DEFAULT] default_availability_zones
+// (none: any zone).
+func (s *Service) azHints(ctx context.Context, tx *db.Tx, netID string) ([]string, error) {
+	var raw sql.NullString
+	if err := tx.QueryRow(ctx, "SELECT availability_zone_hints FROM networks WHERE id = ?", netID).Scan(&raw); err != nil {
+		return nil, err
+	}
+	var zones []string
+	if raw.Valid && raw.String != "" {
+		if err := json.Unmarshal([]byte(raw.String), &zones); err != nil {
+			return nil, err
+		}
+	}
+	if len(zones) == 0 {
+		zones = s.Env.Config.List("DEFAULT", "default_availability_zones")
+	}
+	return zones, nil
 }

@@ -71,7 +71,8 @@ func state(base map[string]any, host string, conf map[string]any) map[string]any
 // agent silent for 4 s go to the live DHCP agent (network_create_end),
 // its DHCP port reserved (device_id reserved_dhcp_port) for the new agent
 // to take over with update_dhcp_port (the dead agent gets NetworkNotFound); the network
-// had gone to the least loaded agent (by its reported networks count);
+// had gone to the least loaded agent (by its reported networks count), a
+// network with availability zone hints to the agent of its zone;
 // with allow_automatic_l3agent_failover the router of a dead L3 agent goes
 // to the live one (router_removed_from_agent to the dead agent's queue,
 // router_added_to_agent to the live one); removing the network from the
@@ -90,11 +91,17 @@ func testAgentFailover(t *testing.T, dbURL string) {
 	}
 	srv := rpctest.Start(t, url, testutil.Options{DB: dbURL, Set: set})
 	agent := rpctest.NewAgent(t, url)
-	dhcpA, dhcpB := agent.Listen(t, rpc.TopicDHCPAgent, "host-a"), agent.Listen(t, rpc.TopicDHCPAgent, "host-b")
+	castsA, dhcpB := agent.Listen(t, rpc.TopicDHCPAgent, "host-a"), agent.Listen(t, rpc.TopicDHCPAgent, "host-b")
 	l3A, l3B := agent.Listen(t, rpc.TopicL3Agent, "host-a"), agent.Listen(t, rpc.TopicL3Agent, "host-b")
-	// host-a reports more networks than host-b: host-b gets the network
-	rep := report(t, agent, state(dhcpState(), "host-a", map[string]any{"networks": 3}), state(dhcpState(), "host-b", map[string]any{"networks": 0}),
+	// host-a (zone az2) reports more networks than host-b: host-b gets the
+	// network, host-a one whose hints name az2
+	dhcpA := state(dhcpState(), "host-a", map[string]any{"networks": 3})
+	dhcpA["agent_state"].(map[string]any)["agent_state"].(map[string]any)["availability_zone"] = "az2"
+	rep := report(t, agent, dhcpA, state(dhcpState(), "host-b", map[string]any{"networks": 0}),
 		state(l3State(), "host-a", nil), state(l3State(), "host-b", nil))
+	zoned := apiPostURL(t, srv.URL, "networks", "network", map[string]any{"name": "zoned", "availability_zone_hints": []any{"az2"}})["id"].(string)
+	apiPostURL(t, srv.URL, "subnets", "subnet", map[string]any{"network_id": zoned, "cidr": "10.1.0.0/24", "ip_version": 4})
+	castsA.Wait(t, "network_create_end of the zoned network on host-a", payloadIs("network_create_end", `{"network":{"id":"`+zoned+`"},"priority":0}`))
 	net := apiPostURL(t, srv.URL, "networks", "network", map[string]any{"name": "n"})
 	netID := net["id"].(string)
 	sub := apiPostURL(t, srv.URL, "subnets", "subnet", map[string]any{"network_id": netID, "cidr": "10.0.0.0/24", "ip_version": 4})
@@ -109,7 +116,7 @@ func testAgentFailover(t *testing.T, dbURL string) {
 
 	rep.kill("DHCP agent/host-b")
 	rep.kill("L3 agent/host-a")
-	dhcpA.Wait(t, "network_create_end on host-a", payloadIs("network_create_end", `{"network":{"id":"`+netID+`"},"priority":0}`))
+	castsA.Wait(t, "network_create_end on host-a", payloadIs("network_create_end", `{"network":{"id":"`+netID+`"},"priority":0}`))
 	if got := testutil.Do(t, "GET", srv.URL+"/v2.0/ports/"+port["id"].(string), nil).Expect(t, 200).Obj("port")["device_id"]; got != "reserved_dhcp_port" {
 		t.Fatalf("DHCP port of the dead agent: device_id %v", got)
 	}
