@@ -36,6 +36,9 @@ func (d *Driver) subscribeL3() {
 					if err := d.syncRouters(ctx, routerOfFIP(p.Old)); err != nil {
 						return err
 					}
+					if err := d.syncFIPQoS(ctx, p.ID); err != nil {
+						return err
+					}
 					return d.forgetRevision(ctx, resFloatingIP, p.ID)
 				}
 				return d.fipWrite(ctx, p.ID, fipStatus(ev, p.Old, p.New), routerOfFIP(p.Old, p.New))
@@ -109,6 +112,9 @@ func (d *Driver) fipWrite(ctx context.Context, id, status string, routers []stri
 	if err := d.syncRouters(ctx, routers); err != nil {
 		return err
 	}
+	if err := d.syncFIPQoS(ctx, id); err != nil {
+		return err
+	}
 	fip, err := d.l3.FloatingIPs().Get(ctx, id, nil)
 	if gone(err) {
 		return nil
@@ -141,12 +147,18 @@ func (d *Driver) syncFIP(ctx context.Context, fip map[string]any) error {
 	if err := d.syncRouters(ctx, routers); err != nil {
 		return err
 	}
+	if err := d.syncFIPQoS(ctx, str(fip["id"])); err != nil {
+		return err
+	}
 	return d.recordRevision(ctx, resFloatingIP, str(fip["id"]), intOf(fip["revision_number"]))
 }
 
 // deleteFIP rewrites the routers whose NAT rules or forwarding rows still hold a floating IP that is gone.
 func (d *Driver) deleteFIP(ctx context.Context, id string) error {
 	if err := d.syncRouters(ctx, d.fipRouters(ctx, id)); err != nil {
+		return err
+	}
+	if err := d.syncFIPQoS(ctx, id); err != nil {
 		return err
 	}
 	return d.forgetRevision(ctx, resFloatingIP, id)

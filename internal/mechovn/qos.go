@@ -10,6 +10,7 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/model"
 
+	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/events"
 	"github.com/neutrino-os/neutrino/internal/ovn"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
@@ -86,7 +87,13 @@ func (d *Driver) portQoS(ctx context.Context, port map[string]any) ([]*nbdb.QoS,
 	} else if err != nil {
 		return nil, err
 	}
-	rules, err := d.policyRules(ctx, policy.String)
+	return d.qosRows(ctx, policy.String, id, "", "", map[string]string{extPortID: id})
+}
+
+// qosRows are the QoS rows of a policy for traffic through port (with ip and resident: of the
+// address ip on the chassis where resident is, for floating IPs), with external_ids ext.
+func (d *Driver) qosRows(ctx context.Context, policy, port, ip, resident string, ext map[string]string) ([]*nbdb.QoS, error) {
+	rules, err := d.policyRules(ctx, policy)
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +103,17 @@ func (d *Driver) portQoS(ctx context.Context, port map[string]any) ([]*nbdb.QoS,
 		if r == nil {
 			continue
 		}
-		r.Direction, r.Match = nbdb.QoSDirectionFromLport, fmt.Sprintf("inport == %q", id)
-		if dir == "ingress" {
-			r.Direction, r.Match = nbdb.QoSDirectionToLport, fmt.Sprintf("outport == %q", id)
+		r.Direction, r.Match = nbdb.QoSDirectionFromLport, fmt.Sprintf("inport == %q", port)
+		if ip != "" {
+			r.Match += fmt.Sprintf(" && ip4.src == %s && is_chassis_resident(%q)", ip, resident)
 		}
-		r.ExternalIDs = map[string]string{extPortID: id}
+		if dir == "ingress" {
+			r.Direction, r.Match = nbdb.QoSDirectionToLport, fmt.Sprintf("outport == %q", port)
+			if ip != "" {
+				r.Match += fmt.Sprintf(" && ip4.dst == %s && is_chassis_resident(%q)", ip, resident)
+			}
+		}
+		r.ExternalIDs = ext
 		out = append(out, r)
 	}
 	return out, nil
@@ -120,6 +133,12 @@ func (d *Driver) syncPortQoS(ctx context.Context, port map[string]any) error {
 
 // writePortQoS replaces a port's QoS rows on its network's switch with want (unless they are the same).
 func (d *Driver) writePortQoS(ctx context.Context, id, netID string, want []*nbdb.QoS) error {
+	return d.writeQoS(ctx, netID, extPortID, id, want)
+}
+
+// writeQoS replaces the QoS rows of a network's switch whose external_ids key is id with want
+// (unless they are the same).
+func (d *Driver) writeQoS(ctx context.Context, netID, key, id string, want []*nbdb.QoS) error {
 	ls := d.switchByName(ctx, switchName(netID))
 	if ls == nil {
 		return nil
@@ -132,7 +151,7 @@ func (d *Driver) writePortQoS(ctx context.Context, id, netID string, want []*nbd
 	same := true
 	for _, u := range ls.QOSRules {
 		q := &nbdb.QoS{UUID: u}
-		if d.nb.OVSDB().Get(ctx, q) != nil || q.ExternalIDs[extPortID] != id {
+		if d.nb.OVSDB().Get(ctx, q) != nil || q.ExternalIDs[key] != id {
 			continue
 		}
 		have = append(have, u)
@@ -170,20 +189,10 @@ func sameQoS(a, b *nbdb.QoS) bool {
 
 // resyncQoSPorts rewrites the QoS rows of the ports a query on their ids selects.
 func (d *Driver) resyncQoSPorts(ctx context.Context, query string, args ...any) error {
-	rows, err := d.env.DB.Query(ctx, query, args...)
+	ids, err := db.Strings(ctx, d.env.DB, query, args...)
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		p, err := d.tables.ports.Get(ctx, id, nil)
 		if gone(err) {
@@ -211,9 +220,15 @@ func (d *Driver) subscribeQoS() {
 				return nil
 			}
 			return d.write(p.Ctx, func(ctx context.Context) error {
-				return d.resyncQoSPorts(ctx, `SELECT port_id FROM qos_port_policy_bindings WHERE policy_id = ?
+				err := d.resyncQoSPorts(ctx, `SELECT port_id FROM qos_port_policy_bindings WHERE policy_id = ?
 					UNION SELECT p.id FROM ports p JOIN networks n ON n.id = p.network_id
 					WHERE n.qos_policy_id = ? AND NOT EXISTS (SELECT 1 FROM qos_port_policy_bindings b WHERE b.port_id = p.id)`, policy, policy)
+				if err != nil || d.l3 == nil {
+					return err
+				}
+				return d.resyncFIPQoS(ctx, `SELECT fip_id FROM qos_fip_policy_bindings WHERE policy_id = ?
+					UNION SELECT f.id FROM floatingips f JOIN networks n ON n.id = f.floating_network_id
+					WHERE n.qos_policy_id = ? AND NOT EXISTS (SELECT 1 FROM qos_fip_policy_bindings b WHERE b.fip_id = f.id)`, policy, policy)
 			})
 		})
 	}
@@ -224,5 +239,8 @@ func (d *Driver) networkQoSChanged(ctx context.Context, old, cur map[string]any)
 	if old == nil || str(old["qos_policy_id"]) == str(cur["qos_policy_id"]) {
 		return nil
 	}
-	return d.resyncQoSPorts(ctx, "SELECT id FROM ports WHERE network_id = ?", str(cur["id"]))
+	if err := d.resyncQoSPorts(ctx, "SELECT id FROM ports WHERE network_id = ?", str(cur["id"])); err != nil || d.l3 == nil {
+		return err
+	}
+	return d.resyncFIPQoS(ctx, "SELECT id FROM floatingips WHERE floating_network_id = ?", str(cur["id"]))
 }

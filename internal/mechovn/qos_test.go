@@ -80,3 +80,62 @@ func poll(d time.Duration, cond func() bool) error {
 	}
 	return nil
 }
+
+// TestFloatingIPQoS: a floating IP with a policy gets QoS rows on the floating network's switch
+// matching the router's gateway port, its address and the chassis of the gateway
+// (cr-lrp-<gateway port>), as ML2/OVN's; they follow the policy's rules and go with the floating IP.
+func TestFloatingIPQoS(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["DEFAULT.service_plugins"] = "router,segments,qos"
+	conf["ml2.extension_drivers"] = "port_security,qos"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	url := srv.URL + "/v2.0/"
+	top := newL3Topology(t, srv.URL)
+	pol := testutil.Do(t, "POST", url+"qos/policies", body("policy", map[string]any{"name": "p"})).Expect(t, 201).Obj("policy")
+	testutil.Do(t, "POST", url+"qos/policies/"+pol["id"].(string)+"/bandwidth_limit_rules",
+		body("bandwidth_limit_rule", map[string]any{"max_kbps": 3000, "max_burst_kbps": 400})).Expect(t, 201)
+	fip := testutil.Do(t, "POST", url+"floatingips", body("floatingip", map[string]any{"floating_network_id": top.ext["id"],
+		"port_id": top.port["id"], "qos_policy_id": pol["id"]})).Expect(t, 201).Obj("floatingip")
+	r := testutil.Do(t, "GET", url+"routers/"+top.router["id"].(string), nil).Expect(t, 200).Obj("router")
+	gw := r["gw_port_id"]
+	if gw == nil { // not visible to the API: the gateway port is the router's network:router_gateway port
+		for _, p := range testutil.Do(t, "GET", url+"ports?device_owner=network:router_gateway", nil).Expect(t, 200).List("ports") {
+			gw = p["id"]
+		}
+	}
+	ctx := context.Background()
+	rows := func() string {
+		var out []string
+		var lss []nbdb.LogicalSwitch
+		_ = nb.List(ctx, &lss)
+		for _, ls := range lss {
+			for _, u := range ls.QOSRules {
+				q := nbdb.QoS{UUID: u}
+				if nb.Get(ctx, &q) == nil {
+					out = append(out, fmt.Sprintf("%s %s %s %d rate=%d burst=%d fip=%v", ls.Name, q.Direction, q.Match, q.Priority,
+						q.Bandwidth["rate"], q.Bandwidth["burst"], q.ExternalIDs["neutron:fip_id"] == fip["id"]))
+				}
+			}
+		}
+		sort.Strings(out)
+		return strings.Join(out, "; ")
+	}
+	want := fmt.Sprintf(`neutron-%s from-lport inport == "%s" && ip4.src == %s && is_chassis_resident("cr-lrp-%s") 2002 rate=3000 burst=400 fip=true`,
+		top.ext["id"], gw, fip["floating_ip_address"], gw)
+	if err := poll(5*time.Second, func() bool { return rows() == want }); err != nil {
+		t.Errorf("QoS rows %q, want %q", rows(), want)
+	}
+	testutil.Do(t, "PUT", url+"floatingips/"+fip["id"].(string), body("floatingip", map[string]any{"qos_policy_id": nil})).Expect(t, 200)
+	if err := poll(5*time.Second, func() bool { return rows() == "" }); err != nil {
+		t.Errorf("policy removed: QoS rows %q", rows())
+	}
+	testutil.Do(t, "PUT", url+"networks/"+top.ext["id"].(string), body("network", map[string]any{"qos_policy_id": pol["id"]})).Expect(t, 200)
+	if err := poll(5*time.Second, func() bool { return rows() == want }); err != nil {
+		t.Errorf("the floating network's policy: QoS rows %q, want %q", rows(), want)
+	}
+	testutil.Do(t, "DELETE", url+"floatingips/"+fip["id"].(string), nil).Expect(t, 204)
+	if err := poll(5*time.Second, func() bool { return rows() == "" }); err != nil {
+		t.Errorf("floating IP deleted: QoS rows %q", rows())
+	}
+}
