@@ -36,7 +36,7 @@ func TestHelp(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%v: exit %d", args, code)
 		}
-		for _, c := range []string{"serve", "db", "policy", "bench", "config-doc", "version"} {
+		for _, c := range []string{"serve", "db", "policy", "bench", "ovn-db-sync", "config-doc", "version"} {
 			if !strings.Contains(out, "\n  "+c+" ") {
 				t.Fatalf("%v does not list %s:\n%s", args, c, out)
 			}
@@ -55,7 +55,7 @@ func TestHelp(t *testing.T) {
 	for _, w := range []want{
 		{[]string{"serve", "--help"}, []string{"--bind-port", "--config-file", "--set", "--debug", "--log-file", "--use-json", "--auto-migrate", "SIGHUP"}, []string{"--format", "--endpoint"}},
 		{[]string{"--bind-port", "1", "--help"}, []string{"usage: neutrino serve"}, nil},
-		{[]string{"db", "--help"}, []string{"upgrade", "version", "check"}, []string{"--bind-port"}},
+		{[]string{"db", "--help"}, []string{"upgrade", "version", "check", "import"}, []string{"--bind-port"}},
 		{[]string{"db", "upgrade", "--help"}, []string{"--config-file", "--database-connection", "--set"}, []string{"--bind-port", "--api-workers", "--auto-migrate", "--format"}},
 		{[]string{"db", "version", "--help"}, []string{"--config-file", "changes nothing"}, []string{"--bind-port", "--debug"}},
 		{[]string{"db", "check", "--help"}, []string{"--config-file", "neutron-status"}, []string{"--bind-port"}},

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
 // TestOpenstackCLIServices grows the smoke test to the service plugins of
@@ -42,6 +44,12 @@ func cliQoS(t *testing.T, p *proc) {
 	if types := openstack(t, p, "network", "qos", "rule", "type", "list", "-f", "value"); !strings.Contains(types, "minimum_bandwidth") {
 		t.Fatalf("rule types:\n%s", types)
 	}
+	if list := openstack(t, p, "network", "qos", "policy", "list", "-f", "value", "-c", "Name"); !strings.Contains(list, "cli-qos") {
+		t.Fatalf("policies:\n%s", list)
+	}
+	if bw := jsonObj(t, openstack(t, p, "network", "qos", "rule", "type", "show", "bandwidth_limit", "-f", "json")); bw["rule_type_name"] != "bandwidth_limit" || bw["drivers"] == nil {
+		t.Fatalf("rule type details: %v", bw)
+	}
 	openstack(t, p, "network", "qos", "policy", "set", "cli-qos", "--share", "--default")
 	pol = jsonObj(t, openstack(t, p, "network", "qos", "policy", "show", pol["id"].(string), "-f", "json"))
 	if pol["shared"] != true || pol["is_default"] != true {
@@ -75,6 +83,12 @@ func cliTrunks(t *testing.T, p *proc) {
 	if !strings.Contains(fmt.Sprint(show["trunk_details"]), sub["id"].(string)) {
 		t.Fatalf("trunk_details of the parent: %v", show["trunk_details"])
 	}
+	if list := openstack(t, p, "network", "trunk", "list", "-f", "value", "-c", "Name"); !strings.Contains(list, "cli-trunk") {
+		t.Fatalf("trunks:\n%s", list)
+	}
+	if got := jsonObj(t, openstack(t, p, "network", "trunk", "show", "cli-trunk", "-f", "json")); got["port_id"] != parent["id"] {
+		t.Fatalf("trunk show: %v", got)
+	}
 	openstack(t, p, "network", "trunk", "unset", "cli-trunk", "--subport", "cli-sub")
 	openstack(t, p, "network", "trunk", "delete", "cli-trunk")
 	openstack(t, p, "port", "delete", "cli-parent", "cli-sub")
@@ -93,6 +107,9 @@ func cliSegments(t *testing.T, p *proc) {
 		t.Fatalf("segments:\n%s", list)
 	}
 	openstack(t, p, "network", "segment", "set", "cli-seg", "--description", "second")
+	if got := jsonObj(t, openstack(t, p, "network", "segment", "show", seg["id"].(string), "-f", "json")); got["description"] != "second" {
+		t.Fatalf("segment after set: %v", got)
+	}
 	openstack(t, p, "network", "segment", "delete", seg["id"].(string))
 	openstack(t, p, "network", "delete", "cli-seg-net")
 }
@@ -104,41 +121,29 @@ func cliAddressGroups(t *testing.T, p *proc) {
 	if fmt.Sprint(show["addresses"]) != "[10.0.0.0/24 192.0.2.0/24]" {
 		t.Fatalf("addresses: %v", show["addresses"])
 	}
+	if list := openstack(t, p, "address", "group", "list", "-f", "value", "-c", "Name"); !strings.Contains(list, "cli-ag") {
+		t.Fatalf("address groups:\n%s", list)
+	}
 	openstack(t, p, "address", "group", "unset", "cli-ag", "--address", "10.0.0.0/24")
 	openstack(t, p, "address", "group", "delete", "cli-ag")
 }
 
-// startReferenceLike starts neutrino configured as the reference (service
-// plugins router,segments,trunk,qos,port_forwarding; ML2 qos extension
-// driver) for the CLI smoke tests.
+// startReferenceLike starts neutrino configured as the reference
+// (testutil.ReferenceConfig: service plugins
+// router,segments,trunk,qos,port_forwarding, ML2 qos extension driver) for
+// the CLI smoke tests, without authentication.
 func startReferenceLike(t *testing.T) *proc {
 	requireOpenstackCLI(t)
 	dir := t.TempDir()
 	port := freePort(t)
-	conf := writeFile(t, dir, "n.conf", fmt.Sprintf(`[DEFAULT]
-auth_strategy = noauth
-bind_host = 127.0.0.1
-bind_port = %d
-service_plugins = router,segments,trunk,qos,port_forwarding
-[database]
-connection = sqlite:///%s
-[ml2]
-type_drivers = flat,vlan,vxlan,geneve
-tenant_network_types = vxlan
-mechanism_drivers = openvswitch
-extension_drivers = port_security,dns,qos
-[ml2_type_flat]
-flat_networks = *
-[ml2_type_vlan]
-network_vlan_ranges = physnet1:100:200
-[ml2_type_vxlan]
-vni_ranges = 1:1000
-[ml2_type_geneve]
-vni_ranges = 1:1000
-`, port, filepath.Join(dir, "n.db")))
+	set := testutil.ReferenceConfig()
+	set["DEFAULT.auth_strategy"] = "noauth"
+	set["DEFAULT.bind_host"] = "127.0.0.1"
+	set["DEFAULT.bind_port"] = fmt.Sprint(port)
+	set["database.connection"] = "sqlite:///" + filepath.Join(dir, "n.db")
+	conf := writeFile(t, dir, "n.conf", testutil.INI(set))
 	p := start(t, nil, "--config-file", conf)
 	p.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	p.waitUp(t, 10*time.Second)
-
 	return p
 }

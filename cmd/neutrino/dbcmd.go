@@ -34,6 +34,7 @@ func dbUsage(w io.Writer) {
 	for _, c := range dbCommands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintf(w, "  %-8s %s\n", "import", "copy an OpenStack Neutron database into the configured one (docs/import.md)")
 	fmt.Fprint(w, "\nRun \"neutrino db <command> --help\" for its flags.\n")
 }
 

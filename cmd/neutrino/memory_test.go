@@ -154,7 +154,11 @@ func TestListMemoryBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("RSS before the lists %d MB, peak during 8 parallel lists of %d ports %d MB, after %d MB", before/1024, total, peak/1024, rssKB(t, pid)/1024)
-	if peak > 150*1024 {
-		t.Fatalf("peak RSS %d MB during 8 parallel lists of %d ports (bound 150 MB)", peak/1024, total)
+	// The bound is on the growth: the lists themselves, not the heap the bulk
+	// creates left for the collector (65-80 MB depending on the machine's
+	// load). One list held whole would be ~50 MB of JSON alone; eight of them
+	// with their decoded rows took 4.5 GB before the lists were streamed.
+	if grown := peak - before; grown > 120*1024 {
+		t.Fatalf("RSS grew %d MB during 8 parallel lists of %d ports (bound 120 MB)", grown/1024, total)
 	}
 }

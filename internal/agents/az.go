@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/az"
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -15,6 +16,9 @@ import (
 // agents' routers; a zone is available when one of its agents is
 // admin_state_up.
 type zoneSource struct{ k *Keeper }
+
+// ovnGatewayAgent is the agent type of an OVN gateway chassis (internal/mechovn).
+const ovnGatewayAgent = "OVN Controller Gateway agent"
 
 var zoneResource = map[string]string{TypeDHCP: "network", TypeL3: "router"}
 
@@ -41,6 +45,12 @@ func (s zoneSource) Zones(ctx context.Context, q db.Querier) ([]az.Zone, error) 
 		t, _ := o["agent_type"].(string)
 		zone, _ := o["availability_zone"].(string)
 		admin, _ := o["admin_state_up"].(bool)
+		if t == ovnGatewayAgent { // ML2/OVN: the zones of gateway chassis are router zones
+			for _, z := range strings.Split(zone, ",") {
+				add(TypeL3, strings.TrimSpace(z), admin)
+			}
+			continue
+		}
 		add(t, zone, admin)
 	}
 	out := make([]az.Zone, 0, len(up))

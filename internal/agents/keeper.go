@@ -64,21 +64,22 @@ type Agent struct {
 	ID, AgentType, Binary, Topic, Host, AZ string
 	AdminStateUp, Alive                    bool
 	Configurations, ResourceVersions       map[string]any
-	Heartbeat                              time.Time
+	Heartbeat, StartedAt                   time.Time
 }
 
-const agentCols = "id, agent_type, agent_binary, topic, host, COALESCE(availability_zone, ''), admin_state_up, heartbeat_timestamp, configurations, COALESCE(resource_versions, '')"
+const agentCols = "id, agent_type, agent_binary, topic, host, COALESCE(availability_zone, ''), admin_state_up, heartbeat_timestamp, configurations, COALESCE(resource_versions, ''), started_at"
 
 func (k *Keeper) scan(rows *sql.Rows) ([]*Agent, error) {
 	defer rows.Close()
 	var out []*Agent
 	for rows.Next() {
 		a := &Agent{}
-		var hb, conf, rv string
-		if err := rows.Scan(&a.ID, &a.AgentType, &a.Binary, &a.Topic, &a.Host, &a.AZ, &a.AdminStateUp, &hb, &conf, &rv); err != nil {
+		var hb, conf, rv, started string
+		if err := rows.Scan(&a.ID, &a.AgentType, &a.Binary, &a.Topic, &a.Host, &a.AZ, &a.AdminStateUp, &hb, &conf, &rv, &started); err != nil {
 			return nil, err
 		}
 		a.Heartbeat, _ = time.Parse(time.RFC3339, hb)
+		a.StartedAt, _ = time.Parse(time.RFC3339, started)
 		a.Alive = k.aliveAt(hb)
 		_ = json.Unmarshal([]byte(conf), &a.Configurations)
 		if rv != "" {

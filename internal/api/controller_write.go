@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/neutrino-os/neutrino/internal/nerr"
+	"github.com/neutrino-os/neutrino/internal/policy"
 )
 
 func (req *request) readBody() (any, error) { return req.readBodyFor(nil) }
@@ -58,25 +60,8 @@ func (req *request) create(res *Resource, parentID string) error {
 	if err != nil {
 		return err
 	}
-	if parentID != "" {
-		if err := req.checkParent(res, parentID); err != nil {
-			return err
-		}
-		for _, it := range items {
-			it[res.Parent.MemberName+"_id"] = parentID
-		}
-	}
-	for _, it := range items {
-		if res.ValidateCreate != nil {
-			if err := res.ValidateCreate(req.ctx, it); err != nil {
-				return err
-			}
-		}
-		if req.c.Policy != nil {
-			if err := req.c.Policy.Authorize(req.ctx, req.rc, res, res.PolicyAction("create"), it, it); err != nil {
-				return err
-			}
-		}
+	if err := req.authorizeCreate(res, parentID, items); err != nil {
+		return err
 	}
 	out, err := res.Backend.Create(req.ctx, items)
 	if err != nil {
@@ -113,6 +98,43 @@ func (req *request) create(res *Resource, parentID string) error {
 	}
 	*b = buf
 	req.write(http.StatusCreated, buf)
+	return nil
+}
+
+// authorizeCreate is the API half of Neutron's create: the ownership
+// checks (OwnershipValidationHook), then the create policy on every item,
+// and only then the parent of a sub-resource (the plugin's lookup: its
+// NotFound, or the parent's when the caller cannot see it). The policy
+// reads the parent only when its rule asks for it (the
+// "%(ext_parent:...)s" checks, through ext_parent_<member>_id as
+// Neutron's _set_parent_id_into_ext_resources_request sets it), so an
+// admin-only rule answers 403 for any parent id (Tempest's
+// test_rule_create_forbidden_for_regular_tenants).
+func (req *request) authorizeCreate(res *Resource, parentID string, items []Object) error {
+	for _, it := range items {
+		if parentID != "" {
+			it[res.Parent.MemberName+"_id"] = parentID
+		}
+		if res.ValidateCreate != nil {
+			if err := res.ValidateCreate(req.ctx, it); err != nil {
+				return err
+			}
+		}
+		if req.c.Policy == nil {
+			continue
+		}
+		target := it
+		if parentID != "" && policy.IsExtParent(res.Parent.MemberName) {
+			target = maps.Clone(it)
+			target["ext_parent_"+res.Parent.MemberName+"_id"] = parentID
+		}
+		if err := req.c.Policy.Authorize(req.ctx, req.rc, res, res.PolicyAction("create"), target, it); err != nil {
+			return err
+		}
+	}
+	if parentID != "" {
+		return req.checkParent(res, parentID)
+	}
 	return nil
 }
 

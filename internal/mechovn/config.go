@@ -34,7 +34,7 @@ func init() {
 		&config.Option{Group: "ovn", Name: "enable_distributed_floating_ip", Type: config.Bool, Default: "false",
 			Help: "Floating IPs are handled on the chassis of their port (distributed) instead of the gateway chassis."},
 		&config.Option{Group: "ovn", Name: "ovn_metadata_enabled", Type: config.Bool, Default: "false",
-			Help: "Metadata through the OVN metadata agent (neutrino does not create metadata ports yet)."},
+			Help: "Metadata through the OVN metadata agent: one network:distributed port per network (an LSP of type localport) with an address on each DHCP subnet, and DHCP's route to 169.254.169.254 through it."},
 		&config.Option{Group: "ovn", Name: "dns_servers", Type: config.List, Default: "",
 			Help: "DNS servers handed out by OVN's DHCP for subnets without dns_nameservers (default: the server's /etc/resolv.conf)."},
 		&config.Option{Group: "ovn", Name: "dhcp_default_lease_time", Type: config.Int, Default: "43200",
@@ -59,7 +59,8 @@ func init() {
 // settings are the [ovn] options the driver acts on.
 type settings struct {
 	conn        ovn.Config
-	dnsServers  []string
+	dnsServers  []string // [ovn] dns_servers
+	sysDNS      []string // the nameservers of /etc/resolv.conf
 	leaseTime   int
 	dhcp4Global map[string]string
 	dhcp6Global map[string]string
@@ -67,6 +68,10 @@ type settings struct {
 	maintEvery  time.Duration
 	maintMinAge time.Duration
 	background  bool
+	metadata    bool
+	// enable_distributed_floating_ip, ovn_l3_scheduler
+	distributedFIP bool
+	l3Scheduler    string
 }
 
 func loadSettings(c *config.Config) (settings, error) {
@@ -84,10 +89,7 @@ func loadSettings(c *config.Config) (settings, error) {
 			return s, err
 		}
 	}
-	s.dnsServers = c.List("ovn", "dns_servers")
-	if len(s.dnsServers) == 0 {
-		s.dnsServers = resolvConfServers("/etc/resolv.conf")
-	}
+	s.dnsServers, s.sysDNS = c.List("ovn", "dns_servers"), resolvConfServers("/etc/resolv.conf")
 	s.leaseTime = c.Int("ovn", "dhcp_default_lease_time")
 	var err error
 	if s.dhcp4Global, err = keyValues(c.List("ovn", "ovn_dhcp4_global_options")); err != nil {
@@ -102,6 +104,8 @@ func loadSettings(c *config.Config) (settings, error) {
 	s.maintEvery = time.Duration(max(c.Int("ovn", "maintenance_interval"), 1)) * time.Second
 	s.maintMinAge = time.Duration(max(c.Int("ovn", "maintenance_min_age"), 0)) * time.Second
 	s.background = c.BoolOr("ovn", "background_tasks", true)
+	s.metadata = c.Bool("ovn", "ovn_metadata_enabled")
+	s.distributedFIP, s.l3Scheduler = c.Bool("ovn", "enable_distributed_floating_ip"), c.String("ovn", "ovn_l3_scheduler")
 	return s, nil
 }
 

@@ -66,21 +66,33 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 	switch typ {
 	case resNetwork:
 		if ls := d.switchByName(ctx, switchName(str(o["id"]))); ls != nil {
-			return stale(ls.ExternalIDs)
+			if why := stale(ls.ExternalIDs); why != "" {
+				return why
+			}
+			if p, err := d.metadataPort(ctx, str(o["id"])); err == nil && p == nil && d.s.metadata {
+				return "no metadata port"
+			}
+			return ""
 		}
 	case resPort:
 		if str(o["device_owner"]) == "network:floatingip" {
 			return ""
 		}
 		if lsp := d.lspByName(ctx, str(o["id"])); lsp != nil {
-			return stale(lsp.ExternalIDs)
+			if why := stale(lsp.ExternalIDs); why != "" {
+				return why
+			}
+			if why := d.lspDHCPDrift(ctx, o, lsp); why != "" {
+				return why
+			}
+			return d.dnsDrift(ctx, o)
 		}
 	case resSubnet:
 		net, err := d.tables.networks.Get(ctx, str(o["network_id"]), nil)
 		if err != nil {
 			return ""
 		}
-		row, want := d.subnetDHCP(ctx, str(o["id"])), d.dhcpOptions(o, net, "x") != nil
+		row, want := d.subnetDHCP(ctx, str(o["id"])), d.dhcpOptions(o, net, "x", d.metadataIP(ctx, o)) != nil
 		switch {
 		case row != nil && !want:
 			return "DHCP_Options in the NB for a subnet without DHCP"
@@ -96,16 +108,74 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 	case resFloatingIP:
 		var nats []nbdb.NAT
 		_ = d.nb.OVSDB().WhereCache(func(n *nbdb.NAT) bool { return n.ExternalIDs["neutron:fip_id"] == str(o["id"]) }).List(ctx, &nats)
-		if (len(nats) > 0) == (str(o["port_id"]) != "" && str(o["router_id"]) != "") {
-			return ""
+		if (len(nats) > 0) != (str(o["port_id"]) != "" && str(o["router_id"]) != "") {
+			return "NAT rule missing or left behind"
 		}
-		return "NAT rule missing or left behind"
+		var want []*nbdb.LoadBalancer
+		if r := str(o["router_id"]); r != "" {
+			fws, err := d.routerForwardings(ctx, r)
+			if err != nil {
+				return ""
+			}
+			want = pfLoadBalancers(r, fws)
+		}
+		return d.forwardingDrift(ctx, str(o["id"]), want)
 	case resSecurityGroup:
 		if pg := d.pgByName(ctx, pgName(str(o["id"]))); pg != nil {
 			return d.aclDrift(ctx, o, pg)
 		}
 	}
 	return "missing from the NB"
+}
+
+// lspDHCPDrift says whether the LSP points at other DHCP rows than the port should: its subnet's,
+// or its own when it has extra options, or none.
+func (d *Driver) lspDHCPDrift(ctx context.Context, port api.Object, lsp *nbdb.LogicalSwitchPort) string {
+	ips, err := d.portIPs(ctx, port)
+	if err != nil {
+		return ""
+	}
+	for v, ref := range map[int64]*string{4: lsp.Dhcpv4Options, 6: lsp.Dhcpv6Options} {
+		want := ""
+		if disabled, extra := portDHCPOpts(port, v); !disabled {
+			if sub := d.subnetDHCPFor(ctx, ips, v); sub != nil {
+				want = sub.UUID
+				if len(extra) > 0 {
+					want = "own"
+					if own := d.portDHCPRow(ctx, sub.ExternalIDs["subnet_id"], str(port["id"])); own != nil {
+						want = own.UUID
+					}
+				}
+			}
+		}
+		got := ""
+		if ref != nil {
+			got = *ref
+		}
+		if got != want {
+			return fmt.Sprintf("DHCPv%d options differ from the port's", v)
+		}
+	}
+	return ""
+}
+
+// dnsDrift says whether the port's DNS records are missing from its network's DNS row.
+func (d *Driver) dnsDrift(ctx context.Context, port api.Object) string {
+	ips, err := d.portIPs(ctx, port)
+	if err != nil {
+		return ""
+	}
+	want := d.portDNSRecords(ctx, port, ips)
+	if len(want) == 0 {
+		return ""
+	}
+	row := d.dnsRow(ctx, switchName(str(port["network_id"])))
+	for k, v := range want {
+		if row == nil || row.Records[k] != v {
+			return "DNS records missing or different"
+		}
+	}
+	return ""
 }
 
 // aclDrift compares a group's ACLs with its rules.
@@ -137,6 +207,17 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 			out = append(out, extra{"Logical_Switch " + ls.Name + ": no such network", func() error { return d.deleteNetwork(ctx, id, nil) }})
 		}
 	}
+	var dns []nbdb.DNS
+	_ = d.nb.OVSDB().List(ctx, &dns)
+	for _, r := range dns {
+		if id, ok := strings.CutPrefix(r.ExternalIDs["ls_name"], switchPrefix); ok && !exists[resNetwork][id] {
+			u := r.UUID
+			out = append(out, extra{"DNS " + r.ExternalIDs["ls_name"] + ": no such network", func() error {
+				_, err := d.nb.Txn().Delete(&nbdb.DNS{UUID: u}).Commit(ctx)
+				return err
+			}})
+		}
+	}
 	var lrs []nbdb.LogicalRouter
 	_ = d.nb.OVSDB().List(ctx, &lrs)
 	for _, lr := range lrs {
@@ -159,6 +240,15 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 			out = append(out, extra{"Port_Group " + pg.Name + ": no such security group", func() error { return d.deleteSecurityGroup(ctx, id) }})
 		}
 	}
+	fips := map[string]bool{}
+	for _, lb := range d.pfRows(ctx, func(lb *nbdb.LoadBalancer) bool {
+		return exists[resFloatingIP] != nil && !exists[resFloatingIP][lb.ExternalIDs[extFIPID]]
+	}) {
+		if id := lb.ExternalIDs[extFIPID]; !fips[id] {
+			fips[id] = true
+			out = append(out, extra{"Load_Balancer " + lb.Name + ": no such floating IP", func() error { return d.deleteFIP(ctx, id) }})
+		}
+	}
 	var dhcp []nbdb.DHCPOptions
 	_ = d.nb.OVSDB().List(ctx, &dhcp)
 	seen := map[string]bool{}
@@ -166,6 +256,12 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 		if id := o.ExternalIDs["subnet_id"]; id != "" && !exists[resSubnet][id] && !seen[id] {
 			seen[id] = true
 			out = append(out, extra{"DHCP_Options " + o.Cidr + ": no such subnet " + id, func() error { return d.deleteSubnet(ctx, id) }})
+		} else if p := o.ExternalIDs["port_id"]; p != "" && exists[resSubnet][id] && !exists[resPort][p] {
+			u := o.UUID
+			out = append(out, extra{"DHCP_Options " + o.Cidr + ": no such port " + p, func() error {
+				_, err := d.nb.Txn().Delete(&nbdb.DHCPOptions{UUID: u}).Commit(ctx)
+				return err
+			}})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].what < out[j].what })

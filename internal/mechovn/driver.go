@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/events"
 	"github.com/neutrino-os/neutrino/internal/l3"
 	"github.com/neutrino-os/neutrino/internal/ml2"
@@ -38,7 +39,7 @@ type Driver struct {
 	nb, sb *ovn.Client
 	tables struct{ networks, subnets, ports, sgs, rules *store.Table }
 	l3     *l3.Plugin // nil without the router service plugin
-	lease  *lease
+	lease  *db.Lease
 	status *statusWatcher
 	revs   revisions
 	locks  sync.Map // revKey → *sync.Mutex (see locked)
@@ -72,7 +73,7 @@ func (d *Driver) Initialize(env *plugin.Env, p *ml2.Plugin) error {
 	if d.sb, err = ovn.NewSB(s.conn, nil, env.Log); err != nil {
 		return err
 	}
-	d.lease = newLease(env.DB, "ovn_maintenance")
+	d.lease = db.NewLease(env.DB, "ovn_maintenance")
 	d.status = newStatusWatcher(d)
 	d.nb.Subscribe(d.status.handler())
 	env.OnFinish(d.finish)
@@ -86,6 +87,7 @@ func (d *Driver) finish() error {
 	d.tables.networks, d.tables.subnets, d.tables.ports = d.p.Networks(), d.p.Subnets(), d.p.Ports()
 	d.tables.sgs, d.tables.rules = d.env.Table("security_groups"), d.env.Table("security_group_rules")
 	d.subscribeSecurityGroups()
+	d.subscribeQoS()
 	d.registerAgents()
 	if r, ok := d.env.Plugin("router").(*l3.Plugin); ok {
 		d.l3 = r
@@ -110,7 +112,7 @@ func (d *Driver) Close() {
 		d.wg.Wait()
 		d.nb.Close()
 		d.sb.Close()
-		d.lease.release(context.Background())
+		d.lease.Release(context.Background())
 	})
 }
 

@@ -17,12 +17,21 @@ func (d *Driver) CreateNetworkPrecommit(c *ml2.NetworkContext) error {
 	return initialRevision(c.Ctx, c.Tx, resNetwork, str(c.Current["id"]))
 }
 
+// CreateNetworkPostcommit writes the switch, then makes the network's metadata port (a database
+// write, made even when the NB is away).
 func (d *Driver) CreateNetworkPostcommit(c *ml2.NetworkContext) error {
-	return d.write(c.Ctx, func(ctx context.Context) error { return d.syncNetwork(ctx, c.Current, c.Segments) })
+	err := d.write(c.Ctx, func(ctx context.Context) error { return d.syncNetwork(ctx, c.Current, c.Segments) })
+	if _, merr := d.ensureMetadataPort(admin(c.Ctx), c.Current); merr != nil {
+		return merr
+	}
+	return err
 }
 
 func (d *Driver) UpdateNetworkPostcommit(c *ml2.NetworkContext) error {
-	return d.CreateNetworkPostcommit(c)
+	if err := d.CreateNetworkPostcommit(c); err != nil {
+		return err
+	}
+	return d.write(c.Ctx, func(ctx context.Context) error { return d.networkQoSChanged(ctx, c.Original, c.Current) })
 }
 
 func (d *Driver) DeleteNetworkPostcommit(c *ml2.NetworkContext) error {
@@ -35,12 +44,28 @@ func (d *Driver) CreateSubnetPrecommit(c *ml2.SubnetContext) error {
 	return initialRevision(c.Ctx, c.Tx, resSubnet, str(c.Current["id"]))
 }
 
+// CreateSubnetPostcommit gives the metadata port an address on an IPv4 DHCP subnet (its DHCP
+// options route the metadata service through it), then writes the subnet's DHCP options.
 func (d *Driver) CreateSubnetPostcommit(c *ml2.SubnetContext) error {
+	if on, _ := c.Current["enable_dhcp"].(bool); on && intOf(c.Current["ip_version"]) == 4 {
+		if err := d.updateMetadataPort(admin(c.Ctx), c.Network.Current, c.Current); err != nil {
+			return err
+		}
+	}
 	return d.write(c.Ctx, func(ctx context.Context) error { return d.syncSubnet(ctx, c.Current, c.Network.Current) })
 }
 
+// UpdateSubnetPostcommit follows DHCP turned on or off with the metadata port's address, then
+// rewrites the subnet's DHCP options.
 func (d *Driver) UpdateSubnetPostcommit(c *ml2.SubnetContext) error {
-	return d.CreateSubnetPostcommit(c)
+	on, _ := c.Current["enable_dhcp"].(bool)
+	was, _ := c.Original["enable_dhcp"].(bool)
+	if on || was {
+		if err := d.updateMetadataPort(admin(c.Ctx), c.Network.Current, c.Current); err != nil {
+			return err
+		}
+	}
+	return d.write(c.Ctx, func(ctx context.Context) error { return d.syncSubnet(ctx, c.Current, c.Network.Current) })
 }
 
 func (d *Driver) DeleteSubnetPostcommit(c *ml2.SubnetContext) error {
@@ -52,13 +77,24 @@ func (d *Driver) CreatePortPrecommit(c *ml2.PortContext) error {
 }
 
 func (d *Driver) CreatePortPostcommit(c *ml2.PortContext) error {
-	return d.write(c.Ctx, func(ctx context.Context) error { return d.syncPort(ctx, c.Current) })
+	return d.write(c.Ctx, func(ctx context.Context) error {
+		if err := d.syncPort(ctx, c.Current); err != nil {
+			return err
+		}
+		if err := d.syncPortQoS(ctx, c.Current); err != nil {
+			return err
+		}
+		return d.syncMetadataSubnets(ctx, c.Current)
+	})
 }
 
 func (d *Driver) UpdatePortPostcommit(c *ml2.PortContext) error { return d.CreatePortPostcommit(c) }
 
 func (d *Driver) DeletePortPostcommit(c *ml2.PortContext) error {
 	return d.write(c.Ctx, func(ctx context.Context) error {
+		if err := d.writePortQoS(ctx, str(c.Current["id"]), str(c.Current["network_id"]), nil); err != nil {
+			return err
+		}
 		return d.deletePort(ctx, str(c.Current["id"]), str(c.Current["network_id"]))
 	})
 }

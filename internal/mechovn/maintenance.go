@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/store"
 )
@@ -25,7 +26,7 @@ func (d *Driver) kinds() []kind {
 		{resNetwork, "networks", d.tables.networks, d.syncNetworkFromDB, func(ctx context.Context, id string) error { return d.deleteNetwork(ctx, id, nil) }},
 		{resSecurityGroup, "securitygroups", d.tables.sgs, d.syncSecurityGroup, d.deleteSecurityGroup},
 		{resSubnet, "subnets", d.tables.subnets, d.syncSubnetFromDB, d.deleteSubnet},
-		{resPort, "ports", d.tables.ports, d.syncPort, d.deletePortAnywhere},
+		{resPort, "ports", d.tables.ports, d.syncPortAndQoS, d.deletePortAnywhere},
 	}
 	if d.l3 != nil {
 		ks = append(ks,
@@ -40,7 +41,10 @@ func (d *Driver) syncNetworkFromDB(ctx context.Context, net api.Object) error {
 	if err != nil {
 		return err
 	}
-	return d.syncNetwork(ctx, net, segs[str(net["id"])])
+	if err := d.syncNetwork(ctx, net, segs[str(net["id"])]); err != nil {
+		return err
+	}
+	return d.updateMetadataPort(ctx, net, nil)
 }
 
 func (d *Driver) syncSubnetFromDB(ctx context.Context, sub api.Object) error {
@@ -51,11 +55,22 @@ func (d *Driver) syncSubnetFromDB(ctx context.Context, sub api.Object) error {
 	return d.syncSubnet(ctx, sub, net)
 }
 
+// syncPortAndQoS writes a port's LSP and QoS rows (maintenance, ovn-db-sync).
+func (d *Driver) syncPortAndQoS(ctx context.Context, port api.Object) error {
+	if err := d.syncPort(ctx, port); err != nil {
+		return err
+	}
+	return d.syncPortQoS(ctx, port)
+}
+
 // deletePortAnywhere removes a port's LSP from whichever switch holds it.
 func (d *Driver) deletePortAnywhere(ctx context.Context, id string) error {
 	net := ""
 	if lsp := d.lspByName(ctx, id); lsp != nil {
 		net = lsp.ExternalIDs["neutron:network_name"][len(switchPrefix):]
+	}
+	if err := d.writePortQoS(ctx, id, net, nil); err != nil {
+		return err
 	}
 	return d.deletePort(ctx, id, net)
 }
@@ -64,13 +79,13 @@ func (d *Driver) deletePortAnywhere(ctx context.Context, id string) error {
 // maintenance interval and at once after every (re)connection to the NB.
 func (d *Driver) maintain() {
 	defer d.wg.Done()
-	tick := time.NewTicker(min(d.s.maintEvery, leaseTTL/3))
+	tick := time.NewTicker(min(d.s.maintEvery, db.LeaseTTL/3))
 	defer tick.Stop()
 	var lastRun time.Time
-	conns := 0
+	conns, metaChecked := 0, false
 	for {
 		ctx := admin(context.Background())
-		leader := d.lease.acquire(ctx)
+		leader := d.lease.Acquire(ctx)
 		if was := d.status.leader.Swap(leader); leader && !was {
 			d.status.queueAll(ctx)
 		}
@@ -80,7 +95,17 @@ func (d *Driver) maintain() {
 				if err := d.ensurePGDrop(ctx); err != nil {
 					d.log.Warn("neutron_pg_drop not written", "error", err.Error())
 				}
+				if !metaChecked {
+					if err := d.checkMetadataPorts(ctx); err != nil {
+						d.log.Warn("maintenance: metadata ports not checked", "error", err.Error())
+					} else {
+						metaChecked = true
+					}
+				}
 				d.repair(ctx, d.s.maintMinAge)
+			}
+			if d.l3 != nil && d.sb.Connected() {
+				d.rescheduleGateways(ctx)
 			}
 		}
 		select {

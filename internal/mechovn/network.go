@@ -91,6 +91,9 @@ func (d *Driver) deleteNetwork(ctx context.Context, id string, subnetIDs []strin
 	if ls := d.switchByName(ctx, switchName(id)); ls != nil {
 		txn.Delete(&nbdb.LogicalSwitch{UUID: ls.UUID})
 	}
+	if dns := d.dnsRow(ctx, switchName(id)); dns != nil {
+		txn.Delete(&nbdb.DNS{UUID: dns.UUID})
+	}
 	for _, sid := range subnetIDs {
 		for _, o := range d.dhcpRows(ctx, sid) {
 			txn.Delete(&nbdb.DHCPOptions{UUID: o.UUID})

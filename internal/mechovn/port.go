@@ -52,7 +52,7 @@ func portSecurityOn(port api.Object) bool {
 }
 
 // lspRow is the port's Logical_Switch_Port as ML2/OVN writes it, and the port groups it belongs in.
-func (d *Driver) lspRow(ctx context.Context, port api.Object, ips []fixedIP) (*nbdb.LogicalSwitchPort, []string) {
+func (d *Driver) lspRow(port api.Object, ips []fixedIP) (*nbdb.LogicalSwitchPort, []string) {
 	mac := str(port["mac_address"])
 	addr := []string{mac}
 	var cidrs []string
@@ -97,9 +97,6 @@ func (d *Driver) lspRow(ctx context.Context, port api.Object, ips []fixedIP) (*n
 	} else if !portSecurityOn(port) && lsp.Type == "" {
 		lsp.Addresses = append(lsp.Addresses, "unknown")
 	}
-	if !trusted(port) {
-		lsp.Dhcpv4Options, lsp.Dhcpv6Options = d.portDHCP(ctx, ips, 4), d.portDHCP(ctx, ips, 6)
-	}
 	return lsp, groups
 }
 
@@ -119,19 +116,6 @@ func pairs(port api.Object, mac string) (same, other, macs []string) {
 	return same, other, macs
 }
 
-// portDHCP is the DHCP_Options row of the port's first subnet of that IP version that has one.
-func (d *Driver) portDHCP(ctx context.Context, ips []fixedIP, version int) *string {
-	for _, ip := range ips {
-		if (version == 4) != ip.addr.Is4() {
-			continue
-		}
-		if o := d.subnetDHCP(ctx, ip.subnetID); o != nil {
-			return &o.UUID
-		}
-	}
-	return nil
-}
-
 // syncPort makes the port's Logical_Switch_Port and its port group memberships what they should be.
 // Floating IP ports have none.
 func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
@@ -144,7 +128,7 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 	if err != nil {
 		return err
 	}
-	want, groups := d.lspRow(ctx, port, ips)
+	want, groups := d.lspRow(port, ips)
 	for _, g := range groups {
 		if err := d.ensurePortGroup(ctx, g); err != nil {
 			return err
@@ -156,6 +140,15 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 		return nil
 	}
 	txn := d.nb.Txn()
+	var own4, own6 string
+	want.Dhcpv4Options, own4 = d.portDHCP(ctx, txn, port, ips, 4)
+	want.Dhcpv6Options, own6 = d.portDHCP(ctx, txn, port, ips, 6)
+	d.dropPortDHCP(ctx, txn, id, own4, own6)
+	old := lspIPs(cur)
+	for _, ip := range ips {
+		old = append(old, ip.addr.String())
+	}
+	d.syncPortDNS(ctx, txn, str(port["network_id"]), old, d.portDNSRecords(ctx, port, ips))
 	if cur == nil {
 		ls := d.switchByName(ctx, switchName(str(port["network_id"])))
 		if ls == nil {
@@ -215,7 +208,9 @@ func (d *Driver) deletePort(ctx context.Context, id, netID string) error {
 			txn.Mutate(m, model.Mutation{Field: &m.Ports, Mutator: "delete", Value: []string{cur.UUID}})
 		}
 		txn.Delete(&nbdb.LogicalSwitchPort{UUID: cur.UUID})
+		d.syncPortDNS(ctx, txn, netID, lspIPs(cur), nil)
 	}
+	d.dropPortDHCP(ctx, txn, id, "", "")
 	if _, err := txn.Commit(ctx); err != nil {
 		return err
 	}

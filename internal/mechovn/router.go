@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -57,15 +56,27 @@ func lrpRow(routerID string, port map[string]any) *nbdb.LogicalRouterPort {
 	}
 }
 
-// routerChildren are the router's ports, static routes and NAT rules as they should be.
-type routerChildren struct {
-	ports  []*nbdb.LogicalRouterPort
-	gw     string // the gateway LRP's name
-	routes []*nbdb.LogicalRouterStaticRoute
-	nat    []*nbdb.NAT
+// interfaceSwitches are the names of the switches of a router's interfaces.
+func interfaceSwitches(r map[string]any) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range objList(r["_interfaces"]) {
+		out[switchName(str(p["network_id"]))] = true
+	}
+	return out
 }
 
-func (d *Driver) routerChildren(r map[string]any) routerChildren {
+// routerChildren are the router's ports, static routes and NAT rules as they should be.
+type routerChildren struct {
+	ports []*nbdb.LogicalRouterPort
+	gw    string // the gateway LRP's name
+	// the physical network of the gateway's network (flat, vlan) and the router's zone hints
+	physnet string
+	azHints []string
+	routes  []*nbdb.LogicalRouterStaticRoute
+	nat     []*nbdb.NAT
+}
+
+func (d *Driver) routerChildren(ctx context.Context, r map[string]any) routerChildren {
 	id := str(r["id"])
 	var c routerChildren
 	var v4 []string
@@ -86,6 +97,7 @@ func (d *Driver) routerChildren(r map[string]any) routerChildren {
 	}
 	c.ports = append(c.ports, lrpRow(id, gw))
 	c.gw = lrpName(str(gw["id"]))
+	c.physnet, c.azHints = d.physnetOf(ctx, str(gw["network_id"])), strList(r["availability_zone_hints"])
 	gwIP := ""
 	for _, s := range objList(gw["subnets"]) {
 		if g := str(s["gateway_ip"]); g != "" {
@@ -114,23 +126,11 @@ func (d *Driver) routerChildren(r map[string]any) routerChildren {
 		}
 	}
 	for _, f := range objList(r["_floatingips"]) {
-		if n := fipNAT(id, f); n != nil {
+		if n := d.fipNAT(ctx, id, f); n != nil {
 			c.nat = append(c.nat, n)
 		}
 	}
 	return c
-}
-
-// fipNAT is an associated floating IP's dnat_and_snat rule.
-func fipNAT(routerID string, f map[string]any) *nbdb.NAT {
-	fixed, port := str(f["fixed_ip_address"]), str(f["port_id"])
-	if fixed == "" || port == "" {
-		return nil
-	}
-	return &nbdb.NAT{Type: nbdb.NATTypeDNATAndSNAT, ExternalIP: str(f["floating_ip_address"]), LogicalIP: fixed, LogicalPort: &port,
-		ExternalIDs: map[string]string{"neutron:fip_id": str(f["id"]), "neutron:fip_port_id": port,
-			"neutron:fip_network_id": str(f["floating_network_id"]), "neutron:router_name": routerName(routerID),
-			"neutron:revision_number": strconv.FormatInt(intOf(f["revision_number"]), 10)}}
 }
 
 func (d *Driver) routerByName(ctx context.Context, name string) *nbdb.LogicalRouter {
@@ -156,7 +156,11 @@ func (d *Driver) syncRouter(ctx context.Context, id string) error {
 		return d.removeRouter(ctx, id)
 	}
 	r := rs[0]
-	want, kids := routerRow(r), d.routerChildren(r)
+	fws, err := d.routerForwardings(ctx, id)
+	if err != nil {
+		return err
+	}
+	want, kids := routerRow(r), d.routerChildren(ctx, r)
 	cur := d.routerByName(ctx, want.Name)
 	txn := d.nb.Txn()
 	want.UUID = ovn.NamedUUID("lr" + id)
@@ -174,10 +178,12 @@ func (d *Driver) syncRouter(ctx context.Context, id string) error {
 		want.Nat = append(want.Nat, n.UUID)
 		txn.Create(n)
 	}
+	d.markFIPPorts(ctx, txn, cur, kids.nat)
+	want.LoadBalancer = d.writeForwardings(ctx, txn, id, cur, pfLoadBalancers(id, fws), interfaceSwitches(r))
 	if cur == nil {
 		txn.Create(want)
 	} else {
-		txn.Update(want, &want.Enabled, &want.Options, &want.ExternalIDs, &want.Ports, &want.StaticRoutes, &want.Nat)
+		txn.Update(want, &want.Enabled, &want.Options, &want.ExternalIDs, &want.Ports, &want.StaticRoutes, &want.Nat, &want.LoadBalancer)
 	}
 	if _, err := txn.Commit(ctx); err != nil {
 		return err
@@ -199,68 +205,24 @@ func (d *Driver) routerPorts(ctx context.Context, txn *ovn.Txn, cur *nbdb.Logica
 	}
 	var out []string
 	for _, p := range kids.ports {
+		p.Ipv6RaConfigs = d.raConfigs(ctx, p, p.Name == kids.gw)
 		if old := have[p.Name]; old != nil {
 			p.UUID = old.UUID
-			txn.Update(p, &p.MAC, &p.Networks, &p.ExternalIDs)
+			txn.Update(p, &p.MAC, &p.Networks, &p.ExternalIDs, &p.Ipv6RaConfigs)
 			if p.Name == kids.gw && len(old.GatewayChassis) == 0 {
-				d.scheduleGateway(ctx, txn, p)
+				d.scheduleGateway(ctx, txn, p, kids.physnet, kids.azHints)
 				txn.Update(p, &p.GatewayChassis)
 			}
 		} else {
 			p.UUID = ovn.NamedUUID(p.Name)
 			if p.Name == kids.gw {
-				d.scheduleGateway(ctx, txn, p)
+				d.scheduleGateway(ctx, txn, p, kids.physnet, kids.azHints)
 			}
 			txn.Create(p)
 		}
 		out = append(out, p.UUID)
 	}
 	return out
-}
-
-// scheduleGateway gives a gateway LRP its Gateway_Chassis rows: the gateway chassis (ovn-cms-options
-// enable-chassis-as-gw), least loaded first, at most five, highest priority first.
-func (d *Driver) scheduleGateway(ctx context.Context, txn *ovn.Txn, lrp *nbdb.LogicalRouterPort) {
-	cands := d.gatewayChassis(ctx)
-	for i, ch := range cands {
-		if i == 5 {
-			break
-		}
-		gc := &nbdb.GatewayChassis{UUID: ovn.NamedUUID("gc" + lrp.Name + ch), Name: lrp.Name + "_" + ch, ChassisName: ch,
-			Priority: len(cands[:min(5, len(cands))]) - i}
-		txn.Create(gc)
-		lrp.GatewayChassis = append(lrp.GatewayChassis, gc.UUID)
-	}
-}
-
-// gatewayChassis are the SB chassis that may host gateways, the least loaded first.
-func (d *Driver) gatewayChassis(ctx context.Context) []string {
-	load := map[string]int{}
-	var gcs []nbdb.GatewayChassis
-	_ = d.nb.OVSDB().List(ctx, &gcs)
-	for _, g := range gcs {
-		load[g.ChassisName]++
-	}
-	var names []string
-	for _, c := range d.allChassis() {
-		opts := c.OtherConfig["ovn-cms-options"]
-		if opts == "" {
-			opts = c.ExternalIDs["ovn-cms-options"]
-		}
-		if strings.Contains(opts, "enable-chassis-as-gw") {
-			names = append(names, c.Name)
-		}
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if load[names[i]] != load[names[j]] {
-			return load[names[i]] < load[names[j]]
-		}
-		return names[i] < names[j]
-	})
-	if len(names) == 0 {
-		names = []string{"neutron-ovn-invalid-chassis"}
-	}
-	return names
 }
 
 // deleteRouter removes a router's Logical_Router (its ports, routes and NAT rules go with it).
@@ -273,7 +235,9 @@ func (d *Driver) removeRouter(ctx context.Context, id string) error {
 	txn := d.nb.Txn()
 	if lr := d.routerByName(ctx, routerName(id)); lr != nil {
 		txn.Delete(&nbdb.LogicalRouter{UUID: lr.UUID})
+		d.markFIPPorts(ctx, txn, lr, nil)
 	}
+	d.deleteForwardings(ctx, txn, id)
 	if _, err := txn.Commit(ctx); err != nil {
 		return err
 	}

@@ -117,11 +117,13 @@ func (w *statusWatcher) apply(ctx context.Context, id string) error {
 		return err
 	}
 	if str(port["status"]) == want {
-		return nil
+		return w.d.updateDNAT(ctx, id, isUp(lsp))
 	}
 	_, err = w.d.tables.ports.Update(ctx, id, api.Object{"status": want}, nil)
 	if gone(err) {
 		return nil
+	} else if err != nil {
+		return err
 	}
-	return err
+	return w.d.updateDNAT(ctx, id, isUp(lsp))
 }

@@ -5,10 +5,13 @@ import (
 	"crypto/rand"
 	"fmt"
 	"maps"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/api"
+	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ovn"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 )
@@ -21,20 +24,16 @@ func randomMAC() string {
 }
 
 // dhcpOptions are a subnet's DHCP options as ML2/OVN writes them; nil when the subnet gets no
-// DHCP_Options row (DHCP off, SLAAC, IPv4 without a gateway). serverMAC is kept from the row
-// already written, if any.
-func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC string) map[string]string {
+// DHCP_Options row (DHCP off, SLAAC, IPv4 without a gateway or metadata address). serverMAC is kept
+// from the row already written, if any; metaIP is the metadata port's address on the subnet.
+func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC, metaIP string) map[string]string {
 	if on, _ := sub["enable_dhcp"].(bool); !on {
 		return nil
 	}
 	if serverMAC == "" {
 		serverMAC = randomMAC()
 	}
-	dns := strList(sub["dns_nameservers"])
-	if len(dns) == 0 {
-		dns = d.s.dnsServers
-	}
-	dns = without(dns, "0.0.0.0")
+	dns := d.dhcpDNSServers(sub)
 	opts := map[string]string{}
 	if intOf(sub["ip_version"]) == 6 {
 		mode := str(sub["ipv6_address_mode"])
@@ -48,13 +47,20 @@ func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC string) map[string]s
 		if len(dns) > 0 {
 			opts["dns_server"] = "{" + strings.Join(dns, ", ") + "}"
 		}
-		return mergeGlobal(opts, d.s.dhcp6Global)
+		return mergeGlobal(opts, d.s.dhcp6Global, 6)
 	}
 	gw := str(sub["gateway_ip"])
-	if gw == "" {
+	server := gw
+	if server == "" {
+		server = metaIP // a subnet without a gateway has DHCP through its metadata port's address
+	}
+	if server == "" {
 		return nil
 	}
-	opts["server_id"], opts["router"], opts["server_mac"] = gw, gw, serverMAC
+	opts["server_id"], opts["server_mac"] = server, serverMAC
+	if gw != "" {
+		opts["router"] = gw
+	}
 	opts["lease_time"] = strconv.Itoa(d.s.leaseTime)
 	opts["mtu"] = strconv.FormatInt(intOf(net["mtu"]), 10)
 	if len(dns) > 0 {
@@ -63,10 +69,46 @@ func (d *Driver) dhcpOptions(sub, net api.Object, serverMAC string) map[string]s
 	if d.s.dnsDomain != "" {
 		opts["domain_name"] = `"` + d.s.dnsDomain + `"`
 	}
-	if routes := hostRoutes(sub["host_routes"]); len(routes) > 0 {
-		opts["classless_static_route"] = "{" + strings.Join(append(routes, "0.0.0.0/0,"+gw), ", ") + "}"
+	var routes []string
+	if metaIP != "" {
+		routes = append(routes, metadataCIDR+","+metaIP)
 	}
-	return mergeGlobal(opts, d.s.dhcp4Global)
+	if routes = append(routes, hostRoutes(sub["host_routes"])...); len(routes) > 0 {
+		if gw != "" {
+			routes = append(routes, "0.0.0.0/0,"+gw)
+		}
+		opts["classless_static_route"] = "{" + strings.Join(routes, ", ") + "}"
+	}
+	return mergeGlobal(opts, d.s.dhcp4Global, 4)
+}
+
+// dhcpDNSServers are the DNS servers DHCP hands out on the subnet (Neutron's get_dhcp_dns_servers):
+// the subnet's, else [ovn] dns_servers of its IP version, else the system's of its IP version;
+// none when one of them is the any address (0.0.0.0 or ::).
+func (d *Driver) dhcpDNSServers(sub api.Object) []string {
+	v6 := intOf(sub["ip_version"]) == 6
+	ofVersion := func(l []string) []string {
+		var out []string
+		for _, s := range l {
+			if a, err := netip.ParseAddr(s); err == nil && a.Is6() == v6 {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	dns := strList(sub["dns_nameservers"])
+	if len(dns) == 0 {
+		dns = ofVersion(d.s.dnsServers)
+	}
+	if len(dns) == 0 {
+		dns = ofVersion(d.s.sysDNS)
+	}
+	for _, s := range dns {
+		if a, err := netip.ParseAddr(s); err == nil && a.IsUnspecified() && a.Is6() == v6 {
+			return nil
+		}
+	}
+	return dns
 }
 
 func hostRoutes(v any) []string {
@@ -77,8 +119,20 @@ func hostRoutes(v any) []string {
 	return out
 }
 
-func mergeGlobal(opts, global map[string]string) map[string]string {
+// globalProhibited are the options the global DHCP options may not set (Neutron's
+// GLOBAL_DHCP_OPTS_PROHIBIT_LIST): Neutron sets them itself.
+var globalProhibited = map[int][]string{
+	4: {"server_id", "lease_time", "mtu", "router", "server_mac", "dns_server", "classless_static_route"},
+	6: {"dhcpv6_stateless", "dns_server", "server_id"},
+}
+
+// mergeGlobal applies [ovn] ovn_dhcp<version>_global_options: a value sets an option, an empty one
+// removes it.
+func mergeGlobal(opts, global map[string]string, version int) map[string]string {
 	for k, v := range global {
+		if slices.Contains(globalProhibited[version], k) {
+			continue
+		}
 		if v == "" {
 			delete(opts, k)
 		} else {
@@ -86,16 +140,6 @@ func mergeGlobal(opts, global map[string]string) map[string]string {
 		}
 	}
 	return opts
-}
-
-func without(l []string, drop string) []string {
-	var out []string
-	for _, s := range l {
-		if s != drop {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // syncSubnet makes the subnet's DHCP_Options row what it should be (or removes it).
@@ -114,12 +158,15 @@ func (d *Driver) syncSubnet(ctx context.Context, sub, net api.Object) error {
 			mac = cur.Options["server_id"]
 		}
 	}
-	opts := d.dhcpOptions(sub, net, mac)
+	opts := d.dhcpOptions(sub, net, mac, d.metadataIP(ctx, sub))
 	txn := d.nb.Txn()
 	switch {
 	case opts == nil && cur != nil:
-		txn.Delete(&nbdb.DHCPOptions{UUID: cur.UUID})
+		for _, o := range d.dhcpRows(ctx, id) { // the subnet's and its ports'
+			txn.Delete(&nbdb.DHCPOptions{UUID: o.UUID})
+		}
 	case opts != nil:
+		d.syncPortsDHCP(ctx, txn, id, intOf(sub["ip_version"]), opts)
 		row := &nbdb.DHCPOptions{Cidr: str(sub["cidr"]), Options: opts,
 			ExternalIDs: map[string]string{"subnet_id": id, extRevision: strconv.FormatInt(rev, 10)}}
 		if cur == nil {
@@ -133,7 +180,36 @@ func (d *Driver) syncSubnet(ctx context.Context, sub, net api.Object) error {
 	if _, err := txn.Commit(ctx); err != nil {
 		return err
 	}
+	if cur == nil && opts != nil {
+		// DHCP turned on: the subnet's ports point at the new row (Neutron's _enable_subnet_dhcp_options)
+		if err := d.syncSubnetPorts(ctx, id); err != nil {
+			return err
+		}
+	}
 	return d.recordRevision(ctx, resSubnet, id, rev)
+}
+
+// syncSubnetPorts rewrites the LSPs of the subnet's ports.
+func (d *Driver) syncSubnetPorts(ctx context.Context, subnetID string) error {
+	ids, err := db.Strings(ctx, d.env.DB, "SELECT DISTINCT port_id FROM ipallocations WHERE subnet_id = ?", subnetID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		port, err := d.tables.ports.Get(ctx, id, nil)
+		if gone(err) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if networkDevice(port) {
+			continue // no DHCP for them
+		}
+		if err := d.syncPort(ctx, port); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteSubnet removes the subnet's DHCP rows (its own and its ports').

@@ -436,10 +436,14 @@ var neutronDefaults = []RuleDefault{
 		Description:     "Get floating IP pools",
 		Operations:      []Operation{{"GET", "/floatingip_pools"}},
 	},
-	// neutron/conf/policies/floatingip_port_forwarding.py
+	// neutron/conf/policies/floatingip_port_forwarding.py: as 21.0.0 (the
+	// reference) registers them, "member of the project or owner of the
+	// floating IP"; 21.2.1 narrowed them to "admin or member owning the
+	// floating IP", which answers 403 where the reference answers the
+	// plugin's FloatingIPNotFound
 	{
 		Name:            "create_floatingip_port_forwarding",
-		Check:           "(rule:admin_only) or (role:member and rule:ext_parent_owner)",
+		Check:           "(role:member and project_id:%(project_id)s) or rule:ext_parent_owner",
 		Deprecated:      "rule:admin_or_ext_parent_owner",
 		DeprecatedSince: "Wallaby",
 		ScopeTypes:      []string{"project"},
@@ -448,7 +452,7 @@ var neutronDefaults = []RuleDefault{
 	},
 	{
 		Name:            "get_floatingip_port_forwarding",
-		Check:           "(rule:admin_only) or (role:reader and rule:ext_parent_owner)",
+		Check:           "(role:reader and project_id:%(project_id)s) or rule:ext_parent_owner",
 		Deprecated:      "rule:admin_or_ext_parent_owner",
 		DeprecatedSince: "Wallaby",
 		ScopeTypes:      []string{"project"},
@@ -457,7 +461,7 @@ var neutronDefaults = []RuleDefault{
 	},
 	{
 		Name:            "update_floatingip_port_forwarding",
-		Check:           "(rule:admin_only) or (role:member and rule:ext_parent_owner)",
+		Check:           "(role:member and project_id:%(project_id)s) or rule:ext_parent_owner",
 		Deprecated:      "rule:admin_or_ext_parent_owner",
 		DeprecatedSince: "Wallaby",
 		ScopeTypes:      []string{"project"},
@@ -466,7 +470,7 @@ var neutronDefaults = []RuleDefault{
 	},
 	{
 		Name:            "delete_floatingip_port_forwarding",
-		Check:           "(rule:admin_only) or (role:member and rule:ext_parent_owner)",
+		Check:           "(role:member and project_id:%(project_id)s) or rule:ext_parent_owner",
 		Deprecated:      "rule:admin_or_ext_parent_owner",
 		DeprecatedSince: "Wallaby",
 		ScopeTypes:      []string{"project"},

@@ -288,6 +288,7 @@ type personaCase struct {
 	// newDefaults overrides owner/other/reader under enforce_new_defaults
 	// when the deprecated rule makes a difference ("-" = same).
 	newOwner, newOther, newReader string
+	newAdmin                      string
 }
 
 var personaCases = []personaCase{
@@ -307,7 +308,10 @@ var personaCases = []personaCase{
 	{action: "get_security_group_rule", target: owned("p1", "security_group_id", "sg1"), admin: true, owner: true, reader: true},
 	{action: "create_rbac_policy:target_tenant", target: owned("p1", "target_tenant", "*"), admin: true, reader: false},
 	{action: "create_rbac_policy:target_tenant", target: owned("p1", "target_tenant", "p7"), admin: true, owner: true, other: true, reader: true},
-	{action: "get_floatingip_port_forwarding", target: map[string]any{"ext_parent_floatingip_id": "fip1"}, admin: true, owner: true, reader: true},
+	// 21.0.0's port forwarding rules have no admin_only: under the new
+	// defaults an admin of another project is refused, as in the reference
+	{action: "get_floatingip_port_forwarding", target: map[string]any{"ext_parent_floatingip_id": "fip1"}, admin: true, owner: true, reader: true,
+		newAdmin: "deny"},
 	{action: "get_quota", target: owned("p1"), admin: true},
 	{action: "update_port:data_plane_status", target: owned("p1"), admin: true},
 	{action: "get_availability_zone", target: map[string]any{}, admin: true, owner: true, other: true, reader: true},
@@ -320,7 +324,7 @@ func TestNeutronRulesByPersona(t *testing.T) {
 		for _, pc := range personaCases {
 			want := map[string]bool{"admin": pc.admin, "owner": pc.owner, "other": pc.other, "reader": pc.reader}
 			if mode {
-				for who, v := range map[string]string{"owner": pc.newOwner, "other": pc.newOther, "reader": pc.newReader} {
+				for who, v := range map[string]string{"admin": pc.newAdmin, "owner": pc.newOwner, "other": pc.newOther, "reader": pc.newReader} {
 					switch v {
 					case "deny":
 						want[who] = false

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,10 @@ var foreignKeys = map[string]string{
 // 3.1.x), in its order: "%(ext_parent:tenant_id)s" looks for
 // "ext_parent_<resource>_id" in the target for each of these.
 var extParentResources = []string{"floatingip", "router", "local_ip", "policy"}
+
+// IsExtParent reports whether a sub-resource's parent (its member name)
+// is one whose owner the "%(ext_parent:...)s" checks read.
+func IsExtParent(member string) bool { return slices.Contains(extParentResources, member) }
 
 // ownerCheck is neutron's OwnerCheck, registered for the "tenant_id" kind:
 // "tenant_id:%(FIELD)s" compares str(target[FIELD]) with the caller's

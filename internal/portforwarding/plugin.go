@@ -74,13 +74,8 @@ func (p *Plugin) setup() error {
 		return errNoRouter
 	}
 	res := Resource(p.fips.Res)
-	res.ValidateCreate = func(_ context.Context, item api.Object) error {
-		// the policy's ext_parent_owner reads the floating IP's owner
-		item["ext_parent_floatingip_id"] = item["floatingip_id"]
-		return nil
-	}
 	res.BulkView = bulkView
-	p.table = &store.Table{Name: "portforwardings", Res: res, DB: env.DB, NoScope: true, Std: true,
+	p.table = &store.Table{Name: "portforwardings", Res: res, DB: env.DB, NoScope: true, Std: true, IgnoreUnknownMarker: true,
 		Cols: []store.Column{{Attr: "id"}, {Attr: "floatingip_id"},
 			{Attr: "internal_port_id", Name: "internal_neutron_port_id"}, {Attr: "protocol"},
 			{Attr: "internal_ip_address"}, {Attr: "description"},

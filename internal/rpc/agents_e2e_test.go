@@ -52,6 +52,12 @@ func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
 // it skips without the agents' packages unless CI is set, and without
 // root.
 func startLab(t *testing.T) (*rpctest.Server, *lab, string) {
+	return startLabOn(t, "")
+}
+
+// startLabOn is startLab on the broker of url ("": a vhost of the test's
+// own on the local RabbitMQ).
+func startLabOn(t *testing.T, url string) (*rpctest.Server, *lab, string) {
 	if _, err := exec.LookPath("neutron-openvswitch-agent"); err != nil {
 		if os.Getenv("CI") == "" {
 			t.Skip("neutron-openvswitch-agent not installed (scripts/harness/agents-lab.sh install)")
@@ -61,7 +67,9 @@ func startLab(t *testing.T) (*rpctest.Server, *lab, string) {
 	if os.Geteuid() != 0 {
 		t.Skip("the agents lab needs root (namespaces, Open vSwitch)")
 	}
-	url := rpctest.Vhost(t)
+	if url == "" {
+		url = rpctest.Vhost(t)
+	}
 	set := map[string]string{"ml2.extension_drivers": "port_security", "DEFAULT.service_plugins": "router"}
 	for k, v := range ovsConfig {
 		set[k] = v
@@ -104,6 +112,17 @@ func startLab(t *testing.T) (*rpctest.Server, *lab, string) {
 	return srv, l, host
 }
 
+// waitDnsmasq waits for the network's qdhcp namespace with the DHCP port's
+// address and dnsmasq serving it.
+func waitDnsmasq(t *testing.T, netID any, addr string) {
+	t.Helper()
+	ns := fmt.Sprint("qdhcp-", netID)
+	eventually(t, 60*time.Second, "dnsmasq in "+ns, func() bool {
+		out, _ := exec.Command("ip", "-n", ns, "-4", "-o", "addr").CombinedOutput()
+		return strings.Contains(string(out), " "+addr+"/") && exec.Command("pgrep", "-f", "dnsmasq.*"+fmt.Sprint(netID)).Run() == nil
+	})
+}
+
 func apiPost(t *testing.T, srv *rpctest.Server, coll, key string, body map[string]any) map[string]any {
 	t.Helper()
 	return testutil.Do(t, "POST", srv.URL+"/v2.0/"+coll, map[string]any{key: body}).Expect(t, 201).Obj(key)
@@ -125,11 +144,7 @@ func TestAgentsEndToEnd(t *testing.T) {
 	}
 	net := apiPost(t, srv, "networks", "network", map[string]any{"name": "e2e"})
 	apiPost(t, srv, "subnets", "subnet", map[string]any{"network_id": net["id"], "cidr": "10.98.0.0/24", "ip_version": 4})
-	ns := fmt.Sprint("qdhcp-", net["id"])
-	eventually(t, 60*time.Second, "dnsmasq in "+ns, func() bool {
-		out, _ := exec.Command("ip", "-n", ns, "-4", "-o", "addr").CombinedOutput()
-		return strings.Contains(string(out), " 10.98.0.2/") && exec.Command("pgrep", "-f", "dnsmasq.*"+fmt.Sprint(net["id"])).Run() == nil
-	})
+	waitDnsmasq(t, net["id"], "10.98.0.2")
 	eventually(t, 60*time.Second, "DHCP port ACTIVE", func() bool {
 		ps := testutil.Do(t, "GET", srv.URL+"/v2.0/ports?device_owner=network:dhcp&network_id="+net["id"].(string), nil).List("ports")
 		return len(ps) == 1 && ps[0]["status"] == "ACTIVE"

@@ -67,6 +67,10 @@ func setupDHCPNotify(s *Service) {
 		return nil
 	})
 	sub(events.DHCPAgentNetwork, events.AfterDelete, func(ctx context.Context, p *events.Payload) error {
+		// the agent's DHCP port is reserved, its address kept for a later add
+		if err := s.reserveDHCPPort(ctx, p.ID, p.Meta["agent"].(*agents.Agent).Host); err != nil {
+			return err
+		}
 		s.castTo([]*agents.Agent{p.Meta["agent"].(*agents.Agent)}, "network_delete_end", map[string]any{"network_id": p.ID})
 		return nil
 	})
@@ -100,13 +104,8 @@ func dhcpRelevant(old, cur api.Object) bool {
 // (the agents newly given it get network_create_end before).
 func (s *Service) dhcpNotify(ctx context.Context, method, netID, key string, obj api.Object, schedule bool) error {
 	if schedule {
-		added, err := s.scheduleNetwork(ctx, netID, nil)
-		if err != nil {
+		if err := s.scheduleAndTell(ctx, netID); err != nil {
 			return err
-		}
-		for _, a := range added {
-			s.Cast(oslo.Target{Topic: TopicDHCPAgent, Server: a.Host, Version: "1.0"}, "network_create_end",
-				map[string]any{"payload": map[string]any{"network": map[string]any{"id": netID}, "priority": dhcpPriority["network_create_end"]}})
 		}
 	}
 	hosting, err := s.dhcpAgentsOf(ctx, nil, netID, true)
@@ -123,6 +122,17 @@ func (s *Service) dhcpNotify(ctx context.Context, method, netID, key string, obj
 		}
 	}
 	s.castTo(hosting, method, map[string]any{key: body})
+	return nil
+}
+
+// scheduleAndTell schedules a network to DHCP agents and casts
+// network_create_end to those newly given it (network_added_to_agent).
+func (s *Service) scheduleAndTell(ctx context.Context, netID string) error {
+	added, err := s.scheduleNetwork(ctx, netID, nil)
+	if err != nil {
+		return err
+	}
+	s.castTo(added, "network_create_end", map[string]any{"network": map[string]any{"id": netID}})
 	return nil
 }
 

@@ -3,7 +3,12 @@ package rpc
 import (
 	"context"
 	"errors"
+	"strings"
 
+	"github.com/google/uuid"
+
+	"github.com/neutrino-os/neutrino/internal/agents"
+	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/reqctx"
 	"github.com/neutrino-os/neutrino/internal/rpc/oslo"
@@ -72,6 +77,26 @@ func (s *Service) updateDHCPPort(ctx context.Context, req *oslo.Request) (any, e
 	if p == nil {
 		p = map[string]any{}
 	}
+	old, err := s.port(ctx, a.PortID)
+	if err != nil || old == nil {
+		return nil, err
+	}
+	netID := str(p["network_id"])
+	if netID == "" {
+		netID = str(old["network_id"])
+	}
+	// only the agent's own port, or a reserved one it takes over, on a
+	// network it hosts
+	if dev := str(old["device_id"]); dev != reservedDHCPPort && dev != dhcpDeviceID(netID, a.Host) {
+		return nil, nil
+	}
+	if ok, err := s.hostsNetwork(ctx, a.Host, netID); err != nil || !ok {
+		if err == nil {
+			s.Log.Warn("The DHCP agent does not host the network", "host", a.Host, "network", netID)
+			err = oslo.Exception("neutron_lib.exceptions", "NetworkNotFound", "Network "+netID+" could not be found.", nil)
+		}
+		return nil, err
+	}
 	p["binding:host_id"] = a.Host
 	for _, k := range []string{"id", "network_id", "tenant_id", "project_id", "mac_address", "device_owner"} {
 		delete(p, k)
@@ -116,4 +141,44 @@ func (s *Service) releaseDHCPPort(ctx context.Context, req *oslo.Request) (any, 
 		}
 	}
 	return nil, nil
+}
+
+// reservedDHCPPort is the device_id of a DHCP port kept for the next
+// DHCP agent given its network (DEVICE_ID_RESERVED_DHCP_PORT).
+const reservedDHCPPort = "reserved_dhcp_port"
+
+// dhcpDeviceID is the device_id of the DHCP agent on host's port on a
+// network (get_dhcp_agent_device_id: the host name without its domain).
+func dhcpDeviceID(netID, host string) string {
+	h, _, _ := strings.Cut(host, ".")
+	return "dhcp" + uuid.NewSHA1(uuid.NameSpaceDNS, []byte(h)).String() + "-" + netID
+}
+
+// reserveDHCPPort keeps the port of the DHCP agent on host on a network
+// it no longer hosts: its device_id becomes reserved_dhcp_port, and the
+// next agent given the network takes it over (update_dhcp_port), with
+// its addresses.
+func (s *Service) reserveDHCPPort(ctx context.Context, netID, host string) error {
+	ports, err := s.list(ctx, "ports", map[string][]any{"network_id": {netID}, "device_id": {dhcpDeviceID(netID, host)}})
+	if err != nil {
+		return err
+	}
+	t, err := s.table("ports")
+	if err != nil {
+		return err
+	}
+	for _, p := range ports {
+		if _, err := t.Update(admin(ctx), str(p["id"]), api.Object{"device_id": reservedDHCPPort}, nil); err != nil && !gone(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// hostsNetwork: the DHCP agent on host hosts the network.
+func (s *Service) hostsNetwork(ctx context.Context, host, netID string) (bool, error) {
+	var n int
+	err := s.Env.DB.QueryRow(ctx, `SELECT COUNT(*) FROM networkdhcpagentbindings b JOIN agents a ON a.id = b.dhcp_agent_id
+		WHERE b.network_id = ? AND a.host = ? AND a.agent_type = ?`, netID, host, agents.TypeDHCP).Scan(&n)
+	return n > 0, err
 }

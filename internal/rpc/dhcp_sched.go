@@ -1,7 +1,11 @@
 package rpc
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"encoding/json"
+	"slices"
 
 	"github.com/neutrino-os/neutrino/internal/agents"
 	"github.com/neutrino-os/neutrino/internal/config"
@@ -13,6 +17,8 @@ func init() {
 	config.Register(
 		&config.Option{Name: "dhcp_agents_per_network", Type: config.Int, Min: config.IntPtr(1), Default: "1",
 			Help: "Number of DHCP agents scheduled to host a tenant network."},
+		&config.Option{Name: "dhcp_load_type", Type: config.String, Default: "networks", Choices: []string{"networks", "subnets", "ports"},
+			Help: "The DHCP agents' load the scheduler weighs (the count each agent reports): the least loaded agents get a network first."},
 		&config.Option{Name: "network_auto_schedule", Type: config.Bool, Default: "true",
 			Help: "Schedule networks with DHCP subnets to DHCP agents automatically (when a DHCP subnet or port appears, and when an agent asks for its networks)."},
 	)
@@ -42,8 +48,16 @@ func hasDHCPSubnet(ctx context.Context, q db.Querier, netID string) (bool, error
 	return n > 0, err
 }
 
-// scheduleNetwork is the DHCP scheduler's schedule(): a network with a
-// DHCP subnet gets DHCP agents (alive, admin up, in host order) up
+// load is a DHCP agent's load as it reports it (its configurations'
+// dhcp_load_type count).
+func load(a *agents.Agent, loadType string) float64 {
+	n, _ := a.Configurations[loadType].(float64)
+	return n
+}
+
+// scheduleNetwork is the DHCP scheduler's schedule() (WeightScheduler): a
+// network with a DHCP subnet gets the least loaded DHCP agents (alive,
+// admin up, in its zones if it has hints; host order between equals) up
 // to dhcp_agents_per_network; the agents newly given it are returned.
 // only, when set, restricts the candidates to one agent (auto-scheduling
 // by the agent's own request).
@@ -75,12 +89,18 @@ func (s *Service) scheduleNetwork(ctx context.Context, netID string, only *agent
 		if err != nil {
 			return err
 		}
+		zones, err := s.azHints(ctx, tx, netID)
+		if err != nil {
+			return err
+		}
+		cands = slices.DeleteFunc(cands, func(a *agents.Agent) bool {
+			return !a.Alive || (only != nil && a.ID != only.ID) || (len(zones) > 0 && !slices.Contains(zones, a.AZ))
+		})
+		loadType := s.Env.Config.String("DEFAULT", "dhcp_load_type")
+		slices.SortStableFunc(cands, func(a, b *agents.Agent) int { return cmp.Compare(load(a, loadType), load(b, loadType)) })
 		for _, a := range cands {
 			if want == 0 {
 				break
-			}
-			if !a.Alive || (only != nil && a.ID != only.ID) {
-				continue
 			}
 			if _, err := tx.Exec(ctx, "INSERT INTO networkdhcpagentbindings (network_id, dhcp_agent_id) VALUES (?, ?)", netID, a.ID); err != nil {
 				if db.IsUniqueViolation(err) {
@@ -115,4 +135,24 @@ func (s *Service) autoSchedule(ctx context.Context, host string) error {
 		}
 	}
 	return nil
+}
+
+// azHints are the zones a network's DHCP agents must be in: its
+// availability_zone_hints, else [DEFAULT] default_availability_zones
+// (none: any zone).
+func (s *Service) azHints(ctx context.Context, tx *db.Tx, netID string) ([]string, error) {
+	var raw sql.NullString
+	if err := tx.QueryRow(ctx, "SELECT availability_zone_hints FROM networks WHERE id = ?", netID).Scan(&raw); err != nil {
+		return nil, err
+	}
+	var zones []string
+	if raw.Valid && raw.String != "" {
+		if err := json.Unmarshal([]byte(raw.String), &zones); err != nil {
+			return nil, err
+		}
+	}
+	if len(zones) == 0 {
+		zones = s.Env.Config.List("DEFAULT", "default_availability_zones")
+	}
+	return zones, nil
 }

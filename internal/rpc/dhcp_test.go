@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/neutrino-os/neutrino/internal/rpc"
 	"github.com/neutrino-os/neutrino/internal/rpc/oslo"
 	"github.com/neutrino-os/neutrino/internal/rpc/rpctest"
@@ -15,6 +17,12 @@ func dhcpState() map[string]any {
 		"binary": "neutron-dhcp-agent", "host": "net1", "topic": "dhcp_agent", "agent_type": "DHCP agent",
 		"availability_zone": "nova", "start_flag": true, "configurations": map[string]any{"dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq"}}},
 		"time": time.Now().UTC().Format("2006-01-02T15:04:05.000000")}
+}
+
+// dhcpDevice is the device_id of the DHCP agent on host's port on a
+// network, as the agent makes it.
+func dhcpDevice(host, netID string) string {
+	return "dhcp" + uuid.NewSHA1(uuid.NameSpaceDNS, []byte(host)).String() + "-" + netID
 }
 
 func method(name string) func(*oslo.Request) bool {

@@ -158,19 +158,36 @@ func setupL3Notify(s *Service) {
 	// the agent scheduler API's bindings: router_added_to_agent (a call,
 	// as Neutron makes sure the agent has it) and router_removed_from_agent
 	s.Env.Bus.Subscribe(events.L3AgentRouter, events.AfterCreate, "rpc-l3", events.PriorityNotifier, func(_ string, _ events.Event, p *events.Payload) error {
-		a := p.Meta["agent"].(*agents.Agent)
-		s.CallAsync(oslo.Target{Topic: TopicL3Agent, Server: a.Host, Version: "1.0"}, "router_added_to_agent", map[string]any{"payload": []any{p.ID}})
+		s.routerAdded(p.Meta["agent"].(*agents.Agent).Host, p.ID)
 		return nil
 	})
 	s.Env.Bus.Subscribe(events.L3AgentRouter, events.AfterDelete, "rpc-l3", events.PriorityNotifier, func(_ string, _ events.Event, p *events.Payload) error {
-		a := p.Meta["agent"].(*agents.Agent)
-		s.Cast(oslo.Target{Topic: TopicL3Agent, Server: a.Host, Version: "1.0"}, "router_removed_from_agent", map[string]any{"payload": map[string]any{"router_id": p.ID}})
+		s.routerRemoved(p.Meta["agent"].(*agents.Agent).Host, p.ID)
+		return nil
+	})
+	// an external network gone: the L3 agents drop its floating IP
+	// namespaces (delete_fip_namespaces_for_ext_net; legacy agents have none)
+	s.Env.Bus.Subscribe(events.Network, events.AfterDelete, "rpc-l3", events.PriorityNotifier, func(_ string, _ events.Event, p *events.Payload) error {
+		if p.Old["router:external"] == true && s.routerPlugin() != nil {
+			s.Cast(oslo.Target{Topic: TopicL3Agent, Fanout: true, Version: "1.0"}, "fipnamespace_delete_on_ext_net", map[string]any{"ext_net_id": p.ID})
+		}
 		return nil
 	})
 	s.Env.Bus.Subscribe(events.Router, events.AfterDelete, "rpc-l3", events.PriorityNotifier, func(_ string, _ events.Event, p *events.Payload) error {
 		s.Cast(oslo.Target{Topic: TopicL3Agent, Fanout: true, Version: "1.0"}, "router_deleted", map[string]any{"router_id": p.ID})
 		return nil
 	})
+}
+
+// routerAdded tells the L3 agent on host it hosts a router: the call
+// router_added_to_agent, as Neutron makes sure the agent has it.
+func (s *Service) routerAdded(host, routerID string) {
+	s.CallAsync(oslo.Target{Topic: TopicL3Agent, Server: host, Version: "1.0"}, "router_added_to_agent", map[string]any{"payload": []any{routerID}})
+}
+
+// routerRemoved tells the L3 agent on host it no longer hosts a router.
+func (s *Service) routerRemoved(host, routerID string) {
+	s.Cast(oslo.Target{Topic: TopicL3Agent, Server: host, Version: "1.0"}, "router_removed_from_agent", map[string]any{"payload": map[string]any{"router_id": routerID}})
 }
 
 // changedRouters are the routers an event changes: the router itself, or

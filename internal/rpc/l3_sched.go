@@ -40,37 +40,49 @@ func (s *Service) scheduleRouter(ctx context.Context, routerID string, only *age
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM routerl3agentbindings WHERE router_id = ?", routerID).Scan(&n); err != nil || n > 0 {
 			return err
 		}
-		cands, err := agents.From(s.Env).Find(ctx, tx, "agent_type = ? AND admin_state_up = ?", agents.TypeL3, true)
-		if err != nil {
-			return err
-		}
-		best, load := (*agents.Agent)(nil), -1
-		for _, a := range cands {
-			mode, _ := a.Configurations["agent_mode"].(string)
-			if !a.Alive || (only != nil && a.ID != only.ID) || (mode != "" && mode != "legacy" && mode != "dvr_snat") {
-				continue
-			}
-			var l int
-			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM routerl3agentbindings WHERE l3_agent_id = ?", a.ID).Scan(&l); err != nil {
-				return err
-			}
-			if best == nil || l < load {
-				best, load = a, l
-			}
-		}
-		if best == nil {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, "INSERT INTO routerl3agentbindings (router_id, l3_agent_id, binding_index) VALUES (?, ?, 1)", routerID, best.ID); err != nil {
-			if db.IsUniqueViolation(err) {
-				return db.ErrRetry
-			}
+		best, err := s.leastRoutersAgent(ctx, tx, only)
+		if err != nil || best == nil {
 			return err
 		}
 		added = best
-		return nil
+		return bindRouter(ctx, tx, routerID, best.ID)
 	})
 	return added, err
+}
+
+// bindRouter binds a router to an L3 agent (a legacy router: binding
+// index 1); a concurrent binding retries the transaction.
+func bindRouter(ctx context.Context, tx *db.Tx, routerID, agentID string) error {
+	_, err := tx.Exec(ctx, "INSERT INTO routerl3agentbindings (router_id, l3_agent_id, binding_index) VALUES (?, ?, 1)", routerID, agentID)
+	if db.IsUniqueViolation(err) {
+		return db.ErrRetry
+	}
+	return err
+}
+
+// leastRoutersAgent is the L3 scheduler's choice (LeastRoutersScheduler):
+// the live, admin-up L3 agent in legacy or dvr_snat mode hosting the
+// fewest routers (only, when set: that agent), or nil.
+func (s *Service) leastRoutersAgent(ctx context.Context, tx *db.Tx, only *agents.Agent) (*agents.Agent, error) {
+	cands, err := agents.From(s.Env).Find(ctx, tx, "agent_type = ? AND admin_state_up = ?", agents.TypeL3, true)
+	if err != nil {
+		return nil, err
+	}
+	best, load := (*agents.Agent)(nil), -1
+	for _, a := range cands {
+		mode, _ := a.Configurations["agent_mode"].(string)
+		if !a.Alive || (only != nil && a.ID != only.ID) || (mode != "" && mode != "legacy" && mode != "dvr_snat") {
+			continue
+		}
+		var l int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM routerl3agentbindings WHERE l3_agent_id = ?", a.ID).Scan(&l); err != nil {
+			return nil, err
+		}
+		if best == nil || l < load {
+			best, load = a, l
+		}
+	}
+	return best, nil
 }
 
 // hostRouters are the routers of the L3 agent on host, unscheduled

@@ -21,7 +21,8 @@ func l3State() map[string]any {
 // to the live L3 agent (get_router_ids); sync_routers answers it with its
 // gateway port and interfaces and binds those ports to the agent's host;
 // a floating IP casts routers_updated to l3_agent.<host>;
-// update_floatingip_statuses makes it ACTIVE; a router delete is
+// update_floatingip_statuses makes it ACTIVE; get_host_ha_router_count
+// counts the HA routers the host's agent hosts; a router delete is
 // router_deleted on the fanout.
 func TestL3AgentFlow(t *testing.T) {
 	url := rpctest.Vhost(t)
@@ -52,6 +53,19 @@ func TestL3AgentFlow(t *testing.T) {
 	if len(routers) != 1 || routers[0]["gw_port"] == nil || len(routers[0]["_interfaces"].([]any)) != 1 {
 		t.Fatalf("sync_routers: %v", routers)
 	}
+	// get_host_ha_router_count counts the host's HA routers only
+	haCount := func() string {
+		return string(agent.Call(t, rpc.TopicL3Plugin, "1.11", "get_host_ha_router_count", map[string]any{"host": "net1"}))
+	}
+	if got := haCount(); got != "0" {
+		t.Fatalf("get_host_ha_router_count without HA routers: %s", got)
+	}
+	ha := apiPostURL(t, srv.URL, "routers", "router", map[string]any{"name": "ha", "ha": true})["id"].(string)
+	agent.Call(t, rpc.TopicL3Plugin, "1.9", "get_router_ids", map[string]any{"host": "net1"})
+	if got := haCount(); got != "1" {
+		t.Fatalf("get_host_ha_router_count with an HA router: %s", got)
+	}
+	testutil.Do(t, "DELETE", srv.URL+"/v2.0/routers/"+ha, nil).Expect(t, 204)
 	gw := routers[0]["gw_port"].(map[string]any)["id"].(string)
 	if h := testutil.Do(t, "GET", srv.URL+"/v2.0/ports/"+gw, nil).Obj("port")["binding:host_id"]; h != "net1" {
 		t.Fatalf("gateway port bound to %v", h)

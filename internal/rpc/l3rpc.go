@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 
+	"github.com/neutrino-os/neutrino/internal/agents"
 	"github.com/neutrino-os/neutrino/internal/db"
 
 	"github.com/neutrino-os/neutrino/internal/rpc/oslo"
@@ -17,7 +18,7 @@ func init() { parts = append(parts, setupL3) }
 func setupL3(s *Service) error {
 	null := func(context.Context, *oslo.Request) (any, error) { return nil, nil }
 	s.Add(TopicL3Plugin, oslo.Endpoint{Version: "1.12", Methods: map[string]oslo.Handler{
-		"get_host_ha_router_count": func(context.Context, *oslo.Request) (any, error) { return 0, nil },
+		"get_host_ha_router_count": s.hostHARouterCount,
 		"get_router_ids":           s.getRouterIDs,
 		"sync_routers":             s.syncRouters,
 		"get_service_plugin_list": func(context.Context, *oslo.Request) (any, error) {
@@ -58,4 +59,23 @@ func setupL3(s *Service) error {
 	}})
 	setupL3Notify(s)
 	return nil
+}
+
+// hostHARouterCount is get_host_ha_router_count: the HA routers the L3
+// agent on host hosts.
+func (s *Service) hostHARouterCount(ctx context.Context, req *oslo.Request) (any, error) {
+	var a struct {
+		Host string `json:"host"`
+	}
+	if err := req.Args.Into(&a); err != nil {
+		return nil, err
+	}
+	if s.routerPlugin() == nil {
+		return 0, nil
+	}
+	var n int
+	err := s.Env.DB.QueryRow(ctx, `SELECT COUNT(DISTINCT b.router_id) FROM routerl3agentbindings b
+		JOIN agents a ON a.id = b.l3_agent_id JOIN routers r ON r.id = b.router_id
+		WHERE a.host = ? AND a.agent_type = ? AND r.ha = ?`, a.Host, agents.TypeL3, true).Scan(&n)
+	return n, err
 }

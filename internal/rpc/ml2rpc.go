@@ -102,19 +102,13 @@ func (s *Service) deviceDetails(ctx context.Context, device, host string) (map[s
 		return map[string]any{"device": device}, err
 	}
 	id := str(p["id"])
-	levels, err := ml2.BindingLevels(ctx, s.Env.DB, []string{id})
-	if err != nil {
-		return nil, err
-	}
-	ls := levels[id]
-	if len(ls) == 0 || (host != "" && str(p["binding:host_id"]) != host) {
+	if host != "" && str(p["binding:host_id"]) != host {
 		return map[string]any{"device": device}, nil
 	}
-	_, segs, err := segmentRows(ctx, s.Env.DB, []string{str(p["network_id"])})
-	if err != nil {
-		return nil, err
+	seg, err := s.boundSegment(ctx, p)
+	if err != nil || seg == nil {
+		return map[string]any{"device": device}, err
 	}
-	seg, _ := segs[ls[len(ls)-1].SegmentID]["versioned_object.data"].(map[string]any)
 	nets, err := s.list(ctx, "networks", map[string][]any{"id": {p["network_id"]}})
 	if err != nil || len(nets) == 0 {
 		return map[string]any{"device": device}, err
@@ -134,6 +128,29 @@ func (s *Service) deviceDetails(ctx context.Context, device, host string) (map[s
 		"device_owner": p["device_owner"], "allowed_address_pairs": p["allowed_address_pairs"], "port_security_enabled": psec,
 		"qos_policy_id": p["qos_policy_id"], "network_qos_policy_id": nets[0]["qos_policy_id"], "profile": p["binding:profile"],
 		"propagate_uplink_status": p["propagate_uplink_status"] == true, "security_groups": p["security_groups"]}, nil
+}
+
+// boundSegment is a port's bottom bound segment (network_type,
+// segmentation_id, physical_network), or nil when it is not bound.
+func (s *Service) boundSegment(ctx context.Context, p api.Object) (map[string]any, error) {
+	id := str(p["id"])
+	levels, err := ml2.BindingLevels(ctx, s.Env.DB, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	ls := levels[id]
+	if len(ls) == 0 {
+		return nil, nil
+	}
+	_, segs, err := segmentRows(ctx, s.Env.DB, []string{str(p["network_id"])})
+	if err != nil {
+		return nil, err
+	}
+	seg, _ := segs[ls[len(ls)-1].SegmentID]["versioned_object.data"].(map[string]any)
+	if seg == nil {
+		seg = map[string]any{}
+	}
+	return seg, nil
 }
 
 func (s *Service) devicesDetails(ctx context.Context, req *oslo.Request) ([]map[string]any, []string, error) {

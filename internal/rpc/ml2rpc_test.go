@@ -15,6 +15,14 @@ import (
 var ovsConfig = map[string]string{"ml2.mechanism_drivers": "openvswitch", "ml2.type_drivers": "flat,vlan,vxlan",
 	"ml2.tenant_network_types": "vxlan", "ml2_type_vxlan.vni_ranges": "1:1000", "ml2_type_flat.flat_networks": "*"}
 
+// payloadArgs: a request of method whose arguments encode as want.
+func payloadArgs(name, want string) func(*oslo.Request) bool {
+	return func(r *oslo.Request) bool {
+		b, _ := json.Marshal(r.Args)
+		return r.Method == name && string(b) == want
+	}
+}
+
 func decode(t *testing.T, raw []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(raw, v); err != nil {
@@ -33,8 +41,10 @@ func data(o map[string]any) map[string]any {
 // are pushed as Port 1.7 primitives on neutron-vo-Port-1.7_fanout;
 // bulk_pull answers the port with its binding level and segment and the
 // network with its segments; get_devices_details_list gives the wiring;
-// update_device_list makes the port ACTIVE and DOWN; tunnel_sync
-// registers the endpoint and casts tunnel_update; a port on a host without
+// update_device_list makes the port ACTIVE and DOWN (no port_update for
+// those, one for an admin's change; security_groups_member_updated for
+// the new port's group); tunnel_sync registers the endpoint and casts
+// tunnel_update (tunnel_delete for a host's former address); a port on a host without
 // a live agent fails to bind.
 func TestOVSAgentFlow(t *testing.T) {
 	url := rpctest.Vhost(t)
@@ -51,9 +61,24 @@ func TestOVSAgentFlow(t *testing.T) {
 		t.Fatalf("tunnel_sync: %v", tun)
 	}
 	tunnelUpdates.Wait(t, "tunnel_update", func(r *oslo.Request) bool { return r.Method == "tunnel_update" })
+	// the host's address changes: the old endpoint goes, on a tunnel_delete fanout
+	tunnelDeletes := agent.Listen(t, rpc.TopicTunnelDelete, "compute2")
+	decode(t, agent.Call(t, rpc.TopicPlugin, "1.4", "tunnel_sync", map[string]any{"tunnel_ip": "127.0.0.2", "tunnel_type": "vxlan", "host": "compute1"}), &tun)
+	if len(tun["tunnels"]) != 1 || tun["tunnels"][0]["ip_address"] != "127.0.0.2" {
+		t.Fatalf("tunnel_sync from a new address: %v", tun)
+	}
+	tunnelDeletes.Wait(t, "tunnel_delete", payloadArgs("tunnel_delete", `{"tunnel_ip":"127.0.0.1","tunnel_type":"vxlan"}`))
+	tunnelDeletes.OnRequest(func(r *oslo.Request) { t.Errorf("unexpected %s", r.Method) })
+	// another host taking an address over removes the first one's, untold
+	decode(t, agent.Call(t, rpc.TopicPlugin, "1.4", "tunnel_sync", map[string]any{"tunnel_ip": "127.0.0.2", "tunnel_type": "vxlan", "host": "compute2"}), &tun)
+	if len(tun["tunnels"]) != 1 || tun["tunnels"][0]["host"] != "compute2" {
+		t.Fatalf("tunnel_sync of an address another host had: %v", tun)
+	}
+	tunnelDeletes.OnRequest(nil)
 
 	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", map[string]any{"network": map[string]any{"name": "n"}}).Expect(t, 201).Obj("network")
 	testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", map[string]any{"subnet": map[string]any{"network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": 4}}).Expect(t, 201)
+	portUpdates, sgUpdates := agent.Listen(t, rpc.TopicPortUpdate, "compute1"), agent.Listen(t, rpc.TopicSecurityGroup, "compute1")
 	port := testutil.Do(t, "POST", srv.URL+"/v2.0/ports", map[string]any{"port": map[string]any{"network_id": net["id"],
 		"binding:host_id": "compute1", "device_owner": "compute:nova", "device_id": "vm1"}}).Expect(t, 201).Obj("port")
 	if port["binding:vif_type"] != "ovs" {
@@ -95,6 +120,17 @@ func TestOVSAgentFlow(t *testing.T) {
 		_, _ = r.Args.Get("resource_list", &list)
 		return len(list) == 1 && data(list[0])["status"] == "ACTIVE"
 	})
+	// port_update: not for the agent's status reports, for an admin's change
+	if len(portUpdates.All()) != 0 {
+		t.Fatalf("port_update for a status change: %v", portUpdates.All()[0].Method)
+	}
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+id, map[string]any{"port": map[string]any{"admin_state_up": false}}).Expect(t, 200)
+	upd := portUpdates.Wait(t, "port_update", method("port_update"))
+	var updPort map[string]any
+	if _, err := upd.Args.Get("port", &updPort); err != nil || updPort["id"] != id || updPort["admin_state_up"] != false || string(upd.Args["network_type"]) != `"vxlan"` {
+		t.Fatalf("port_update: %v %v %s", updPort, err, upd.Args["network_type"])
+	}
+	sgUpdates.Wait(t, "security_groups_member_updated", payloadArgs("security_groups_member_updated", `{"security_groups":["`+port["security_groups"].([]any)[0].(string)+`"]}`))
 	var down map[string]any
 	decode(t, agent.Call(t, rpc.TopicPlugin, "1.9", "update_device_down", map[string]any{"device": id, "agent_id": "a", "host": "compute1"}), &down)
 	if down["exists"] != true || testutil.Do(t, "GET", srv.URL+"/v2.0/ports/"+id, nil).Obj("port")["status"] != "DOWN" {

@@ -27,6 +27,7 @@ type Service struct {
 	Versions *Versions
 	mu       sync.Mutex
 	started  bool
+	resched  *rescheduler
 }
 
 type serviceKey struct{}
@@ -123,6 +124,7 @@ func (s *Service) Start(ctx context.Context) error {
 		s.servers = append(s.servers, srv)
 	}
 	s.out.start()
+	s.startRescheduling()
 	s.started = true
 	s.Log.Info("RPC workers serving", "topics", fmt.Sprint(len(s.servers)), "host", s.Host)
 	return nil
@@ -142,6 +144,7 @@ func (s *Service) stopServers(ctx context.Context) error {
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.stopRescheduling()
 	err := s.stopServers(ctx)
 	s.out.stop(ctx)
 	return errors.Join(err, s.T.Close())

@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -11,9 +13,10 @@ import (
 var tunnelPorts = map[string]int{"vxlan": 4789, "geneve": 6081}
 
 // tunnelSync is tunnel_sync: the agent's endpoint is registered (one per
-// address and type; a host moving to a new address replaces its old one),
-// the answer lists every endpoint of the type, and the other agents learn
-// it from a tunnel_update fanout.
+// address and type; a host moving to a new address replaces its old one,
+// which the other agents drop on a tunnel_delete fanout), the answer
+// lists every endpoint of the type, and the other agents learn it from a
+// tunnel_update fanout.
 func (s *Service) tunnelSync(ctx context.Context, req *oslo.Request) (any, error) {
 	var a struct {
 		TunnelIP   string `json:"tunnel_ip"`
@@ -30,9 +33,12 @@ func (s *Service) tunnelSync(ctx context.Context, req *oslo.Request) (any, error
 	if p, ok := tunnelPorts[a.TunnelType]; ok {
 		port = p
 	}
+	var stale string // the host's former address, which the other agents drop
 	err := s.Env.DB.Write(ctx, func(tx *db.Tx) error {
+		stale = ""
 		if a.Host != "" {
-			if _, err := tx.Exec(ctx, "DELETE FROM ml2_tunnel_endpoints WHERE tunnel_type = ? AND host = ? AND ip_address <> ?", a.TunnelType, a.Host, a.TunnelIP); err != nil {
+			var err error
+			if stale, err = replaceEndpoint(ctx, tx, a.TunnelType, a.TunnelIP, a.Host); err != nil {
 				return err
 			}
 		}
@@ -48,6 +54,10 @@ func (s *Service) tunnelSync(ctx context.Context, req *oslo.Request) (any, error
 	if err != nil {
 		return nil, err
 	}
+	if stale != "" {
+		s.Cast(oslo.Target{Topic: TopicTunnelDelete, Fanout: true, Version: "1.0"}, "tunnel_delete",
+			map[string]any{"tunnel_ip": stale, "tunnel_type": a.TunnelType})
+	}
 	tunnels, err := s.tunnels(ctx, a.TunnelType)
 	if err != nil {
 		return nil, err
@@ -55,6 +65,32 @@ func (s *Service) tunnelSync(ctx context.Context, req *oslo.Request) (any, error
 	s.Cast(oslo.Target{Topic: TopicTunnelUpdate, Fanout: true, Version: "1.0"}, "tunnel_update",
 		map[string]any{"tunnel_ip": a.TunnelIP, "tunnel_type": a.TunnelType})
 	return map[string]any{"tunnels": tunnels}, nil
+}
+
+// replaceEndpoint clears what a host's new endpoint replaces, as
+// Neutron's tunnel_sync: an address another host used is taken over (that
+// host's endpoint goes, untold: the address is not stale), and a host
+// whose address changed loses its old endpoint, returned for tunnel_delete.
+func replaceEndpoint(ctx context.Context, tx *db.Tx, typ, ip, host string) (string, error) {
+	var ipHost, hostIP string
+	err := tx.QueryRow(ctx, "SELECT COALESCE(host, '') FROM ml2_tunnel_endpoints WHERE tunnel_type = ? AND ip_address = ?", typ, ip).Scan(&ipHost)
+	ipFound := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	err = tx.QueryRow(ctx, "SELECT ip_address FROM ml2_tunnel_endpoints WHERE tunnel_type = ? AND host = ?", typ, host).Scan(&hostIP)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	switch {
+	case ipFound && ipHost != host:
+		_, err = tx.Exec(ctx, "DELETE FROM ml2_tunnel_endpoints WHERE tunnel_type = ? AND (host = ? OR ip_address = ?)", typ, host, ip)
+		return "", err
+	case hostIP != "" && hostIP != ip:
+		_, err = tx.Exec(ctx, "DELETE FROM ml2_tunnel_endpoints WHERE tunnel_type = ? AND ip_address = ?", typ, hostIP)
+		return hostIP, err
+	}
+	return "", nil
 }
 
 func (s *Service) tunnels(ctx context.Context, typ string) ([]map[string]any, error) {

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/config"
@@ -62,4 +63,24 @@ func KnownPlugins(list string) string {
 		}
 	}
 	return strings.Join(keep, ",")
+}
+
+// INI renders a "group.name" → value map as a configuration file, one
+// section per group in sorted order ([DEFAULT] first), options sorted.
+func INI(set map[string]string) string {
+	groups := map[string][]string{}
+	for k, v := range set {
+		g, name, _ := strings.Cut(k, ".")
+		groups[g] = append(groups[g], name+" = "+v)
+	}
+	names := slices.Sorted(maps.Keys(groups))
+	if i := slices.Index(names, "DEFAULT"); i > 0 {
+		names = append([]string{"DEFAULT"}, slices.Delete(names, i, i+1)...)
+	}
+	var b strings.Builder
+	for _, g := range names {
+		slices.Sort(groups[g])
+		b.WriteString("[" + g + "]\n" + strings.Join(groups[g], "\n") + "\n")
+	}
+	return b.String()
 }

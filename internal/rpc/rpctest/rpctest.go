@@ -1,6 +1,7 @@
 // Package rpctest helps tests of the RPC side: a RabbitMQ vhost of the
-// test's own, a neutrino server with RPC workers on it, and an agent-side
-// transport to call them as the Neutron agents do.
+// test's own (or a RabbitMQ node of its own, to restart), a neutrino
+// server with RPC workers on it, and an agent-side transport to call them
+// as the Neutron agents do.
 package rpctest
 
 import (
@@ -11,7 +12,10 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -186,4 +190,82 @@ func (a *Agent) Listen(t testing.TB, topic, host string) *Received {
 	}
 	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
 	return rec
+}
+
+// Broker is a RabbitMQ node of one test's own, which the test may restart
+// without disturbing anybody else on the machine.
+type Broker struct {
+	URL             string // transport_url of its vhost
+	node, dir, port string
+	dist, script    string
+	stopped         bool
+	t               testing.TB
+}
+
+// PrivateBroker starts a RabbitMQ node for the test (oslo's
+// testdata/private-rabbit.sh: the rabbitmq user, free ports, its own
+// directory; ~30 s) with a vhost, and stops it when the test ends; it
+// skips without rabbitmq-server unless CI is set.
+func PrivateBroker(t testing.TB) *Broker {
+	t.Helper()
+	if _, err := exec.LookPath("rabbitmq-server"); err != nil || os.Geteuid() != 0 {
+		if os.Getenv("CI") == "" {
+			t.Skip("a private RabbitMQ node needs rabbitmq-server and root")
+		}
+		t.Fatal("a private RabbitMQ node needs rabbitmq-server and root under CI=true")
+	}
+	_, self, _, _ := runtime.Caller(0)
+	b := &Broker{t: t, script: filepath.Join(filepath.Dir(self), "..", "oslo", "testdata", "private-rabbit.sh"),
+		node: "neutrino-" + uuid.NewString()[:8] + "@localhost", port: freePort(t), dist: freePort(t)}
+	dir, err := os.MkdirTemp("", "neutrino-rabbit-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.dir = dir
+	t.Cleanup(func() {
+		if !b.stopped {
+			_ = exec.Command("sh", b.script, "stop", b.node).Run()
+		}
+		_ = os.RemoveAll(dir)
+	})
+	b.start()
+	out, err := exec.Command("rabbitmqctl", "-q", "-n", b.node, "add_vhost", "neutrino").CombinedOutput()
+	if err == nil {
+		out, err = exec.Command("rabbitmqctl", "-q", "-n", b.node, "set_permissions", "-p", "neutrino", "guest", ".*", ".*", ".*").CombinedOutput()
+	}
+	if err != nil {
+		t.Fatalf("vhost on the private node: %v\n%s", err, out)
+	}
+	b.URL = "rabbit://guest:guest@127.0.0.1:" + b.port + "/neutrino"
+	return b
+}
+
+func (b *Broker) start() {
+	b.t.Helper()
+	out, err := exec.Command("sh", b.script, "start", b.dir, b.node, b.port, b.dist).CombinedOutput()
+	if err != nil {
+		b.t.Fatalf("starting the private RabbitMQ: %v\n%s", err, out)
+	}
+	b.stopped = false
+}
+
+// Restart stops the node (every connection drops, the transient queues
+// vanish) and starts it again on the same port after down.
+func (b *Broker) Restart(down time.Duration) {
+	b.t.Helper()
+	if out, err := exec.Command("sh", b.script, "stop", b.node).CombinedOutput(); err != nil {
+		b.t.Fatalf("stopping the private RabbitMQ: %v\n%s", err, out)
+	}
+	b.stopped = true
+	time.Sleep(down)
+	b.start()
+}
+
+func freePort(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }

@@ -1,0 +1,173 @@
+package mechovn_test
+
+import (
+	"context"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
+	"github.com/neutrino-os/neutrino/internal/ovn/sbdb"
+	"github.com/neutrino-os/neutrino/internal/testutil"
+)
+
+// TestGatewayScheduling: a router's gateway port goes to the gateway chassis that map the external
+// network's physical network (not to a compute chassis with the mapping, nor to a gateway chassis
+// without it), priorities from the number of chassis down to one, the least loaded chassis first;
+// with availability zone hints (the gateway chassis' zones are offered as router zones), only to
+// the chassis of those zones; on a network without a physical network, to every gateway chassis.
+func TestGatewayScheduling(t *testing.T) {
+	nbRemote, sbRemote, nb, sb := memOVN(t)
+	ctx := context.Background()
+	// chassis1 (memOVN): gateway, provider:br-ex, no zone
+	for _, ch := range []struct{ name, mappings, cms string }{
+		{"gw2", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az1"},
+		{"gw3", "other:br-other", "enable-chassis-as-gw"},
+		{"comp", "provider:br-ex", ""},
+		{"gwaz2", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az2:az3"},
+	} {
+		c := &sbdb.Chassis{UUID: "u" + ch.name, Name: ch.name, Hostname: ch.name,
+			OtherConfig: map[string]string{"ovn-bridge-mappings": ch.mappings, "ovn-cms-options": ch.cms}}
+		if _, err := sb.Txn().Create(c).Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["DEFAULT.service_plugins"] = "router,segments"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	post := func(kind, path string, attrs map[string]any) map[string]any {
+		t.Helper()
+		return testutil.Do(t, "POST", srv.URL+"/v2.0/"+path, body(kind, attrs)).Expect(t, 201).Obj(kind)
+	}
+	flat := post("network", "networks", map[string]any{"name": "public", "router:external": true,
+		"provider:network_type": "flat", "provider:physical_network": "provider"})
+	post("subnet", "subnets", map[string]any{"network_id": flat["id"], "cidr": "172.24.4.0/24", "ip_version": 4})
+	tunnel := post("network", "networks", map[string]any{"name": "public2", "router:external": true})
+	post("subnet", "subnets", map[string]any{"network_id": tunnel["id"], "cidr": "172.24.5.0/24", "ip_version": 4})
+	waitFor(t, 5*time.Second, "az2 as a router zone", func() bool {
+		for _, z := range testutil.Do(t, "GET", srv.URL+"/v2.0/availability_zones?resource=router", nil).Expect(t, 200).List("availability_zones") {
+			if z["name"] == "az2" {
+				return true
+			}
+		}
+		return false
+	})
+	// the gateway's chassis by priority, highest first
+	gateway := func(net map[string]any, hints ...string) []string {
+		t.Helper()
+		attrs := map[string]any{"external_gateway_info": map[string]any{"network_id": net["id"]}}
+		if hints != nil {
+			attrs["availability_zone_hints"] = hints
+		}
+		r := post("router", "routers", attrs)
+		var out []string
+		waitFor(t, 5*time.Second, "the gateway port's chassis", func() bool {
+			var lrps []nbdb.LogicalRouterPort
+			_ = nb.List(ctx, &lrps)
+			for _, p := range lrps {
+				if p.ExternalIDs["neutron:router_name"] != r["id"] || len(p.GatewayChassis) == 0 {
+					continue
+				}
+				var gcs []nbdb.GatewayChassis
+				for _, u := range p.GatewayChassis {
+					gc := nbdb.GatewayChassis{UUID: u}
+					if nb.Get(ctx, &gc) == nil {
+						gcs = append(gcs, gc)
+					}
+				}
+				sort.Slice(gcs, func(i, j int) bool { return gcs[i].Priority > gcs[j].Priority })
+				for i, gc := range gcs {
+					if gc.Priority != len(gcs)-i || gc.Name != p.Name+"_"+gc.ChassisName {
+						t.Errorf("Gateway_Chassis %s priority %d (of %d)", gc.Name, gc.Priority, len(gcs))
+					}
+					out = append(out, gc.ChassisName)
+				}
+				return true
+			}
+			return false
+		})
+		return out
+	}
+	check := func(what string, got []string, want ...string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: chassis %v, want %v", what, got, want)
+			return
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s: chassis %v, want %v", what, got, want)
+				return
+			}
+		}
+	}
+	check("first router", gateway(flat), "chassis1", "gw2", "gwaz2")
+	check("router in az3", gateway(flat, "az3"), "gwaz2")
+	// loads: gwaz2 holds priorities 1 and 1, gw2 2, chassis1 3
+	check("least loaded", gateway(flat), "gwaz2", "gw2", "chassis1")
+	check("no physical network", gateway(tunnel), "gw3", "gw2", "chassis1", "gwaz2")
+	testutil.Do(t, "POST", srv.URL+"/v2.0/routers", body("router", map[string]any{"availability_zone_hints": []string{"nowhere"}})).Expect(t, 404)
+}
+
+// TestGatewayRescheduling: the maintenance task schedules a gateway again when its chassis change,
+// as Neutron's schedule_unhosted_gateways: a new gateway chassis with the physical network joins
+// below the primary, a chassis that goes leaves, and a gateway no chassis can host stays where it is.
+func TestGatewayRescheduling(t *testing.T) {
+	nbRemote, sbRemote, nb, sb := memOVN(t)
+	ctx := context.Background()
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["DEFAULT.service_plugins"] = "router,segments"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	top := newL3Topology(t, srv.URL)
+	rid := top.router["id"].(string)
+	// chassis of the gateway port, by priority
+	chassis := func() string {
+		var lrps []nbdb.LogicalRouterPort
+		_ = nb.List(ctx, &lrps)
+		for _, p := range lrps {
+			if p.ExternalIDs["neutron:router_name"] != rid || len(p.GatewayChassis) == 0 {
+				continue
+			}
+			byPrio := map[int]string{}
+			for _, u := range p.GatewayChassis {
+				gc := nbdb.GatewayChassis{UUID: u}
+				if nb.Get(ctx, &gc) == nil {
+					byPrio[gc.Priority] = gc.ChassisName
+				}
+			}
+			out := ""
+			for prio := len(byPrio); prio > 0; prio-- {
+				out += byPrio[prio] + " "
+			}
+			return out
+		}
+		return ""
+	}
+	expect := func(what, want string) {
+		t.Helper()
+		if err := poll(10*time.Second, func() bool { return chassis() == want }); err != nil {
+			t.Errorf("%s: gateway chassis %q, want %q", what, chassis(), want)
+		}
+	}
+	expect("scheduled", "chassis1 ")
+	gw2 := &sbdb.Chassis{UUID: "ugw2", Name: "gw2", Hostname: "gw2",
+		OtherConfig: map[string]string{"ovn-bridge-mappings": "provider:br-ex", "ovn-cms-options": "enable-chassis-as-gw"}}
+	if _, err := sb.Txn().Create(gw2).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect("a new gateway chassis", "chassis1 gw2 ")
+	ch1 := &sbdb.Chassis{Name: "chassis1"}
+	if err := sb.Get(ctx, ch1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Txn().Delete(ch1).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect("the primary gone", "gw2 ")
+	gw2.OtherConfig = map[string]string{"ovn-bridge-mappings": "other:br-ex", "ovn-cms-options": "enable-chassis-as-gw"}
+	if _, err := sb.Txn().Update(gw2, &gw2.OtherConfig).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // two maintenance ticks
+	expect("no chassis for the physical network", "gw2 ")
+}
