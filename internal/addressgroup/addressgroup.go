@@ -73,7 +73,7 @@ func setup(env *plugin.Env, _ *ml2.Plugin) error {
 	c := &Component{env: env}
 	res := AddressGroup()
 	t := &store.Table{
-		Name: "address_groups", Res: res, DB: env.DB, Std: true,
+		Name: "address_groups", Res: res, DB: env.DB, Std: true, IgnoreUnknownMarker: true,
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "project_id"}, {Attr: "name"}, {Attr: "description"},
 			{Attr: "created_at"}, {Attr: "updated_at"}, {Attr: "revision_number", Kind: store.Int},

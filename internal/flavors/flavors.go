@@ -102,7 +102,7 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	p.env = env
 	env.Set(pluginKey{}, p)
 	fres := FlavorResource(p.checkServiceType)
-	p.flavors = &store.Table{Name: "flavors", Res: fres, DB: env.DB, NoScope: true,
+	p.flavors = &store.Table{Name: "flavors", Res: fres, DB: env.DB, NoScope: true, IgnoreUnknownMarker: true,
 		Cols: []store.Column{{Attr: "id"}, {Attr: "name"}, {Attr: "description"}, {Attr: "service_type"},
 			{Attr: "enabled", Kind: store.Bool},
 			{Attr: "service_profiles", Kind: store.JSON, Null: []any{},
@@ -112,7 +112,7 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	env.AddResource(fres, p.flavors)
 	env.AddResource(BindingResource(fres, env.DB), nil)
 	pres := ProfileResource()
-	p.profiles = &store.Table{Name: "serviceprofiles", Res: pres, DB: env.DB, NoScope: true,
+	p.profiles = &store.Table{Name: "serviceprofiles", Res: pres, DB: env.DB, NoScope: true, IgnoreUnknownMarker: true,
 		Cols: []store.Column{{Attr: "id"}, {Attr: "description"}, {Attr: "driver"},
 			{Attr: "enabled", Kind: store.Bool}, {Attr: "metainfo"}}}
 	p.profiles.AddHooks(store.Hooks{BeforeCreate: p.beforeCreateProfile, BeforeUpdate: p.beforeUpdateProfile,

@@ -74,7 +74,7 @@ func Rule() *api.Resource {
 // Setup declares the labels and rules.
 func (p *Plugin) Setup(env *plugin.Env) error {
 	lres := Label()
-	p.labels = &store.Table{Name: "meteringlabels", Res: lres, DB: env.DB,
+	p.labels = &store.Table{Name: "meteringlabels", Res: lres, DB: env.DB, IgnoreUnknownMarker: true,
 		Cols: []store.Column{{Attr: "id"}, {Attr: "project_id"}, {Attr: "name"}, {Attr: "description"},
 			{Attr: "shared", Kind: store.Bool}}}
 	p.labels.AddHooks(store.Hooks{BeforeDelete: func(op *store.Op) error {
@@ -83,7 +83,7 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	}})
 	env.AddResource(lres, p.labels)
 	rres := Rule()
-	p.rules = &store.Table{Name: "meteringlabelrules", Res: rres, DB: env.DB, NoScope: true,
+	p.rules = &store.Table{Name: "meteringlabelrules", Res: rres, DB: env.DB, NoScope: true, IgnoreUnknownMarker: true,
 		Cols: []store.Column{{Attr: "id"}, {Attr: "metering_label_id"}, {Attr: "direction"},
 			{Attr: "excluded", Kind: store.Bool}, {Attr: "remote_ip_prefix"}, {Attr: "source_ip_prefix"},
 			{Attr: "destination_ip_prefix"}}}

@@ -75,7 +75,7 @@ func (p *Plugin) setup() error {
 	}
 	res := Resource(p.fips.Res)
 	res.BulkView = bulkView
-	p.table = &store.Table{Name: "portforwardings", Res: res, DB: env.DB, NoScope: true, Std: true,
+	p.table = &store.Table{Name: "portforwardings", Res: res, DB: env.DB, NoScope: true, Std: true, IgnoreUnknownMarker: true,
 		Cols: []store.Column{{Attr: "id"}, {Attr: "floatingip_id"},
 			{Attr: "internal_port_id", Name: "internal_neutron_port_id"}, {Attr: "protocol"},
 			{Attr: "internal_ip_address"}, {Attr: "description"},

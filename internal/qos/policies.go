@@ -43,7 +43,7 @@ func Policy() *api.Resource {
 func (p *Plugin) setupPolicies(env *plugin.Env) {
 	res := Policy()
 	t := &store.Table{
-		Name: "qos_policies", Res: res, DB: env.DB, Std: true,
+		Name: "qos_policies", Res: res, DB: env.DB, Std: true, IgnoreUnknownMarker: true,
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "project_id"}, {Attr: "name"}, {Attr: "description"},
 			{Attr: "created_at"}, {Attr: "updated_at"}, {Attr: "revision_number", Kind: store.Int},

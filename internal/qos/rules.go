@@ -30,7 +30,7 @@ func (p *Plugin) setupRules(env *plugin.Env) {
 		res := &api.Resource{ExtensionController: true, Extension: "qos", Name: k.typ + "_rule",
 			Collection: k.typ + "_rules", Attrs: k.attrs(false),
 			Parent: &api.Parent{Path: "qos/policies", MemberName: "policy", Resource: parent}}
-		t := &store.Table{Name: k.table, Res: res, DB: env.DB, NoScope: true, Cols: k.columns(),
+		t := &store.Table{Name: k.table, Res: res, DB: env.DB, NoScope: true, Cols: k.columns(), IgnoreUnknownMarker: true,
 			Event: "qos_policy_rule",
 			Filters: map[string]store.FilterFunc{
 				"policy_id": func(_ context.Context, values []any) (string, []any) {

@@ -73,7 +73,7 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	p.ml2 = ml
 	res := Segment()
 	t := &store.Table{
-		Name: "network_segments", Res: res, DB: env.DB, Std: true, InitialRevision: 1,
+		Name: "network_segments", Res: res, DB: env.DB, Std: true, InitialRevision: 1, IgnoreUnknownMarker: true,
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "network_id"}, {Attr: "project_id"}, {Attr: "name"},
 			{Attr: "description", Name: "std_description"},

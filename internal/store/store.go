@@ -129,9 +129,12 @@ type Table struct {
 	// tables an update touches). nil: once if changes is not empty.
 	Revisions func(old, changes api.Object) int
 	// IgnoreUnknownMarker pages as if no marker were given when the marker
-	// names no row the caller can see (subnets, security groups and rules,
-	// subnet pools, address scopes); otherwise it is the resource's 404
-	// (networks, ports). Neutron's plugins differ.
+	// names no row the caller can see: the resources Neutron lists through
+	// an OVO Pager (subnets, security groups and rules, subnet pools,
+	// address scopes, floating IPs, QoS policies and rules, trunks,
+	// segments, address groups, port forwardings, metering labels and
+	// rules, flavors, service profiles); otherwise it is the resource's 404
+	// (networks, ports, routers: get_marker_obj).
 	IgnoreUnknownMarker bool
 	// Quota names the quota resource API creates count against ("" = none).
 	Quota string

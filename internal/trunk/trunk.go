@@ -59,7 +59,7 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	p.ports = ml.Ports()
 	res := Trunk()
 	t := &store.Table{
-		Name: "trunks", Res: res, DB: env.DB, Std: true, Quota: "trunk",
+		Name: "trunks", Res: res, DB: env.DB, Std: true, Quota: "trunk", IgnoreUnknownMarker: true,
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "project_id"}, {Attr: "name"}, {Attr: "description"},
 			{Attr: "created_at"}, {Attr: "updated_at"}, {Attr: "revision_number", Kind: store.Int},
