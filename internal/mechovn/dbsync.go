@@ -82,7 +82,10 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 			if why := stale(lsp.ExternalIDs); why != "" {
 				return why
 			}
-			return d.lspDHCPDrift(ctx, o, lsp)
+			if why := d.lspDHCPDrift(ctx, o, lsp); why != "" {
+				return why
+			}
+			return d.dnsDrift(ctx, o)
 		}
 	case resSubnet:
 		net, err := d.tables.networks.Get(ctx, str(o["network_id"]), nil)
@@ -125,17 +128,51 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 	return "missing from the NB"
 }
 
-// lspDHCPDrift says whether the port's DHCP options are the wrong rows: gone, or its own rows
-// where it has no extra options (and the reverse).
+// lspDHCPDrift says whether the LSP points at other DHCP rows than the port should: its subnet's,
+// or its own when it has extra options, or none.
 func (d *Driver) lspDHCPDrift(ctx context.Context, port api.Object, lsp *nbdb.LogicalSwitchPort) string {
+	ips, err := d.portIPs(ctx, port)
+	if err != nil {
+		return ""
+	}
 	for v, ref := range map[int64]*string{4: lsp.Dhcpv4Options, 6: lsp.Dhcpv6Options} {
-		disabled, extra := portDHCPOpts(port, v)
-		if ref == nil {
-			continue
+		want := ""
+		if disabled, extra := portDHCPOpts(port, v); !disabled {
+			if sub := d.subnetDHCPFor(ctx, ips, v); sub != nil {
+				want = sub.UUID
+				if len(extra) > 0 {
+					want = "own"
+					if own := d.portDHCPRow(ctx, sub.ExternalIDs["subnet_id"], str(port["id"])); own != nil {
+						want = own.UUID
+					}
+				}
+			}
 		}
-		row := &nbdb.DHCPOptions{UUID: *ref}
-		if disabled || d.nb.OVSDB().Get(ctx, row) != nil || (row.ExternalIDs["port_id"] != "") != (len(extra) > 0) {
+		got := ""
+		if ref != nil {
+			got = *ref
+		}
+		if got != want {
 			return fmt.Sprintf("DHCPv%d options differ from the port's", v)
+		}
+	}
+	return ""
+}
+
+// dnsDrift says whether the port's DNS records are missing from its network's DNS row.
+func (d *Driver) dnsDrift(ctx context.Context, port api.Object) string {
+	ips, err := d.portIPs(ctx, port)
+	if err != nil {
+		return ""
+	}
+	want := d.portDNSRecords(ctx, port, ips)
+	if len(want) == 0 {
+		return ""
+	}
+	row := d.dnsRow(ctx, switchName(str(port["network_id"])))
+	for k, v := range want {
+		if row == nil || row.Records[k] != v {
+			return "DNS records missing or different"
 		}
 	}
 	return ""

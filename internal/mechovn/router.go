@@ -188,6 +188,9 @@ func (d *Driver) syncRouter(ctx context.Context, id string) error {
 	if _, err := txn.Commit(ctx); err != nil {
 		return err
 	}
+	if err := d.syncRouterQoS(ctx, id); err != nil {
+		return err
+	}
 	return d.recordRevision(ctx, resRouter, id, intOf(r["revision_number"]))
 }
 
@@ -239,6 +242,9 @@ func (d *Driver) removeRouter(ctx context.Context, id string) error {
 	}
 	d.deleteForwardings(ctx, txn, id)
 	if _, err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	if err := d.placeQoS(ctx, "", extRouterID, id, nil); err != nil {
 		return err
 	}
 	return d.forgetRevision(ctx, resRouter, id)
