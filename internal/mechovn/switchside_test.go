@@ -173,6 +173,14 @@ func TestMetadataPort(t *testing.T) {
 	if err := nb.Get(ctx, lsp); err != nil || !strings.Contains(lsp.Addresses[0], ip) || lsp.Dhcpv4Options != nil {
 		t.Fatalf("metadata LSP %v %v", lsp.Addresses, err)
 	}
+	// a SLAAC subnet gives it an address, which the network's repair (the subnet made the network
+	// stale) keeps
+	slaac := testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"],
+		"cidr": "fd00:1::/64", "ip_version": 6, "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"})).Expect(t, 201).Obj("subnet")
+	syncFinds(t, srv, -1, "")
+	if ipOn(slaac["id"]) == "" || ipOn(sub["id"]) != ip {
+		t.Fatalf("metadata port after the repair: %v", metadataPortOf(t, srv.URL, net["id"])["fixed_ips"])
+	}
 
 	testutil.Do(t, "PUT", srv.URL+"/v2.0/subnets/"+noGW["id"].(string), body("subnet", map[string]any{"enable_dhcp": false})).Expect(t, 200)
 	if ipOn(noGW["id"]) != "" {
