@@ -360,3 +360,23 @@ func syncFinds(t *testing.T, srv *testutil.Server, n int, why string) {
 		t.Fatalf("ovn-db-sync: %d differences (want %d %q), %v:\n%s", got, n, why, err, out.String())
 	}
 }
+
+// TestGoldenNBSwitchRows compares, after the router and floating IP steps (nb/20-fip2-portforwarding.json),
+// every DHCP_Options and DNS row and the metadata ports (the external network's included) with Neutron's.
+func TestGoldenNBSwitchRows(t *testing.T) {
+	got := goldenL3(t, "fip2-portforwarding", goldenSkip, map[string]string{"ovn.ovn_metadata_enabled": "true"})
+	want := goldenRows(t, "20-fip2-portforwarding.json")
+	for _, table := range []string{"DHCP_Options", "DNS"} {
+		if len(got[table]) != len(want[table]) {
+			t.Errorf("%s: %d rows, Neutron %d", table, len(got[table]), len(want[table]))
+		}
+		for key := range want[table] {
+			compareRow(t, table, key, got[table][key], want[table][key])
+		}
+	}
+	for _, net := range []string{"net1", "net2", "vlannet", "extnet"} {
+		key := "{{meta-" + net + "}}"
+		compareRow(t, "Logical_Switch_Port", key, got["Logical_Switch_Port"][key], want["Logical_Switch_Port"][key],
+			"up", "external_ids.neutron:revision_number")
+	}
+}
