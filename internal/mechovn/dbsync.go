@@ -137,7 +137,7 @@ func (d *Driver) lspDHCPDrift(ctx context.Context, port api.Object, lsp *nbdb.Lo
 	}
 	for v, ref := range map[int64]*string{4: lsp.Dhcpv4Options, 6: lsp.Dhcpv6Options} {
 		want := ""
-		if disabled, extra := portDHCPOpts(port, v); !disabled {
+		if disabled, extra := d.portDHCPOpts(port, v); !disabled {
 			if sub := d.subnetDHCPFor(ctx, ips, v); sub != nil {
 				want = sub.UUID
 				if len(extra) > 0 {
