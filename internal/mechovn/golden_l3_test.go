@@ -53,8 +53,8 @@ func goldenReplay(t *testing.T, scenario, stop string, skip map[string]bool, ext
 }
 
 // goldenSkip are the steps the router goldens leave out: what neutrino's API or driver does not do
-// the way the reference does yet (extra DHCP options, QoS), which the router rows do not depend on.
-var goldenSkip = map[string]bool{"vm2-create": true, "sub1-update": true, "qos": true}
+// the way the reference does yet (QoS), which the router rows do not depend on.
+var goldenSkip = map[string]bool{"qos": true}
 
 // TestGoldenNBPortForwarding compares the Load_Balancer rows of a floating IP's port forwarding
 // with what Neutron's OVN port forwarding driver wrote (nb/20-fip2-portforwarding.json): the row,

@@ -173,6 +173,14 @@ func TestMetadataPort(t *testing.T) {
 	if err := nb.Get(ctx, lsp); err != nil || !strings.Contains(lsp.Addresses[0], ip) || lsp.Dhcpv4Options != nil {
 		t.Fatalf("metadata LSP %v %v", lsp.Addresses, err)
 	}
+	// a SLAAC subnet gives it an address, which the network's repair (the subnet made the network
+	// stale) keeps
+	slaac := testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"],
+		"cidr": "fd00:1::/64", "ip_version": 6, "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"})).Expect(t, 201).Obj("subnet")
+	syncFinds(t, srv, -1, "")
+	if ipOn(slaac["id"]) == "" || ipOn(sub["id"]) != ip {
+		t.Fatalf("metadata port after the repair: %v", metadataPortOf(t, srv.URL, net["id"])["fixed_ips"])
+	}
 
 	testutil.Do(t, "PUT", srv.URL+"/v2.0/subnets/"+noGW["id"].(string), body("subnet", map[string]any{"enable_dhcp": false})).Expect(t, 200)
 	if ipOn(noGW["id"]) != "" {
@@ -359,4 +367,64 @@ func syncFinds(t *testing.T, srv *testutil.Server, n int, why string) {
 	if err != nil || got != n || strings.Count(out.String(), why+" (repaired)") != n {
 		t.Fatalf("ovn-db-sync: %d differences (want %d %q), %v:\n%s", got, n, why, err, out.String())
 	}
+}
+
+// TestGoldenNBSwitchRows compares, after the router and floating IP steps (nb/20-fip2-portforwarding.json),
+// every DHCP_Options and DNS row and the metadata ports (the external network's included) with Neutron's.
+func TestGoldenNBSwitchRows(t *testing.T) {
+	got := goldenL3(t, "fip2-portforwarding", goldenSkip, map[string]string{"ovn.ovn_metadata_enabled": "true"})
+	want := goldenRows(t, "20-fip2-portforwarding.json")
+	for _, table := range []string{"DHCP_Options", "DNS"} {
+		if len(got[table]) != len(want[table]) {
+			t.Errorf("%s: %d rows, Neutron %d", table, len(got[table]), len(want[table]))
+		}
+		for key := range want[table] {
+			compareRow(t, table, key, got[table][key], want[table][key])
+		}
+	}
+	for _, net := range []string{"net1", "net2", "vlannet", "extnet"} {
+		key := "{{meta-" + net + "}}"
+		compareRow(t, "Logical_Switch_Port", key, got["Logical_Switch_Port"][key], want["Logical_Switch_Port"][key],
+			"up", "external_ids.neutron:revision_number")
+	}
+}
+
+// TestRouterIPv6RA: a router port on a DHCPv6-stateful subnet advertises that mode periodically
+// with its network's MTU; the gateway port on an external network's SLAAC subnet does not send
+// periodic RAs (they would leak to the provider network).
+func TestRouterIPv6RA(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["DEFAULT.service_plugins"] = "router,segments"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	post := func(kind, path string, attrs map[string]any) map[string]any {
+		return testutil.Do(t, "POST", srv.URL+"/v2.0/"+path, body(kind, attrs)).Expect(t, 201).Obj(kind)
+	}
+	ext := post("network", "networks", map[string]any{"name": "ext", "router:external": true,
+		"provider:network_type": "flat", "provider:physical_network": "provider"})
+	post("subnet", "subnets", map[string]any{"network_id": ext["id"], "cidr": "2001:db8::/64", "ip_version": 6,
+		"ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"})
+	net := post("network", "networks", map[string]any{"name": "n"})
+	sub := post("subnet", "subnets", map[string]any{"network_id": net["id"], "cidr": "fd00:5::/64", "ip_version": 6,
+		"ipv6_address_mode": "dhcpv6-stateful", "ipv6_ra_mode": "dhcpv6-stateful"})
+	r := post("router", "routers", map[string]any{"name": "r", "external_gateway_info": map[string]any{"network_id": ext["id"]}})
+	itf := testutil.Do(t, "PUT", srv.URL+"/v2.0/routers/"+r["id"].(string)+"/add_router_interface",
+		map[string]any{"subnet_id": sub["id"]}).Expect(t, 200).Body
+	want := map[string]map[string]string{
+		"lrp-" + itf["port_id"].(string): {"address_mode": "dhcpv6_stateful", "mtu": "1442", "send_periodic": "true"},
+	}
+	waitFor(t, 5*time.Second, "the router ports' ipv6_ra_configs", func() bool {
+		var lrps []nbdb.LogicalRouterPort
+		_ = nb.List(context.Background(), &lrps)
+		gw := 0
+		for _, p := range lrps {
+			if w, ok := want[p.Name]; ok && !maps.Equal(p.Ipv6RaConfigs, w) {
+				return false
+			}
+			if len(p.GatewayChassis) > 0 && maps.Equal(p.Ipv6RaConfigs, map[string]string{"address_mode": "slaac", "mtu": "1500", "send_periodic": "false"}) {
+				gw++
+			}
+		}
+		return len(lrps) == 2 && gw == 1
+	})
 }
