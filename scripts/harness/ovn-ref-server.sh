@@ -4,7 +4,7 @@
 # (REF_START/REF_STOP of scripts/harness/ovn-golden-record.sh).
 #
 #   ovn-ref-server.sh start   fresh database, neutron-db-manage, neutron-server on REF_PORT
-#   ovn-ref-server.sh stop
+#   ovn-ref-server.sh stop    stop it and drop its database
 #
 # On top of neutron.conf: noauth, api_workers 2, rpc_workers 0, transport_url fake:/, MariaDB on
 # 127.0.0.1:3306 (root without password, database neutron_ovn_ref). REF_EXTRA: more options, as a
@@ -70,6 +70,6 @@ start() {
 
 case "${1:-}" in
 start) start ;;
-stop) stop ;;
+stop) stop; mariadb -uroot -e "DROP DATABASE IF EXISTS $DB" ;;
 *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac
