@@ -174,6 +174,8 @@ fake_chassis() { # fake-chassis NAME: SB Chassis and Chassis_Private rows no ovn
 	uuid=$(ovn-sbctl --bare --columns=_uuid find chassis name="$name")
 	[ -n "$(ovn-sbctl --bare --columns=_uuid find chassis_private name="$name")" ] \
 		|| ovn-sbctl create chassis_private name="$name" chassis="$uuid" >/dev/null || die "chassis_private $name"
+	# seen now (what ovn-controller writes when it catches up with nb_cfg)
+	ovn-sbctl set chassis_private "$name" nb_cfg_timestamp="$(date +%s%3N)" || die "chassis_private $name"
 }
 
 start() {
