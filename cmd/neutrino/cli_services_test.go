@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,7 +133,11 @@ func cliAddressGroups(t *testing.T, p *proc) {
 // (testutil.ReferenceConfig: service plugins
 // router,segments,trunk,qos,port_forwarding, ML2 qos extension driver) for
 // the CLI smoke tests, without authentication.
-func startReferenceLike(t *testing.T) *proc {
+func startReferenceLike(t *testing.T) *proc { return startReferenceWith(t, nil) }
+
+// startReferenceWith is startReferenceLike with the options of overrides
+// ("group.name": value) changed.
+func startReferenceWith(t *testing.T, overrides map[string]string) *proc {
 	requireOpenstackCLI(t)
 	dir := t.TempDir()
 	port := freePort(t)
@@ -141,6 +146,7 @@ func startReferenceLike(t *testing.T) *proc {
 	set["DEFAULT.bind_host"] = "127.0.0.1"
 	set["DEFAULT.bind_port"] = fmt.Sprint(port)
 	set["database.connection"] = "sqlite:///" + filepath.Join(dir, "n.db")
+	maps.Copy(set, overrides)
 	conf := writeFile(t, dir, "n.conf", testutil.INI(set))
 	p := start(t, nil, "--config-file", conf)
 	p.url = fmt.Sprintf("http://127.0.0.1:%d", port)

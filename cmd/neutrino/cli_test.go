@@ -25,7 +25,22 @@ func openstack(t *testing.T, p *proc, args ...string) string {
 	if err != nil {
 		t.Fatalf("openstack %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	if p.afterChange != nil && changes(args) {
+		p.afterChange(t, args)
+	}
 	return string(out)
+}
+
+// changes reports whether the CLI command args changes something (its verb is one of the first
+// words).
+func changes(args []string) bool {
+	for _, a := range args[:min(len(args), 6)] {
+		switch a {
+		case "create", "set", "unset", "add", "remove", "delete":
+			return true
+		}
+	}
+	return false
 }
 
 func requireOpenstackCLI(t *testing.T) {
@@ -52,7 +67,11 @@ func TestOpenstackCLINetworks(t *testing.T) {
 	requireOpenstackCLI(t)
 	p := start(t, nil)
 	p.waitUp(t, 10*time.Second)
+	cliNetworks(t, p, 1450)
+}
 
+// cliNetworks is the network part of the smoke test; a tenant network's MTU is mtu.
+func cliNetworks(t *testing.T, p *proc, mtu int) {
 	n := jsonObj(t, openstack(t, p, "network", "create", "cli-net", "--description", "from the CLI", "--tag", "red", "--tag", "blue", "-f", "json"))
 	id, _ := n["id"].(string)
 	if id == "" || n["name"] != "cli-net" || n["description"] != "from the CLI" || n["status"] != "ACTIVE" {
@@ -63,7 +82,7 @@ func TestOpenstackCLINetworks(t *testing.T) {
 		t.Fatalf("network list lacks %s:\n%s", id, list)
 	}
 	show := jsonObj(t, openstack(t, p, "network", "show", "cli-net", "-f", "json"))
-	if show["id"] != id || show["mtu"] != float64(1450) {
+	if show["id"] != id || show["mtu"] != float64(mtu) {
 		t.Fatalf("network show: %v", show)
 	}
 	openstack(t, p, "network", "set", id, "--name", "cli-net2", "--disable", "--mtu", "1400")
@@ -90,7 +109,10 @@ func TestOpenstackCLIL2(t *testing.T) {
 	requireOpenstackCLI(t)
 	p := start(t, nil)
 	p.waitUp(t, 10*time.Second)
+	cliL2(t, p)
+}
 
+func cliL2(t *testing.T, p *proc) {
 	network := jsonObj(t, openstack(t, p, "network", "create", "cli-l2", "-f", "json"))
 	s4 := jsonObj(t, openstack(t, p, "subnet", "create", "cli-s4", "--network", "cli-l2", "--subnet-range", "10.20.0.0/24", "-f", "json"))
 	if s4["cidr"] != "10.20.0.0/24" || s4["gateway_ip"] != "10.20.0.1" || s4["ip_version"] != float64(4) {

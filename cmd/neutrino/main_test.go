@@ -60,6 +60,9 @@ type proc struct {
 	logs bytes.Buffer
 	done chan struct{}
 	err  error
+	// afterChange, when set, runs after each openstack CLI command that changes something (the
+	// OVN smoke test checks the Northbound database there)
+	afterChange func(t *testing.T, args []string)
 }
 
 func (p *proc) log() string {

@@ -82,7 +82,10 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 			if why := stale(lsp.ExternalIDs); why != "" {
 				return why
 			}
-			return d.lspDHCPDrift(ctx, o, lsp)
+			if why := d.lspDHCPDrift(ctx, o, lsp); why != "" {
+				return why
+			}
+			return d.dnsDrift(ctx, o)
 		}
 	case resSubnet:
 		net, err := d.tables.networks.Get(ctx, str(o["network_id"]), nil)
@@ -125,17 +128,51 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 	return "missing from the NB"
 }
 
-// lspDHCPDrift says whether the port's DHCP options are the wrong rows: gone, or its own rows
-// where it has no extra options (and the reverse).
+// lspDHCPDrift says whether the LSP points at other DHCP rows than the port should: its subnet's,
+// or its own when it has extra options, or none.
 func (d *Driver) lspDHCPDrift(ctx context.Context, port api.Object, lsp *nbdb.LogicalSwitchPort) string {
+	ips, err := d.portIPs(ctx, port)
+	if err != nil {
+		return ""
+	}
 	for v, ref := range map[int64]*string{4: lsp.Dhcpv4Options, 6: lsp.Dhcpv6Options} {
-		disabled, extra := portDHCPOpts(port, v)
-		if ref == nil {
-			continue
+		want := ""
+		if disabled, extra := d.portDHCPOpts(port, v); !disabled {
+			if sub := d.subnetDHCPFor(ctx, ips, v); sub != nil {
+				want = sub.UUID
+				if len(extra) > 0 {
+					want = "own"
+					if own := d.portDHCPRow(ctx, sub.ExternalIDs["subnet_id"], str(port["id"])); own != nil {
+						want = own.UUID
+					}
+				}
+			}
 		}
-		row := &nbdb.DHCPOptions{UUID: *ref}
-		if disabled || d.nb.OVSDB().Get(ctx, row) != nil || (row.ExternalIDs["port_id"] != "") != (len(extra) > 0) {
+		got := ""
+		if ref != nil {
+			got = *ref
+		}
+		if got != want {
 			return fmt.Sprintf("DHCPv%d options differ from the port's", v)
+		}
+	}
+	return ""
+}
+
+// dnsDrift says whether the port's DNS records are missing from its network's DNS row.
+func (d *Driver) dnsDrift(ctx context.Context, port api.Object) string {
+	ips, err := d.portIPs(ctx, port)
+	if err != nil {
+		return ""
+	}
+	want := d.portDNSRecords(ctx, port, ips)
+	if len(want) == 0 {
+		return ""
+	}
+	row := d.dnsRow(ctx, switchName(str(port["network_id"])))
+	for k, v := range want {
+		if row == nil || row.Records[k] != v {
+			return "DNS records missing or different"
 		}
 	}
 	return ""
@@ -212,6 +249,7 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 			out = append(out, extra{"Load_Balancer " + lb.Name + ": no such floating IP", func() error { return d.deleteFIP(ctx, id) }})
 		}
 	}
+	out = append(out, d.qosExtras(ctx, exists)...)
 	var dhcp []nbdb.DHCPOptions
 	_ = d.nb.OVSDB().List(ctx, &dhcp)
 	seen := map[string]bool{}
@@ -228,5 +266,26 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].what < out[j].what })
+	return out
+}
+
+// qosExtras are the QoS rows of ports, floating IPs and routers that do not exist.
+func (d *Driver) qosExtras(ctx context.Context, exists map[string]map[string]bool) []extra {
+	var out []extra
+	seen := map[string]bool{}
+	var qs []nbdb.QoS
+	_ = d.nb.OVSDB().List(ctx, &qs)
+	for _, q := range qs {
+		for _, k := range []struct{ key, typ string }{{extPortID, resPort}, {extFIPID, resFloatingIP}, {extRouterID, resRouter}} {
+			id := q.ExternalIDs[k.key]
+			if id == "" || exists[k.typ] == nil || exists[k.typ][id] || seen[k.key+id] {
+				continue
+			}
+			seen[k.key+id] = true
+			key := k.key
+			out = append(out, extra{"QoS " + key + "=" + id + ": no such " + strings.TrimSuffix(k.typ, "s"),
+				func() error { return d.placeQoS(ctx, "", key, id, nil) }})
+		}
+	}
 	return out
 }

@@ -92,8 +92,8 @@ func (d *Driver) ensureMetadataPort(ctx context.Context, net api.Object) (api.Ob
 }
 
 // updateMetadataPort gives the metadata port an address on sub when the subnet has DHCP and takes
-// it away when it has not; with sub nil, on exactly the network's IPv4 DHCP subnets (Neutron's
-// update_metadata_port). The port is created if missing.
+// it away when it has not; with sub nil, on exactly the network's IPv4 DHCP subnets among its IPv4
+// subnets (Neutron's update_metadata_port). The port is created if missing.
 func (d *Driver) updateMetadataPort(ctx context.Context, net, sub api.Object) error {
 	port, err := d.ensureMetadataPort(ctx, net)
 	if err != nil || port == nil {
@@ -112,8 +112,10 @@ func (d *Driver) updateMetadataPort(ctx context.Context, net, sub api.Object) er
 			return err
 		}
 		for _, s := range subs {
-			on, _ := s["enable_dhcp"].(bool)
-			want[str(s["id"])] = on && intOf(s["ip_version"]) == 4
+			if intOf(s["ip_version"]) == 4 { // IPv6 addresses (SLAAC ones are automatic) stay
+				on, _ := s["enable_dhcp"].(bool)
+				want[str(s["id"])] = on
+			}
 		}
 	}
 	fixed, have, changed := []any{}, map[string]bool{}, false

@@ -187,20 +187,25 @@ func sameQoS(a, b *nbdb.QoS) bool {
 		reflect.DeepEqual(a.ExternalIDs, b.ExternalIDs)
 }
 
-// resyncQoSPorts rewrites the QoS rows of the ports a query on their ids selects.
-func (d *Driver) resyncQoSPorts(ctx context.Context, query string, args ...any) error {
+// syncPortQoSByID rewrites the QoS rows of a port (if it still exists).
+func (d *Driver) syncPortQoSByID(ctx context.Context, id string) error {
+	p, err := d.tables.ports.Get(ctx, id, nil)
+	if gone(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return d.syncPortQoS(ctx, p)
+}
+
+// eachID runs sync for every id a query selects.
+func (d *Driver) eachID(ctx context.Context, sync func(context.Context, string) error, query string, args ...any) error {
 	ids, err := db.Strings(ctx, d.env.DB, query, args...)
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		p, err := d.tables.ports.Get(ctx, id, nil)
-		if gone(err) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		if err := d.syncPortQoS(ctx, p); err != nil {
+		if err := sync(ctx, id); err != nil {
 			return err
 		}
 	}
@@ -220,15 +225,21 @@ func (d *Driver) subscribeQoS() {
 				return nil
 			}
 			return d.write(p.Ctx, func(ctx context.Context) error {
-				err := d.resyncQoSPorts(ctx, `SELECT port_id FROM qos_port_policy_bindings WHERE policy_id = ?
+				err := d.eachID(ctx, d.syncPortQoSByID, `SELECT port_id FROM qos_port_policy_bindings WHERE policy_id = ?
 					UNION SELECT p.id FROM ports p JOIN networks n ON n.id = p.network_id
 					WHERE n.qos_policy_id = ? AND NOT EXISTS (SELECT 1 FROM qos_port_policy_bindings b WHERE b.port_id = p.id)`, policy, policy)
 				if err != nil || d.l3 == nil {
 					return err
 				}
-				return d.resyncFIPQoS(ctx, `SELECT fip_id FROM qos_fip_policy_bindings WHERE policy_id = ?
+				err = d.eachID(ctx, d.syncFIPQoS, `SELECT fip_id FROM qos_fip_policy_bindings WHERE policy_id = ?
 					UNION SELECT f.id FROM floatingips f JOIN networks n ON n.id = f.floating_network_id
 					WHERE n.qos_policy_id = ? AND NOT EXISTS (SELECT 1 FROM qos_fip_policy_bindings b WHERE b.fip_id = f.id)`, policy, policy)
+				if err != nil {
+					return err
+				}
+				return d.eachID(ctx, d.syncRouterQoS, `SELECT router_id FROM qos_router_gw_policy_bindings WHERE policy_id = ?
+					UNION SELECT r.id FROM routers r JOIN ports p ON p.id = r.gw_port_id JOIN networks n ON n.id = p.network_id
+					WHERE n.qos_policy_id = ? AND NOT EXISTS (SELECT 1 FROM qos_router_gw_policy_bindings b WHERE b.router_id = r.id)`, policy, policy)
 			})
 		})
 	}
@@ -239,8 +250,11 @@ func (d *Driver) networkQoSChanged(ctx context.Context, old, cur map[string]any)
 	if old == nil || str(old["qos_policy_id"]) == str(cur["qos_policy_id"]) {
 		return nil
 	}
-	if err := d.resyncQoSPorts(ctx, "SELECT id FROM ports WHERE network_id = ?", str(cur["id"])); err != nil || d.l3 == nil {
+	if err := d.eachID(ctx, d.syncPortQoSByID, "SELECT id FROM ports WHERE network_id = ?", str(cur["id"])); err != nil || d.l3 == nil {
 		return err
 	}
-	return d.resyncFIPQoS(ctx, "SELECT id FROM floatingips WHERE floating_network_id = ?", str(cur["id"]))
+	if err := d.eachID(ctx, d.syncFIPQoS, "SELECT id FROM floatingips WHERE floating_network_id = ?", str(cur["id"])); err != nil {
+		return err
+	}
+	return d.eachID(ctx, d.syncRouterQoS, "SELECT r.id FROM routers r JOIN ports p ON p.id = r.gw_port_id WHERE p.network_id = ?", str(cur["id"]))
 }

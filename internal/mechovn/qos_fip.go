@@ -4,16 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
-	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 )
 
-// QoS of floating IPs, as ML2/OVN's QoS extension writes it: a floating IP on a router with a
+const extRouterID = "neutron:router_id"
+
+// QoS of floating IPs and router gateways, as ML2/OVN's QoS extension writes it: a floating IP on a router with a
 // gateway and a policy (its own, else its floating network's) gets QoS rows on the floating
 // network's switch matching the router's gateway port, the floating IP's address and the chassis
 // where its NAT happens (is_chassis_resident of cr-lrp-<gateway port>, or of the floating IP's
-// port with distributed floating IPs), external_ids neutron:fip_id.
+// port with distributed floating IPs), external_ids neutron:fip_id. A router's gateway with a
+// policy (its own, else its gateway network's) gets rows matching its gateway port on the gateway
+// network's switch, external_ids neutron:router_id.
 
 // fipQoS are the QoS rows a floating IP should have and the network whose switch holds them.
 func (d *Driver) fipQoS(ctx context.Context, id string) (string, []*nbdb.QoS, error) {
@@ -47,36 +51,52 @@ func (d *Driver) syncFIPQoS(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if netID != "" {
-		return d.writeQoS(ctx, netID, extFIPID, id, want)
-	}
+	return d.placeQoS(ctx, netID, extFIPID, id, want)
+}
+
+// placeQoS makes the QoS rows whose external_ids key is id want on the switch of netID ("": none)
+// and removes them from any other switch.
+func (d *Driver) placeQoS(ctx context.Context, netID, key, id string, want []*nbdb.QoS) error {
 	var qs []nbdb.QoS
-	_ = d.nb.OVSDB().WhereCache(func(q *nbdb.QoS) bool { return q.ExternalIDs[extFIPID] == id }).List(ctx, &qs)
-	if len(qs) == 0 {
-		return nil
-	}
-	var lss []nbdb.LogicalSwitch
-	_ = d.nb.OVSDB().List(ctx, &lss)
-	for _, ls := range lss {
-		if net := ls.Name[min(len(switchPrefix), len(ls.Name)):]; net != "" {
-			if err := d.writeQoS(ctx, net, extFIPID, id, nil); err != nil {
-				return err
+	_ = d.nb.OVSDB().WhereCache(func(q *nbdb.QoS) bool { return q.ExternalIDs[key] == id }).List(ctx, &qs)
+	if len(qs) > 0 {
+		var lss []nbdb.LogicalSwitch
+		_ = d.nb.OVSDB().List(ctx, &lss)
+		for _, ls := range lss {
+			if net := strings.TrimPrefix(ls.Name, switchPrefix); net != netID && len(ls.QOSRules) > 0 {
+				if err := d.writeQoS(ctx, net, key, id, nil); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	return nil
+	if netID == "" {
+		return nil
+	}
+	return d.writeQoS(ctx, netID, key, id, want)
 }
 
-// resyncFIPQoS rewrites the QoS rows of the floating IPs a query on their ids selects.
-func (d *Driver) resyncFIPQoS(ctx context.Context, query string, args ...any) error {
-	ids, err := db.Strings(ctx, d.env.DB, query, args...)
+// routerQoS are the QoS rows of a router's gateway (its policy, else its gateway network's, on the
+// gateway port; external_ids neutron:router_id) and the gateway's network.
+func (d *Driver) routerQoS(ctx context.Context, id string) (string, []*nbdb.QoS, error) {
+	var gwPort, netID, policy sql.NullString
+	err := d.env.DB.QueryRow(ctx, `SELECT r.gw_port_id, p.network_id, COALESCE(b.policy_id, n.qos_policy_id)
+		FROM routers r LEFT JOIN ports p ON p.id = r.gw_port_id LEFT JOIN networks n ON n.id = p.network_id
+		LEFT JOIN qos_router_gw_policy_bindings b ON b.router_id = r.id WHERE r.id = ?`, id).Scan(&gwPort, &netID, &policy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, nil
+	} else if err != nil || !gwPort.Valid || !netID.Valid || !policy.Valid {
+		return netID.String, nil, err
+	}
+	rows, err := d.qosRows(ctx, policy.String, gwPort.String, "", "", map[string]string{extRouterID: id})
+	return netID.String, rows, err
+}
+
+// syncRouterQoS writes the QoS rows of a router's gateway.
+func (d *Driver) syncRouterQoS(ctx context.Context, id string) error {
+	netID, want, err := d.routerQoS(ctx, id)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if err := d.syncFIPQoS(ctx, id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return d.placeQoS(ctx, netID, extRouterID, id, want)
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ovn-kubernetes/libovsdb/model"
+
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
@@ -84,6 +86,7 @@ func poll(d time.Duration, cond func() bool) error {
 // TestFloatingIPQoS: a floating IP with a policy gets QoS rows on the floating network's switch
 // matching the router's gateway port, its address and the chassis of the gateway
 // (cr-lrp-<gateway port>), as ML2/OVN's; they follow the policy's rules and go with the floating IP.
+// A router gateway with a policy (its own, or its network's) gets rows matching its gateway port.
 func TestFloatingIPQoS(t *testing.T) {
 	nbRemote, sbRemote, nb, _ := memOVN(t)
 	conf := ovnConfig(nbRemote, sbRemote)
@@ -113,16 +116,18 @@ func TestFloatingIPQoS(t *testing.T) {
 			for _, u := range ls.QOSRules {
 				q := nbdb.QoS{UUID: u}
 				if nb.Get(ctx, &q) == nil {
-					out = append(out, fmt.Sprintf("%s %s %s %d rate=%d burst=%d fip=%v", ls.Name, q.Direction, q.Match, q.Priority,
-						q.Bandwidth["rate"], q.Bandwidth["burst"], q.ExternalIDs["neutron:fip_id"] == fip["id"]))
+					out = append(out, fmt.Sprintf("%s %s %s %d rate=%d burst=%d fip=%v router=%v", ls.Name, q.Direction, q.Match, q.Priority,
+						q.Bandwidth["rate"], q.Bandwidth["burst"], q.ExternalIDs["neutron:fip_id"] == fip["id"],
+						q.ExternalIDs["neutron:router_id"] == top.router["id"]))
 				}
 			}
 		}
 		sort.Strings(out)
 		return strings.Join(out, "; ")
 	}
-	want := fmt.Sprintf(`neutron-%s from-lport inport == "%s" && ip4.src == %s && is_chassis_resident("cr-lrp-%s") 2002 rate=3000 burst=400 fip=true`,
+	want := fmt.Sprintf(`neutron-%s from-lport inport == "%s" && ip4.src == %s && is_chassis_resident("cr-lrp-%s") 2002 rate=3000 burst=400 fip=true router=false`,
 		top.ext["id"], gw, fip["floating_ip_address"], gw)
+	wantGW := fmt.Sprintf(`neutron-%s from-lport inport == "%s" 2002 rate=3000 burst=400 fip=false router=true`, top.ext["id"], gw)
 	if err := poll(5*time.Second, func() bool { return rows() == want }); err != nil {
 		t.Errorf("QoS rows %q, want %q", rows(), want)
 	}
@@ -130,12 +135,61 @@ func TestFloatingIPQoS(t *testing.T) {
 	if err := poll(5*time.Second, func() bool { return rows() == "" }); err != nil {
 		t.Errorf("policy removed: QoS rows %q", rows())
 	}
+	rid := top.router["id"].(string)
+	testutil.Do(t, "PUT", url+"routers/"+rid, body("router", map[string]any{"external_gateway_info": map[string]any{
+		"network_id": top.ext["id"], "qos_policy_id": pol["id"]}})).Expect(t, 200)
+	if err := poll(5*time.Second, func() bool { return rows() == wantGW }); err != nil {
+		t.Errorf("the router gateway's policy: QoS rows %q, want %q", rows(), wantGW)
+	}
+	testutil.Do(t, "PUT", url+"routers/"+rid, body("router", map[string]any{"external_gateway_info": map[string]any{
+		"network_id": top.ext["id"], "qos_policy_id": nil}})).Expect(t, 200)
+	if err := poll(5*time.Second, func() bool { return rows() == "" }); err != nil {
+		t.Errorf("the router gateway's policy removed: QoS rows %q", rows())
+	}
 	testutil.Do(t, "PUT", url+"networks/"+top.ext["id"].(string), body("network", map[string]any{"qos_policy_id": pol["id"]})).Expect(t, 200)
-	if err := poll(5*time.Second, func() bool { return rows() == want }); err != nil {
-		t.Errorf("the floating network's policy: QoS rows %q, want %q", rows(), want)
+	if err := poll(5*time.Second, func() bool { return rows() == want+"; "+wantGW }); err != nil {
+		t.Errorf("the floating network's policy: QoS rows %q, want %q", rows(), want+"; "+wantGW)
 	}
 	testutil.Do(t, "DELETE", url+"floatingips/"+fip["id"].(string), nil).Expect(t, 204)
-	if err := poll(5*time.Second, func() bool { return rows() == "" }); err != nil {
+	if err := poll(5*time.Second, func() bool { return rows() == wantGW }); err != nil {
 		t.Errorf("floating IP deleted: QoS rows %q", rows())
 	}
+}
+
+// TestDBSyncQoS: ovn-db-sync finds the QoS rows of a port that does not exist and removes them.
+func TestDBSyncQoS(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.background_tasks"] = "false"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	ctx := context.Background()
+	ls := &nbdb.LogicalSwitch{Name: "neutron-" + net["id"].(string)}
+	waitFor(t, 5*time.Second, "the switch", func() bool {
+		var all []nbdb.LogicalSwitch
+		_ = nb.List(ctx, &all)
+		for _, l := range all {
+			if l.Name == ls.Name {
+				*ls = l
+				return true
+			}
+		}
+		return false
+	})
+	stray := &nbdb.QoS{UUID: "ustray", Direction: nbdb.QoSDirectionFromLport, Priority: 2002, Match: `inport == "gone"`,
+		Bandwidth: map[string]int{"rate": 100}, ExternalIDs: map[string]string{"neutron:port_id": "00000000-0000-4000-8000-000000000001"}}
+	m := &nbdb.LogicalSwitch{UUID: ls.UUID}
+	if _, err := nb.Txn().Create(stray).Mutate(m, model.Mutation{Field: &m.QOSRules, Mutator: "insert", Value: []string{"ustray"}}).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := driverOf(t, srv)
+	var out strings.Builder
+	if n, err := d.DBSync(ctx, true, &out); err != nil || n != 1 || !strings.Contains(out.String(), "QoS neutron:port_id=") {
+		t.Fatalf("repair: %d differences, %v:\n%s", n, err, out.String())
+	}
+	waitFor(t, 5*time.Second, "no QoS row", func() bool {
+		var qs []nbdb.QoS
+		_ = nb.List(ctx, &qs)
+		return len(qs) == 0
+	})
 }

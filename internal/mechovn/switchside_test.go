@@ -68,6 +68,13 @@ func TestExtraDHCPOpts(t *testing.T) {
 		t.Fatalf("port row %v %v", o.Options, o.ExternalIDs)
 	}
 
+	// the port's row deleted behind neutrino's back: ovn-db-sync finds and restores it
+	syncFinds(t, srv, -1, "")
+	if _, err := nb.Txn().Delete(&nbdb.DHCPOptions{UUID: dhcpRowsOf(nb)[sid+" "+pid].UUID}).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	syncFinds(t, srv, 1, "DHCPv4 options differ from the port's")
+	wantOwn("the port's row restored", map[string]string{"mtu": "1400", "ntp_server": "10.0.0.123", "domain_search_list": `"example.org"`})
 	testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+pid, body("port", map[string]any{"extra_dhcp_opts": []any{
 		map[string]any{"opt_name": "ntp-server", "opt_value": nil}}})).Expect(t, 200)
 	wantOwn("ntp-server removed", map[string]string{"mtu": "1400", "domain_search_list": `"example.org"`})
@@ -166,6 +173,14 @@ func TestMetadataPort(t *testing.T) {
 	if err := nb.Get(ctx, lsp); err != nil || !strings.Contains(lsp.Addresses[0], ip) || lsp.Dhcpv4Options != nil {
 		t.Fatalf("metadata LSP %v %v", lsp.Addresses, err)
 	}
+	// a SLAAC subnet gives it an address, which the network's repair (the subnet made the network
+	// stale) keeps
+	slaac := testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"],
+		"cidr": "fd00:1::/64", "ip_version": 6, "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"})).Expect(t, 201).Obj("subnet")
+	syncFinds(t, srv, -1, "")
+	if ipOn(slaac["id"]) == "" || ipOn(sub["id"]) != ip {
+		t.Fatalf("metadata port after the repair: %v", metadataPortOf(t, srv.URL, net["id"])["fixed_ips"])
+	}
 
 	testutil.Do(t, "PUT", srv.URL+"/v2.0/subnets/"+noGW["id"].(string), body("subnet", map[string]any{"enable_dhcp": false})).Expect(t, 200)
 	if ipOn(noGW["id"]) != "" {
@@ -246,6 +261,17 @@ func TestDNSRecords(t *testing.T) {
 	expect("the records of web and db", map[string]string{
 		"web": "10.0.0.10", "web.example.org": "10.0.0.10", "10.0.0.10.in-addr.arpa": "web.example.org",
 		"db": "10.0.0.11", "db.example.org": "10.0.0.11", "11.0.0.10.in-addr.arpa": "db.example.org"})
+	// records deleted behind neutrino's back: ovn-db-sync finds and restores them
+	syncFinds(t, srv, -1, "")
+	dns, _ := dnsRecordsOf(nb, nid)
+	var rows []nbdb.DNS
+	_ = nb.List(context.Background(), &rows)
+	row := &nbdb.DNS{UUID: rows[0].UUID, Records: map[string]string{"db": dns["db"]}}
+	if _, err := nb.Txn().Update(row, &row.Records).Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	syncFinds(t, srv, 2, "DNS records missing or different")
+	expect("the records restored", dns)
 	testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+p1, body("port", map[string]any{"dns_name": "www"})).Expect(t, 200)
 	expect("web renamed www", map[string]string{
 		"www": "10.0.0.10", "www.example.org": "10.0.0.10", "10.0.0.10.in-addr.arpa": "www.example.org",
@@ -327,4 +353,100 @@ func TestDHCPv6AndDNSServers(t *testing.T) {
 		return own.Options["domain_search"] == "example.org" && own.Options["server_id"] == rows[stateful].Options["server_id"] &&
 			nb.Get(context.Background(), lsp) == nil && lsp.Dhcpv6Options != nil && *lsp.Dhcpv6Options == own.UUID
 	})
+}
+
+// syncFinds runs ovn-db-sync in repair mode and checks it found n differences, saying why (n -1:
+// any number, a run that only settles what the API path leaves to the maintenance task).
+func syncFinds(t *testing.T, srv *testutil.Server, n int, why string) {
+	t.Helper()
+	var out strings.Builder
+	got, err := driverOf(t, srv).DBSync(context.Background(), true, &out)
+	if n < 0 && err == nil {
+		return
+	}
+	if err != nil || got != n || strings.Count(out.String(), why+" (repaired)") != n {
+		t.Fatalf("ovn-db-sync: %d differences (want %d %q), %v:\n%s", got, n, why, err, out.String())
+	}
+}
+
+// TestGoldenNBSwitchRows compares, after the router and floating IP steps (nb/20-fip2-portforwarding.json),
+// every DHCP_Options and DNS row and the metadata ports (the external network's included) with Neutron's.
+func TestGoldenNBSwitchRows(t *testing.T) {
+	got := goldenL3(t, "fip2-portforwarding", goldenSkip, map[string]string{"ovn.ovn_metadata_enabled": "true"})
+	want := goldenRows(t, "20-fip2-portforwarding.json")
+	for _, table := range []string{"DHCP_Options", "DNS"} {
+		if len(got[table]) != len(want[table]) {
+			t.Errorf("%s: %d rows, Neutron %d", table, len(got[table]), len(want[table]))
+		}
+		for key := range want[table] {
+			compareRow(t, table, key, got[table][key], want[table][key])
+		}
+	}
+	for _, net := range []string{"net1", "net2", "vlannet", "extnet"} {
+		key := "{{meta-" + net + "}}"
+		compareRow(t, "Logical_Switch_Port", key, got["Logical_Switch_Port"][key], want["Logical_Switch_Port"][key],
+			"up", "external_ids.neutron:revision_number")
+	}
+}
+
+// TestRouterIPv6RA: a router port on a DHCPv6-stateful subnet advertises that mode periodically
+// with its network's MTU; the gateway port on an external network's SLAAC subnet does not send
+// periodic RAs (they would leak to the provider network).
+func TestRouterIPv6RA(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["DEFAULT.service_plugins"] = "router,segments"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	post := func(kind, path string, attrs map[string]any) map[string]any {
+		return testutil.Do(t, "POST", srv.URL+"/v2.0/"+path, body(kind, attrs)).Expect(t, 201).Obj(kind)
+	}
+	ext := post("network", "networks", map[string]any{"name": "ext", "router:external": true,
+		"provider:network_type": "flat", "provider:physical_network": "provider"})
+	post("subnet", "subnets", map[string]any{"network_id": ext["id"], "cidr": "2001:db8::/64", "ip_version": 6,
+		"ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"})
+	net := post("network", "networks", map[string]any{"name": "n"})
+	sub := post("subnet", "subnets", map[string]any{"network_id": net["id"], "cidr": "fd00:5::/64", "ip_version": 6,
+		"ipv6_address_mode": "dhcpv6-stateful", "ipv6_ra_mode": "dhcpv6-stateful"})
+	r := post("router", "routers", map[string]any{"name": "r", "external_gateway_info": map[string]any{"network_id": ext["id"]}})
+	itf := testutil.Do(t, "PUT", srv.URL+"/v2.0/routers/"+r["id"].(string)+"/add_router_interface",
+		map[string]any{"subnet_id": sub["id"]}).Expect(t, 200).Body
+	want := map[string]map[string]string{
+		"lrp-" + itf["port_id"].(string): {"address_mode": "dhcpv6_stateful", "mtu": "1442", "send_periodic": "true"},
+	}
+	waitFor(t, 5*time.Second, "the router ports' ipv6_ra_configs", func() bool {
+		var lrps []nbdb.LogicalRouterPort
+		_ = nb.List(context.Background(), &lrps)
+		gw := 0
+		for _, p := range lrps {
+			if w, ok := want[p.Name]; ok && !maps.Equal(p.Ipv6RaConfigs, w) {
+				return false
+			}
+			if len(p.GatewayChassis) > 0 && maps.Equal(p.Ipv6RaConfigs, map[string]string{"address_mode": "slaac", "mtu": "1500", "send_periodic": "false"}) {
+				gw++
+			}
+		}
+		return len(lrps) == 2 && gw == 1
+	})
+}
+
+// TestBaremetalDHCP: with [ovn] disable_ovn_dhcp_for_baremetal_ports a baremetal port gets no OVN
+// DHCP, a normal port still does.
+func TestBaremetalDHCP(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.disable_ovn_dhcp_for_baremetal_ports"] = "true"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": 4})).Expect(t, 201)
+	lsps := map[string]*nbdb.LogicalSwitchPort{}
+	for _, vnic := range []string{"baremetal", "normal"} {
+		p := testutil.Do(t, "POST", srv.URL+"/v2.0/ports", body("port", map[string]any{"network_id": net["id"], "binding:vnic_type": vnic})).Expect(t, 201).Obj("port")
+		lsps[vnic] = &nbdb.LogicalSwitchPort{Name: p["id"].(string)}
+	}
+	waitFor(t, 5*time.Second, "both LSPs", func() bool {
+		return nb.Get(context.Background(), lsps["baremetal"]) == nil && nb.Get(context.Background(), lsps["normal"]) == nil
+	})
+	if lsps["baremetal"].Dhcpv4Options != nil || lsps["normal"].Dhcpv4Options == nil {
+		t.Fatalf("DHCP options: baremetal %v, normal %v", lsps["baremetal"].Dhcpv4Options, lsps["normal"].Dhcpv4Options)
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
+	"github.com/neutrino-os/neutrino/internal/events"
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/plugin"
@@ -419,7 +420,29 @@ func (c *Component) ensureDefaultTx(ctx context.Context, tx *db.Tx, project stri
 		VALUES (?, ?, 'default', 'Default security group', ?, ?, 1, ?)`, id, project, now, now, true); err != nil {
 		return "", err
 	}
-	return id, c.insertDefaultRules(ctx, tx, id, project, true)
+	if err := c.insertDefaultRules(ctx, tx, id, project, true); err != nil {
+		return "", err
+	}
+	return id, c.publishDefault(ctx, tx, id)
+}
+
+// publishDefault tells the subscribers of security group events about the
+// default group just made in tx, as Neutron makes it through
+// create_security_group (the OVN driver writes its port group then).
+func (c *Component) publishDefault(ctx context.Context, tx *db.Tx, id string) error {
+	bus := c.env.Bus
+	if !bus.Has(events.SecurityGroup, events.PrecommitCreate) && !bus.Has(events.SecurityGroup, events.AfterCreate) {
+		return nil
+	}
+	sg, err := c.groups.GetTx(ctx, tx, id, false)
+	if err != nil {
+		return err
+	}
+	if err := bus.Publish(events.SecurityGroup, events.PrecommitCreate, &events.Payload{Ctx: ctx, Tx: tx, ID: id, New: sg}); err != nil {
+		return err
+	}
+	bus.PublishAfterCommit(tx, events.SecurityGroup, events.AfterCreate, &events.Payload{Ctx: ctx, ID: id, New: sg})
+	return nil
 }
 
 // ---- rules ----

@@ -9,6 +9,10 @@
 #                                 $OVN_LAB_NB_PORT / $OVN_LAB_SB_PORT), ovn-northd, ovn-controller
 #                                 (chassis $OVN_LAB_CHASSIS, geneve, encap 127.0.0.1, bridge mapping
 #                                 $OVN_LAB_PHYSNET:$OVN_LAB_BR_EX, enable-chassis-as-gw)
+#   ovn-lab.sh central            only the OVN central part of start (NB and SB ovsdb-servers, ovn-northd):
+#                                 no Open vSwitch, so neither the lock nor root is needed; stop stops it
+#   ovn-lab.sh fake-chassis NAME  SB Chassis (gateway, bridge mapping $OVN_LAB_PHYSNET) and Chassis_Private
+#                                 rows with no ovn-controller behind them (agents for API-only tests)
 #   ovn-lab.sh stop               stop everything started here, remove its namespaces, release the lock
 #   ovn-lab.sh status             daemons, ovs-vsctl show, ovn-nbctl show, ovn-sbctl show
 #   ovn-lab.sh env                the environment for ovs-vsctl/ovn-nbctl/ovn-sbctl on this lab
@@ -136,6 +140,44 @@ stop_pidfile() { # stop_pidfile FILE: kill the daemon of FILE if it is one of ou
 	wait_for 10 sh -c "! [ -d /proc/$p ] || grep -q '^State:.*Z' /proc/$p/status"
 }
 
+start_central() { # OVN central: NB and SB database servers (fresh), ovn-northd
+	ovsdb-tool create "$OVN_DBDIR/ovnnb_db.db" /usr/share/ovn/ovn-nb.ovsschema || die "ovsdb-tool (nb)"
+	ovsdb-tool create "$OVN_DBDIR/ovnsb_db.db" /usr/share/ovn/ovn-sb.ovsschema || die "ovsdb-tool (sb)"
+	start_ovn_db nb
+	start_ovn_db sb
+	ovn-nbctl --no-wait init && ovn-sbctl init || die "ovn-nbctl/ovn-sbctl init"
+	ovn-northd --ovnnb-db="$OVN_NB_DB" --ovnsb-db="$OVN_SB_DB" --pidfile="$OVN_RUNDIR/ovn-northd.pid" \
+		--log-file="$OVN_LOGDIR/ovn-northd.log" --detach --no-chdir 2>>"$OVN_LOGDIR/start.err" || die "ovn-northd"
+	record "pid $OVN_RUNDIR/ovn-northd.pid"
+}
+
+central() { # OVN central alone: no Open vSwitch, so no lock and no root needed
+	local c
+	for c in ovsdb-server ovsdb-tool ovn-northd ovn-nbctl ovn-sbctl; do
+		command -v "$c" >/dev/null 2>&1 || die "missing: $c (run: $0 install)"
+	done
+	[ -f "$STATE" ] && { say "leftovers of an earlier lab in $OVN_LAB: stopping them"; stop; }
+	mkdir -p "$OVN_RUNDIR" "$OVN_DBDIR" "$OVN_LOGDIR" "$OVN_SYSCONFDIR"
+	rm -f "$OVN_DBDIR"/ovnnb_db.db "$OVN_DBDIR"/ovnsb_db.db "$OVN_LOGDIR"/start.err
+	trap 'say "central failed: stopping what was started"; stop' EXIT
+	start_central
+	trap - EXIT
+	say "started (central only): NB tcp:127.0.0.1:$NB_PORT, SB tcp:127.0.0.1:$SB_PORT"
+}
+
+fake_chassis() { # fake-chassis NAME: SB Chassis and Chassis_Private rows no ovn-controller stands behind
+	[ $# = 1 ] || die "usage: fake-chassis NAME"
+	local name=$1 uuid
+	ovn-sbctl chassis-add "$name" geneve 127.0.0.1 -- set chassis "$name" hostname="$name" \
+		other_config:ovn-cms-options=enable-chassis-as-gw other_config:ovn-bridge-mappings="$PHYSNET:$BR_EX" \
+		|| die "ovn-sbctl chassis-add $name"
+	uuid=$(ovn-sbctl --bare --columns=_uuid find chassis name="$name")
+	[ -n "$(ovn-sbctl --bare --columns=_uuid find chassis_private name="$name")" ] \
+		|| ovn-sbctl create chassis_private name="$name" chassis="$uuid" >/dev/null || die "chassis_private $name"
+	# seen now (what ovn-controller writes when it catches up with nb_cfg)
+	ovn-sbctl set chassis_private "$name" nb_cfg_timestamp="$(date +%s%3N)" || die "chassis_private $name"
+}
+
 start() {
 	[ -n "$(missing)" ] && die "missing: $(missing | tr '\n' ' ')(run: $0 install)"
 	[ "$(id -u)" = 0 ] || die "start needs root"
@@ -160,15 +202,7 @@ start() {
 		--log-file="$OVS_LOGDIR/ovs-vswitchd.log" --detach --no-chdir 2>>"$OVN_LOGDIR/start.err" || die "ovs-vswitchd"
 	record "pid $OVS_RUNDIR/ovs-vswitchd.pid"
 
-	# OVN central: NB and SB database servers, ovn-northd
-	ovsdb-tool create "$OVN_DBDIR/ovnnb_db.db" /usr/share/ovn/ovn-nb.ovsschema || die "ovsdb-tool (nb)"
-	ovsdb-tool create "$OVN_DBDIR/ovnsb_db.db" /usr/share/ovn/ovn-sb.ovsschema || die "ovsdb-tool (sb)"
-	start_ovn_db nb
-	start_ovn_db sb
-	ovn-nbctl --no-wait init && ovn-sbctl init || die "ovn-nbctl/ovn-sbctl init"
-	ovn-northd --ovnnb-db="$OVN_NB_DB" --ovnsb-db="$OVN_SB_DB" --pidfile="$OVN_RUNDIR/ovn-northd.pid" \
-		--log-file="$OVN_LOGDIR/ovn-northd.log" --detach --no-chdir 2>>"$OVN_LOGDIR/start.err" || die "ovn-northd"
-	record "pid $OVN_RUNDIR/ovn-northd.pid"
+	start_central
 
 	# the chassis: ovn-controller creates the integration bridge itself (netdev, as every bridge here)
 	ovs-vsctl set open_vswitch . \
@@ -325,6 +359,8 @@ status() {
 case "${1:-}" in
 install) install ;;
 start) install; start ;;
+central) central ;;
+fake-chassis) shift; fake_chassis "$@" ;;
 stop) stop ;;
 status) status ;;
 env) echo "export OVS_RUNDIR=$OVS_RUNDIR OVS_LOGDIR=$OVS_LOGDIR OVS_DBDIR=$OVS_DBDIR OVN_RUNDIR=$OVN_RUNDIR OVN_LOGDIR=$OVN_LOGDIR OVN_DBDIR=$OVN_DBDIR OVN_NB_DB=$OVN_NB_DB OVN_SB_DB=$OVN_SB_DB" ;;

@@ -5,7 +5,9 @@
 // Start skips the test when the lab cannot run here (not root, or the Debian packages missing)
 // unless the environment variable CI is set: then it installs the packages and a failure to start
 // fails the test. The lab holds /tmp/neutrino-ovs.lock while it runs, so labs of concurrent test
-// processes run one after the other; Stop (registered as a cleanup) releases it.
+// processes run one after the other; Stop (registered as a cleanup) releases it. StartCentral
+// starts only the NB and SB ovsdb-servers and ovn-northd (no Open vSwitch, no lock), for tests of
+// the API with the ovn driver.
 package ovnlab
 
 import (
@@ -57,7 +59,11 @@ func Available() string {
 	if os.Geteuid() != 0 {
 		return "the OVN lab needs root"
 	}
-	for _, c := range []string{"ovsdb-server", "ovs-vswitchd", "ovn-northd", "ovn-controller", "ovn-nbctl", "ethtool", "dhclient", "socat"} {
+	return missing("ovsdb-server", "ovs-vswitchd", "ovn-northd", "ovn-controller", "ovn-nbctl", "ethtool", "dhclient", "socat")
+}
+
+func missing(commands ...string) string {
+	for _, c := range commands {
 		if _, err := exec.LookPath(c); err != nil {
 			return c + " is not installed (scripts/harness/ovn-lab.sh install)"
 		}
@@ -65,32 +71,54 @@ func Available() string {
 	return ""
 }
 
+// ensure skips t when why is not empty, unless CI is set: then it installs the packages (as root)
+// or fails t.
+func ensure(t testing.TB, why string) {
+	t.Helper()
+	if why == "" {
+		return
+	}
+	if os.Getenv("CI") == "" {
+		t.Skip(why)
+	}
+	if os.Geteuid() != 0 {
+		t.Fatal(why)
+	}
+	out, err := exec.Command(Script(), "install").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ovn-lab.sh install: %v\n%s", err, out)
+	}
+}
+
 // Start starts a lab for t in dir (a fixed directory: leftovers of an earlier run there are
 // stopped first) on two free TCP ports, and stops it when t ends.
 func Start(t testing.TB, dir string) *Lab {
 	t.Helper()
-	if why := Available(); why != "" {
-		if os.Getenv("CI") == "" {
-			t.Skip(why)
-		}
-		if os.Geteuid() != 0 {
-			t.Fatal(why)
-		}
-		out, err := exec.Command(Script(), "install").CombinedOutput()
-		if err != nil {
-			t.Fatalf("ovn-lab.sh install: %v\n%s", err, out)
-		}
-	}
+	ensure(t, Available())
+	return launch(t, dir, "start")
+}
+
+// StartCentral starts only OVN's central part (NB and SB ovsdb-servers and ovn-northd, no Open
+// vSwitch: it takes no lock and needs no root) for t in dir, and stops it when t ends: for tests
+// of the API with the ovn driver that need no dataplane.
+func StartCentral(t testing.TB, dir string) *Lab {
+	t.Helper()
+	ensure(t, missing("ovsdb-server", "ovsdb-tool", "ovn-northd", "ovn-nbctl", "ovn-sbctl"))
+	return launch(t, dir, "central")
+}
+
+func launch(t testing.TB, dir, command string) *Lab {
+	t.Helper()
 	l := &Lab{Dir: dir, NBPort: freePort(t), SBPort: freePort(t), Chassis: "chassis1", Physnet: "provider",
 		script: Script(), t: t}
 	l.env = append(os.Environ(), "OVN_LAB="+dir, "OVN_LAB_NB_PORT="+strconv.Itoa(l.NBPort),
 		"OVN_LAB_SB_PORT="+strconv.Itoa(l.SBPort), "OVN_LAB_CHASSIS="+l.Chassis, "OVN_LAB_PHYSNET="+l.Physnet)
 	start := time.Now()
-	if _, err := l.Run("start"); err != nil {
+	if _, err := l.Run(command); err != nil {
 		l.Run("stop") //nolint:errcheck
-		t.Fatalf("starting the OVN lab: %v", err)
+		t.Fatalf("starting the OVN lab (%s): %v", command, err)
 	}
-	t.Logf("OVN lab up in %v (NB %s, SB %s)", time.Since(start).Round(time.Millisecond), l.NBTCP(), l.SBTCP())
+	t.Logf("OVN lab (%s) up in %v (NB %s, SB %s)", command, time.Since(start).Round(time.Millisecond), l.NBTCP(), l.SBTCP())
 	t.Cleanup(l.Stop)
 	return l
 }

@@ -152,7 +152,13 @@ func (r *Received) All() []*oslo.Request {
 // Wait waits until a request satisfies ok, and returns it.
 func (r *Received) Wait(t testing.TB, what string, ok func(*oslo.Request) bool) *oslo.Request {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	return r.WaitWithin(t, 15*time.Second, what, ok)
+}
+
+// WaitWithin is Wait for up to d.
+func (r *Received) WaitWithin(t testing.TB, d time.Duration, what string, ok func(*oslo.Request) bool) *oslo.Request {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		for _, q := range r.All() {
 			if ok(q) {
@@ -228,7 +234,7 @@ func PrivateBroker(t testing.TB) *Broker {
 		}
 		_ = os.RemoveAll(dir)
 	})
-	b.start()
+	b.Start()
 	out, err := exec.Command("rabbitmqctl", "-q", "-n", b.node, "add_vhost", "neutrino").CombinedOutput()
 	if err == nil {
 		out, err = exec.Command("rabbitmqctl", "-q", "-n", b.node, "set_permissions", "-p", "neutrino", "guest", ".*", ".*", ".*").CombinedOutput()
@@ -240,7 +246,9 @@ func PrivateBroker(t testing.TB) *Broker {
 	return b
 }
 
-func (b *Broker) start() {
+// Start starts the node again after Stop, on the same port (its
+// durable queues and their messages are kept).
+func (b *Broker) Start() {
 	b.t.Helper()
 	out, err := exec.Command("sh", b.script, "start", b.dir, b.node, b.port, b.dist).CombinedOutput()
 	if err != nil {
@@ -249,16 +257,22 @@ func (b *Broker) start() {
 	b.stopped = false
 }
 
-// Restart stops the node (every connection drops, the transient queues
-// vanish) and starts it again on the same port after down.
-func (b *Broker) Restart(down time.Duration) {
+// Stop stops the node: every connection drops, the transient queues
+// vanish.
+func (b *Broker) Stop() {
 	b.t.Helper()
 	if out, err := exec.Command("sh", b.script, "stop", b.node).CombinedOutput(); err != nil {
 		b.t.Fatalf("stopping the private RabbitMQ: %v\n%s", err, out)
 	}
 	b.stopped = true
+}
+
+// Restart stops the node and starts it again after down.
+func (b *Broker) Restart(down time.Duration) {
+	b.t.Helper()
+	b.Stop()
 	time.Sleep(down)
-	b.start()
+	b.Start()
 }
 
 func freePort(t testing.TB) string {
