@@ -37,6 +37,8 @@ func init() {
 			Help: "Metadata through the OVN metadata agent: one network:distributed port per network (an LSP of type localport) with an address on each DHCP subnet, and DHCP's route to 169.254.169.254 through it."},
 		&config.Option{Group: "ovn", Name: "dns_servers", Type: config.List, Default: "",
 			Help: "DNS servers handed out by OVN's DHCP for subnets without dns_nameservers (default: the server's /etc/resolv.conf)."},
+		&config.Option{Group: "ovn", Name: "disable_ovn_dhcp_for_baremetal_ports", Type: config.Bool, Default: "false",
+			Help: "Disable OVN's built-in DHCP for baremetal ports (VNIC type baremetal), for operators who PXE boot them from a DHCP server of their own."},
 		&config.Option{Group: "ovn", Name: "dhcp_default_lease_time", Type: config.Int, Default: "43200",
 			Help: "DHCPv4 lease time in seconds."},
 		&config.Option{Group: "ovn", Name: "ovn_dhcp4_global_options", Type: config.List, Default: "",
@@ -69,6 +71,8 @@ type settings struct {
 	maintMinAge time.Duration
 	background  bool
 	metadata    bool
+	// disable_ovn_dhcp_for_baremetal_ports
+	noBaremetalDHCP bool
 	// enable_distributed_floating_ip, ovn_l3_scheduler
 	distributedFIP bool
 	l3Scheduler    string
@@ -105,6 +109,7 @@ func loadSettings(c *config.Config) (settings, error) {
 	s.maintMinAge = time.Duration(max(c.Int("ovn", "maintenance_min_age"), 0)) * time.Second
 	s.background = c.BoolOr("ovn", "background_tasks", true)
 	s.metadata = c.Bool("ovn", "ovn_metadata_enabled")
+	s.noBaremetalDHCP = c.Bool("ovn", "disable_ovn_dhcp_for_baremetal_ports")
 	s.distributedFIP, s.l3Scheduler = c.Bool("ovn", "enable_distributed_floating_ip"), c.String("ovn", "ovn_l3_scheduler")
 	return s, nil
 }

@@ -137,7 +137,7 @@ func (d *Driver) lspDHCPDrift(ctx context.Context, port api.Object, lsp *nbdb.Lo
 	}
 	for v, ref := range map[int64]*string{4: lsp.Dhcpv4Options, 6: lsp.Dhcpv6Options} {
 		want := ""
-		if disabled, extra := portDHCPOpts(port, v); !disabled {
+		if disabled, extra := d.portDHCPOpts(port, v); !disabled {
 			if sub := d.subnetDHCPFor(ctx, ips, v); sub != nil {
 				want = sub.UUID
 				if len(extra) > 0 {
@@ -249,6 +249,7 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 			out = append(out, extra{"Load_Balancer " + lb.Name + ": no such floating IP", func() error { return d.deleteFIP(ctx, id) }})
 		}
 	}
+	out = append(out, d.qosExtras(ctx, exists)...)
 	var dhcp []nbdb.DHCPOptions
 	_ = d.nb.OVSDB().List(ctx, &dhcp)
 	seen := map[string]bool{}
@@ -265,5 +266,26 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].what < out[j].what })
+	return out
+}
+
+// qosExtras are the QoS rows of ports, floating IPs and routers that do not exist.
+func (d *Driver) qosExtras(ctx context.Context, exists map[string]map[string]bool) []extra {
+	var out []extra
+	seen := map[string]bool{}
+	var qs []nbdb.QoS
+	_ = d.nb.OVSDB().List(ctx, &qs)
+	for _, q := range qs {
+		for _, k := range []struct{ key, typ string }{{extPortID, resPort}, {extFIPID, resFloatingIP}, {extRouterID, resRouter}} {
+			id := q.ExternalIDs[k.key]
+			if id == "" || exists[k.typ] == nil || exists[k.typ][id] || seen[k.key+id] {
+				continue
+			}
+			seen[k.key+id] = true
+			key := k.key
+			out = append(out, extra{"QoS " + key + "=" + id + ": no such " + strings.TrimSuffix(k.typ, "s"),
+				func() error { return d.placeQoS(ctx, "", key, id, nil) }})
+		}
+	}
 	return out
 }

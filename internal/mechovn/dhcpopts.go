@@ -52,14 +52,16 @@ func withNumbers(m map[string]string, pairs string) map[string]string {
 }
 
 // portDHCPOpts are the port's extra DHCP options of an IP version in OVN's names (Neutron's
-// get_lsp_dhcp_opts). disabled: the port gets no DHCP of that version (a network device port, or
-// the option dhcp_disabled=true). Options OVN does not know are left out.
-func portDHCPOpts(port api.Object, version int64) (disabled bool, opts map[string]string) {
-	if networkDevice(port) {
+// get_lsp_dhcp_opts). disabled: the port gets no DHCP of that version (a network device port, a
+// baremetal port with [ovn] disable_ovn_dhcp_for_baremetal_ports, or the option dhcp_disabled=true).
+// Options OVN does not know are left out.
+func (d *Driver) portDHCPOpts(port api.Object, version int64) (disabled bool, opts map[string]string) {
+	baremetal := str(port["binding:vnic_type"]) == "baremetal"
+	if networkDevice(port) || baremetal && d.s.noBaremetalDHCP {
 		return true, nil
 	}
 	names := dhcpOptNames[version]
-	if str(port["binding:vnic_type"]) == "baremetal" && version == 4 {
+	if baremetal && version == 4 {
 		names = maps.Clone(names)
 		maps.Copy(names, bareMetalOptNames)
 	}
@@ -121,7 +123,7 @@ func (d *Driver) subnetDHCPFor(ctx context.Context, ips []fixedIP, version int64
 // options with the port's on top, created or updated in txn. It returns the UUID of the port's own
 // row ("" when it has none).
 func (d *Driver) portDHCP(ctx context.Context, txn *ovn.Txn, port api.Object, ips []fixedIP, version int64) (ref *string, own string) {
-	disabled, extra := portDHCPOpts(port, version)
+	disabled, extra := d.portDHCPOpts(port, version)
 	if disabled {
 		return nil, ""
 	}
@@ -188,7 +190,7 @@ func (d *Driver) syncPortsDHCP(ctx context.Context, txn *ovn.Txn, subnetID strin
 		if err != nil {
 			continue // the port's delete removes its rows
 		}
-		_, extra := portDHCPOpts(port, version)
+		_, extra := d.portDHCPOpts(port, version)
 		want := maps.Clone(opts)
 		maps.Copy(want, extra)
 		if !maps.Equal(want, o.Options) {

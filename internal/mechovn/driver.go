@@ -76,6 +76,7 @@ func (d *Driver) Initialize(env *plugin.Env, p *ml2.Plugin) error {
 	d.lease = db.NewLease(env.DB, "ovn_maintenance")
 	d.status = newStatusWatcher(d)
 	d.nb.Subscribe(d.status.handler())
+	d.sb.Subscribe(d.status.gatewayHandler())
 	env.OnFinish(d.finish)
 	env.Bus.Subscribe(events.Process, events.BeforeShutdown, "mechovn", events.PriorityDefault,
 		func(string, events.Event, *events.Payload) error { d.Close(); return nil })

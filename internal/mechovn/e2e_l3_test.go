@@ -103,7 +103,8 @@ func (l *l3Lab) teardown(vm map[string]any) {
 // and an interface on a tenant subnet. A VM reaches the outside through SNAT (seen as the router's
 // gateway address), a floating IP makes it reachable from outside (ping and TCP, seen from the
 // external address) and is its source address once associated; deleting it all leaves no router in
-// the NB. A port forwarding of a floating IP without a port (a Load_Balancer row) takes TCP to the
+// the NB. The router's gateway port is bound to the chassis that claims its chassisredirect port.
+// A port forwarding of a floating IP without a port (a Load_Balancer row) takes TCP to the
 // VM's internal port.
 func TestDataplaneL3(t *testing.T) {
 	l := newL3Lab(t, "/tmp/neutrino-ovn-l3", nil)
@@ -118,6 +119,18 @@ func TestDataplaneL3(t *testing.T) {
 	}
 	defer stopExt()
 	peerFrom("vm1", "172.24.4.1", 8000, gwIP) // SNAT
+	// the chassis claimed the gateway's chassisredirect port: the gateway port is bound to its host
+	host, _ := lab.SBCtl("--bare", "--columns=hostname", "list", "Chassis")
+	var gwPort map[string]any
+	if err := poll(10*time.Second, func() bool {
+		for _, p := range testutil.Do(t, "GET", e.url+"/v2.0/ports?device_owner=network:router_gateway", nil).Expect(t, 200).List("ports") {
+			gwPort = p
+			return p["binding:host_id"] == strings.TrimSpace(host) && p["status"] == "ACTIVE"
+		}
+		return false
+	}); err != nil {
+		t.Errorf("gateway port: host %q, status %v; want host %q, ACTIVE", gwPort["binding:host_id"], gwPort["status"], strings.TrimSpace(host))
+	}
 
 	fip := e.post("floatingip", "floatingips", map[string]any{"floating_network_id": ext["id"], "port_id": vm["id"]})
 	fipIP := fip["floating_ip_address"].(string)

@@ -2,6 +2,7 @@ package mechovn
 
 import (
 	"context"
+	"sort"
 	"strconv"
 
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -43,8 +44,9 @@ func (d *Driver) fipNAT(ctx context.Context, routerID string, f map[string]any) 
 }
 
 // markFIPPorts adds to txn the neutron:port_fip marks of the ports of a router's floating IP
-// rules (nats) and the removal of the marks of the ports cur's rules had and nats do not.
-func (d *Driver) markFIPPorts(ctx context.Context, txn *ovn.Txn, cur *nbdb.LogicalRouter, nats []*nbdb.NAT) {
+// rules (nats) and the removal of the marks of the ports cur's rules had and nats do not. It holds
+// those ports' locks (syncPort keeps the mark of the LSP it rewrites) until the returned unlock.
+func (d *Driver) markFIPPorts(ctx context.Context, txn *ovn.Txn, cur *nbdb.LogicalRouter, nats []*nbdb.NAT) (unlock func()) {
 	want := map[string]string{}
 	for _, n := range nats {
 		if n.Type == nbdb.NATTypeDNATAndSNAT && n.LogicalPort != nil {
@@ -63,7 +65,21 @@ func (d *Driver) markFIPPorts(ctx context.Context, txn *ovn.Txn, cur *nbdb.Logic
 	for p := range want {
 		ports[p] = true
 	}
+	names := make([]string, 0, len(ports))
 	for p := range ports {
+		names = append(names, p)
+	}
+	sort.Strings(names) // one order for every router: no deadlock
+	var unlocks []func()
+	for _, p := range names {
+		unlocks = append(unlocks, d.locked(resPort, p))
+	}
+	unlock = func() {
+		for _, u := range unlocks {
+			u()
+		}
+	}
+	for _, p := range names {
 		lsp := d.lspByName(ctx, p)
 		if lsp == nil {
 			continue
@@ -81,6 +97,7 @@ func (d *Driver) markFIPPorts(ctx context.Context, txn *ovn.Txn, cur *nbdb.Logic
 			txn.Mutate(m, model.Mutation{Field: &m.ExternalIDs, Mutator: "insert", Value: map[string]string{extPortFIP: ip}})
 		}
 	}
+	return unlock
 }
 
 // updateDNAT follows a port's up state in its floating IP's rule, as ML2/OVN does when a port's

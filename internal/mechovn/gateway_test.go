@@ -171,3 +171,39 @@ func TestGatewayRescheduling(t *testing.T) {
 	time.Sleep(2 * time.Second) // two maintenance ticks
 	expect("no chassis for the physical network", "gw2 ")
 }
+
+// TestGatewayPortBinding: when a chassis claims a router's chassisredirect port (SB Port_Binding
+// cr-lrp-<gateway port>), the gateway port is bound to that chassis' host and turns ACTIVE, as
+// ML2/OVN's PortBindingChassisEvent does.
+func TestGatewayPortBinding(t *testing.T) {
+	nbRemote, sbRemote, _, sb := memOVN(t)
+	ctx := context.Background()
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["DEFAULT.service_plugins"] = "router,segments"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	newL3Topology(t, srv.URL)
+	gw := testutil.Do(t, "GET", srv.URL+"/v2.0/ports?device_owner=network:router_gateway", nil).Expect(t, 200).List("ports")[0]
+	if gw["binding:host_id"] != "" || gw["status"] == "ACTIVE" {
+		t.Fatalf("gateway port before any chassis claims it: host %v, status %v", gw["binding:host_id"], gw["status"])
+	}
+	ch := &sbdb.Chassis{Name: "chassis1"}
+	if err := sb.Get(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	dp := &sbdb.DatapathBinding{UUID: "udp", TunnelKey: 7}
+	pb := &sbdb.PortBinding{UUID: "upb", LogicalPort: "cr-lrp-" + gw["id"].(string), Type: "chassisredirect", Datapath: "udp", TunnelKey: 2}
+	if _, err := sb.Txn().Create(dp, pb).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Get(ctx, pb); err != nil {
+		t.Fatal(err)
+	}
+	pb.Chassis = &ch.UUID
+	if _, err := sb.Txn().Update(pb, &pb.Chassis).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the gateway port bound to chassis1 and ACTIVE", func() bool {
+		p := testutil.Do(t, "GET", srv.URL+"/v2.0/ports/"+gw["id"].(string), nil).Expect(t, 200).Obj("port")
+		return p["binding:host_id"] == "chassis1" && p["status"] == "ACTIVE"
+	})
+}

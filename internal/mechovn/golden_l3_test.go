@@ -14,6 +14,11 @@ import (
 // with the ovn driver and the router and port forwarding plugins, on an in-memory NB, and returns
 // the rows of neutrino's NB by table and key.
 func goldenL3(t *testing.T, stop string, skip map[string]bool, extra map[string]string) map[string]map[string]map[string]any {
+	return goldenReplay(t, "../ovn/testdata/golden/scenario.yaml", stop, skip, extra)
+}
+
+// goldenReplay replays a scenario's steps up to stop (but the ones in skip) as goldenL3 does.
+func goldenReplay(t *testing.T, scenario, stop string, skip map[string]bool, extra map[string]string) map[string]map[string]map[string]any {
 	nbRemote, sbRemote, nb, _ := memOVN(t)
 	conf := ovnConfig(nbRemote, sbRemote)
 	conf["DEFAULT.service_plugins"] = "router,segments,port_forwarding"
@@ -21,7 +26,7 @@ func goldenL3(t *testing.T, stop string, skip map[string]bool, extra map[string]
 		conf[k] = v
 	}
 	srv := testutil.StartServer(t, testutil.Options{Set: conf})
-	sc, err := golden.Load("../ovn/testdata/golden/scenario.yaml")
+	sc, err := golden.Load(scenario)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,5 +144,51 @@ func TestGoldenNBQoS(t *testing.T) {
 	}
 	if g, w := got["Logical_Switch"]["neutron-{{net2}}"]["qos_rules"], want["Logical_Switch"]["neutron-{{net2}}"]["qos_rules"]; !equalJSON(g, w) {
 		t.Errorf("net2 qos_rules: neutrino %v, Neutron %v", g, w)
+	}
+}
+
+// TestGoldenNBL3Extras replays the router-side golden scenario (internal/ovn/testdata/golden-l3)
+// and compares the QoS rows of a floating IP and of a router gateway, the port forwarding
+// Load_Balancer rows of a port range, of UDP and of TCP, and the floating IP's NAT rule with what
+// Neutron wrote, with centralized floating IPs (nb/) and distributed ones (dvr/nb/).
+func TestGoldenNBL3Extras(t *testing.T) {
+	for _, c := range []struct {
+		name, dir string
+		extra     map[string]string
+	}{
+		{"centralized", "../../golden-l3/nb/", nil},
+		{"distributed", "../../golden-l3/dvr/nb/", map[string]string{"ovn.enable_distributed_floating_ip": "true"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			extra := map[string]string{"DEFAULT.service_plugins": "router,segments,port_forwarding,qos",
+				"ml2.extension_drivers": "port_security,dns,qos"}
+			for k, v := range c.extra {
+				extra[k] = v
+			}
+			got := goldenReplay(t, "../ovn/testdata/golden-l3/scenario.yaml", "fip2-forwardings", nil, extra)
+			want := goldenRows(t, c.dir+"06-fip2-forwardings.json")
+			for _, table := range []string{"QoS", "Load_Balancer", "NAT"} {
+				for key := range want[table] {
+					compareRow(t, table, key, got[table][key], want[table][key])
+				}
+				if len(got[table]) != len(want[table]) {
+					t.Errorf("%d %s rows, Neutron %d", len(got[table]), table, len(want[table]))
+				}
+			}
+			for _, ls := range []string{"neutron-{{net1}}", "neutron-{{extnet}}"} {
+				for _, col := range []string{"load_balancer", "qos_rules"} {
+					if g, w := got["Logical_Switch"][ls][col], want["Logical_Switch"][ls][col]; !equalJSON(g, w) {
+						t.Errorf("%s %s: neutrino %v, Neutron %v", ls, col, g, w)
+					}
+				}
+			}
+			// once vm1 is up, Neutron's rule has external_mac (distributed only): the MAC of
+			// neutron:fip_external_mac, which TestDistributedFloatingIP checks neutrino sets
+			nat := goldenRows(t, c.dir+"07-plug.json")["NAT"]["dnat_and_snat 172.24.4.150 10.0.0.10"]
+			mac, _ := nat["external_mac"].(string)
+			if ext := nat["external_ids"].(map[string]any)["neutron:fip_external_mac"]; (c.extra != nil) != (mac != "") || mac != "" && mac != ext {
+				t.Errorf("Neutron's rule of an up port: external_mac %q, neutron:fip_external_mac %v", mac, ext)
+			}
+		})
 	}
 }

@@ -90,13 +90,13 @@ func (d *Driver) forwardingChanged(ctx context.Context, ev events.Event, p *even
 	return d.fipWrite(ctx, fipID, status, routerOfFIP(p.Old, p.New))
 }
 
-// fipWrite sets a floating IP's status (unless status is ""; a change bumps its revision, as
-// Neutron's update_floatingip_status), rewrites the routers that hold or held it and records the
+// fipWrite sets a floating IP's status (unless status is ""; it bumps its revision even when the
+// status stays, as Neutron's update_floatingip_status: the goldens show it), rewrites the routers that hold or held it and records the
 // floating IP's revision.
 func (d *Driver) fipWrite(ctx context.Context, id, status string, routers []string) error {
 	if status != "" {
 		err := d.env.DB.Write(ctx, func(tx *db.Tx) error {
-			res, err := tx.Exec(ctx, "UPDATE floatingips SET status = ? WHERE id = ? AND status <> ?", status, id, status)
+			res, err := tx.Exec(ctx, "UPDATE floatingips SET status = ? WHERE id = ?", status, id)
 			if err != nil {
 				return err
 			}

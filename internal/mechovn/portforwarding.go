@@ -15,8 +15,9 @@ import (
 // port forwarding driver writes them: one per floating IP and protocol (tcp, udp), named
 // pf-floatingip-<floating IP id>-<protocol> (a forwarding of a port range gets one per external
 // port, named with -<port> appended), vips "<floating IP>:<external port>" to "<internal IP>:<internal
-// port>", the floating IP's revision number, referenced by the router's Logical_Router and by the
-// switches of its interfaces. They are part of the router's rows: syncRouter writes them.
+// port>", the floating IP's revision number (not on the rows of ranges), referenced by the router's
+// Logical_Router and by the switches of its interfaces. They are part of the router's rows:
+// syncRouter writes them.
 
 const (
 	pfOwner  = "port_forwarding_plugin" // external_ids neutron:device_owner of the rows
@@ -84,8 +85,10 @@ func pfLoadBalancers(routerID string, fws []forwarding) []*nbdb.LoadBalancer {
 			if lb == nil {
 				proto := f.proto
 				lb = &nbdb.LoadBalancer{Name: name, Protocol: &proto, Vips: map[string]string{},
-					ExternalIDs: map[string]string{extOwner: pfOwner, extFIPID: f.fip, extRtr: routerName(routerID),
-						extRevision: fmt.Sprint(f.rev)}}
+					ExternalIDs: map[string]string{extOwner: pfOwner, extFIPID: f.fip, extRtr: routerName(routerID)}}
+				if suffix == 0 { // Neutron checks the revision of the rows without a port in their name only
+					lb.ExternalIDs[extRevision] = fmt.Sprint(f.rev)
+				}
 				byName[name] = lb
 				names = append(names, name)
 			}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ovn-kubernetes/libovsdb/model"
+
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
@@ -152,4 +154,42 @@ func TestFloatingIPQoS(t *testing.T) {
 	if err := poll(5*time.Second, func() bool { return rows() == wantGW }); err != nil {
 		t.Errorf("floating IP deleted: QoS rows %q", rows())
 	}
+}
+
+// TestDBSyncQoS: ovn-db-sync finds the QoS rows of a port that does not exist and removes them.
+func TestDBSyncQoS(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.background_tasks"] = "false"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	ctx := context.Background()
+	ls := &nbdb.LogicalSwitch{Name: "neutron-" + net["id"].(string)}
+	waitFor(t, 5*time.Second, "the switch", func() bool {
+		var all []nbdb.LogicalSwitch
+		_ = nb.List(ctx, &all)
+		for _, l := range all {
+			if l.Name == ls.Name {
+				*ls = l
+				return true
+			}
+		}
+		return false
+	})
+	stray := &nbdb.QoS{UUID: "ustray", Direction: nbdb.QoSDirectionFromLport, Priority: 2002, Match: `inport == "gone"`,
+		Bandwidth: map[string]int{"rate": 100}, ExternalIDs: map[string]string{"neutron:port_id": "00000000-0000-4000-8000-000000000001"}}
+	m := &nbdb.LogicalSwitch{UUID: ls.UUID}
+	if _, err := nb.Txn().Create(stray).Mutate(m, model.Mutation{Field: &m.QOSRules, Mutator: "insert", Value: []string{"ustray"}}).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := driverOf(t, srv)
+	var out strings.Builder
+	if n, err := d.DBSync(ctx, true, &out); err != nil || n != 1 || !strings.Contains(out.String(), "QoS neutron:port_id=") {
+		t.Fatalf("repair: %d differences, %v:\n%s", n, err, out.String())
+	}
+	waitFor(t, 5*time.Second, "no QoS row", func() bool {
+		var qs []nbdb.QoS
+		_ = nb.List(ctx, &qs)
+		return len(qs) == 0
+	})
 }

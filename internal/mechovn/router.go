@@ -178,7 +178,7 @@ func (d *Driver) syncRouter(ctx context.Context, id string) error {
 		want.Nat = append(want.Nat, n.UUID)
 		txn.Create(n)
 	}
-	d.markFIPPorts(ctx, txn, cur, kids.nat)
+	defer d.markFIPPorts(ctx, txn, cur, kids.nat)()
 	want.LoadBalancer = d.writeForwardings(ctx, txn, id, cur, pfLoadBalancers(id, fws), interfaceSwitches(r))
 	if cur == nil {
 		txn.Create(want)
@@ -238,7 +238,7 @@ func (d *Driver) removeRouter(ctx context.Context, id string) error {
 	txn := d.nb.Txn()
 	if lr := d.routerByName(ctx, routerName(id)); lr != nil {
 		txn.Delete(&nbdb.LogicalRouter{UUID: lr.UUID})
-		d.markFIPPorts(ctx, txn, lr, nil)
+		defer d.markFIPPorts(ctx, txn, lr, nil)()
 	}
 	d.deleteForwardings(ctx, txn, id)
 	if _, err := txn.Commit(ctx); err != nil {

@@ -2,6 +2,7 @@ package mechovn
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
+	"github.com/neutrino-os/neutrino/internal/ovn/sbdb"
 )
 
 // statusWatcher turns Logical_Switch_Port.up into the port's status, as ML2/OVN does: up is
@@ -73,6 +75,13 @@ func (w *statusWatcher) queueAll(ctx context.Context) {
 	for _, l := range lsps {
 		names = append(names, l.Name)
 	}
+	var pbs []sbdb.PortBinding
+	if w.d.sb.Connected() {
+		_ = w.d.sb.OVSDB().WhereCache(func(pb *sbdb.PortBinding) bool { return pb.Type == "chassisredirect" && pb.Chassis != nil }).List(ctx, &pbs)
+	}
+	for _, pb := range pbs {
+		names = append(names, pb.LogicalPort)
+	}
 	w.queue(names...)
 }
 
@@ -96,10 +105,14 @@ func (w *statusWatcher) run() {
 	}
 }
 
-// apply writes a port's status from its LSP's up column when they differ.
+// apply writes a port's status from its LSP's up column when they differ (or, for a chassisredirect
+// port's name, binds the gateway port: gwport.go).
 func (w *statusWatcher) apply(ctx context.Context, id string) error {
 	if !w.leader.Load() {
 		return nil
+	}
+	if strings.HasPrefix(id, crPrefix) {
+		return w.applyGateway(ctx, id)
 	}
 	lsp := w.d.lspByName(ctx, id)
 	if lsp == nil {

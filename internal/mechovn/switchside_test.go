@@ -428,3 +428,25 @@ func TestRouterIPv6RA(t *testing.T) {
 		return len(lrps) == 2 && gw == 1
 	})
 }
+
+// TestBaremetalDHCP: with [ovn] disable_ovn_dhcp_for_baremetal_ports a baremetal port gets no OVN
+// DHCP, a normal port still does.
+func TestBaremetalDHCP(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.disable_ovn_dhcp_for_baremetal_ports"] = "true"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
+	testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": 4})).Expect(t, 201)
+	lsps := map[string]*nbdb.LogicalSwitchPort{}
+	for _, vnic := range []string{"baremetal", "normal"} {
+		p := testutil.Do(t, "POST", srv.URL+"/v2.0/ports", body("port", map[string]any{"network_id": net["id"], "binding:vnic_type": vnic})).Expect(t, 201).Obj("port")
+		lsps[vnic] = &nbdb.LogicalSwitchPort{Name: p["id"].(string)}
+	}
+	waitFor(t, 5*time.Second, "both LSPs", func() bool {
+		return nb.Get(context.Background(), lsps["baremetal"]) == nil && nb.Get(context.Background(), lsps["normal"]) == nil
+	})
+	if lsps["baremetal"].Dhcpv4Options != nil || lsps["normal"].Dhcpv4Options == nil {
+		t.Fatalf("DHCP options: baremetal %v, normal %v", lsps["baremetal"].Dhcpv4Options, lsps["normal"].Dhcpv4Options)
+	}
+}

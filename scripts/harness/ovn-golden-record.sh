@@ -9,7 +9,7 @@
 # 2. runs $REF_START, which must start the reference Neutron with an empty database and the
 #    configuration of internal/ovn/testdata/golden/neutron.conf (pointed at the lab) and return once it
 #    answers on $REF_ENDPOINT (default http://127.0.0.1:19699);
-# 3. replays internal/ovn/testdata/golden/scenario.yaml with go run ./internal/ovn/golden/record,
+# 3. replays $SCENARIO (default internal/ovn/testdata/golden/scenario.yaml) with go run ./internal/ovn/golden/record,
 #    which writes OUT_DIR/nb/NN-<step>.json and OUT_DIR/calls.json (OUT_DIR defaults to the goldens);
 # 4. runs $REF_STOP if set, and stops the lab.
 set -euo pipefail
@@ -27,4 +27,4 @@ bash -c "$REF_START"
 curl -sf -o /dev/null "$REF_ENDPOINT/v2.0/extensions" || { echo "no answer from $REF_ENDPOINT" >&2; exit 1; }
 sleep 5 # the driver's start-up writes (neutron_pg_drop, maintenance tasks)
 go run ./internal/ovn/golden/record -endpoint "$REF_ENDPOINT" -lab-dir "$OVN_LAB" -nb-port 6641 -sb-port 6642 \
-	-scenario internal/ovn/testdata/golden/scenario.yaml -out "$OUT"
+	-scenario "${SCENARIO:-internal/ovn/testdata/golden/scenario.yaml}" -out "$OUT"
