@@ -207,3 +207,42 @@ func TestGatewayPortBinding(t *testing.T) {
 		return p["binding:host_id"] == "chassis1" && p["status"] == "ACTIVE"
 	})
 }
+
+// TestGatewayWithoutAddress: a router whose gateway is on an external network without a subnet
+// (its gateway port has no address) is written to the NB with its interfaces; the gateway port,
+// which the NB would refuse without networks, is left out. Before, the whole NB transaction
+// failed and the router never reached the NB.
+func TestGatewayWithoutAddress(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	ctx := context.Background()
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["DEFAULT.service_plugins"] = "router"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	post := func(kind, path string, attrs map[string]any) map[string]any {
+		t.Helper()
+		return testutil.Do(t, "POST", srv.URL+"/v2.0/"+path, body(kind, attrs)).Expect(t, 201).Obj(kind)
+	}
+	ext := post("network", "networks", map[string]any{"name": "public", "router:external": true})
+	r := post("router", "routers", map[string]any{"external_gateway_info": map[string]any{"network_id": ext["id"]}})
+	net := post("network", "networks", map[string]any{"name": "inside"})
+	sub := post("subnet", "subnets", map[string]any{"network_id": net["id"], "cidr": "10.9.0.0/24", "ip_version": 4})
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/routers/"+r["id"].(string)+"/add_router_interface",
+		map[string]any{"subnet_id": sub["id"]}).Expect(t, 200)
+	waitFor(t, 5*time.Second, "the router and its interface port in the NB", func() bool {
+		var lrs []nbdb.LogicalRouter
+		_ = nb.List(ctx, &lrs)
+		for _, lr := range lrs {
+			if lr.Name == "neutron-"+r["id"].(string) && len(lr.Ports) == 1 {
+				return true
+			}
+		}
+		return false
+	})
+	var lrps []nbdb.LogicalRouterPort
+	_ = nb.List(ctx, &lrps)
+	for _, p := range lrps {
+		if len(p.Networks) == 0 {
+			t.Fatalf("router port %s without networks", p.Name)
+		}
+	}
+}

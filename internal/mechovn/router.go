@@ -92,7 +92,9 @@ func (d *Driver) routerChildren(ctx context.Context, r map[string]any) routerChi
 		c.routes = append(c.routes, &nbdb.LogicalRouterStaticRoute{IPPrefix: str(rt["destination"]), Nexthop: str(rt["nexthop"])})
 	}
 	gw, _ := r["gw_port"].(map[string]any)
-	if gw == nil {
+	if gw == nil || len(objList(gw["fixed_ips"])) == 0 {
+		// no gateway port, or one without an address (an external network
+		// without subnets): the NB refuses a router port without networks
 		return c
 	}
 	c.ports = append(c.ports, lrpRow(id, gw))
