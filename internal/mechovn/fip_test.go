@@ -15,10 +15,7 @@ type l3Topology struct{ ext, router, port map[string]any }
 
 func newL3Topology(t *testing.T, url string) l3Topology {
 	t.Helper()
-	post := func(kind, path string, attrs map[string]any) map[string]any {
-		t.Helper()
-		return testutil.Do(t, "POST", url+"/v2.0/"+path, body(kind, attrs)).Expect(t, 201).Obj(kind)
-	}
+	post := poster(t, url)
 	ext := post("network", "networks", map[string]any{"name": "public", "router:external": true,
 		"provider:network_type": "flat", "provider:physical_network": "provider"})
 	post("subnet", "subnets", map[string]any{"network_id": ext["id"], "cidr": "172.24.4.0/24", "ip_version": 4, "enable_dhcp": false})

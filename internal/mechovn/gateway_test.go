@@ -35,10 +35,7 @@ func TestGatewayScheduling(t *testing.T) {
 	conf := ovnConfig(nbRemote, sbRemote)
 	conf["DEFAULT.service_plugins"] = "router,segments"
 	srv := testutil.StartServer(t, testutil.Options{Set: conf})
-	post := func(kind, path string, attrs map[string]any) map[string]any {
-		t.Helper()
-		return testutil.Do(t, "POST", srv.URL+"/v2.0/"+path, body(kind, attrs)).Expect(t, 201).Obj(kind)
-	}
+	post := poster(t, srv.URL)
 	flat := post("network", "networks", map[string]any{"name": "public", "router:external": true,
 		"provider:network_type": "flat", "provider:physical_network": "provider"})
 	post("subnet", "subnets", map[string]any{"network_id": flat["id"], "cidr": "172.24.4.0/24", "ip_version": 4})
@@ -218,10 +215,7 @@ func TestGatewayWithoutAddress(t *testing.T) {
 	conf := ovnConfig(nbRemote, sbRemote)
 	conf["DEFAULT.service_plugins"] = "router"
 	srv := testutil.StartServer(t, testutil.Options{Set: conf})
-	post := func(kind, path string, attrs map[string]any) map[string]any {
-		t.Helper()
-		return testutil.Do(t, "POST", srv.URL+"/v2.0/"+path, body(kind, attrs)).Expect(t, 201).Obj(kind)
-	}
+	post := poster(t, srv.URL)
 	ext := post("network", "networks", map[string]any{"name": "public", "router:external": true})
 	r := post("router", "routers", map[string]any{"external_gateway_info": map[string]any{"network_id": ext["id"]}})
 	net := post("network", "networks", map[string]any{"name": "inside"})
@@ -244,5 +238,13 @@ func TestGatewayWithoutAddress(t *testing.T) {
 		if len(p.Networks) == 0 {
 			t.Fatalf("router port %s without networks", p.Name)
 		}
+	}
+}
+
+// poster posts one resource to the API at base and returns the created object (201 expected).
+func poster(t *testing.T, base string) func(kind, path string, attrs map[string]any) map[string]any {
+	return func(kind, path string, attrs map[string]any) map[string]any {
+		t.Helper()
+		return testutil.Do(t, "POST", base+"/v2.0/"+path, body(kind, attrs)).Expect(t, 201).Obj(kind)
 	}
 }

@@ -397,9 +397,7 @@ func TestRouterIPv6RA(t *testing.T) {
 	conf := ovnConfig(nbRemote, sbRemote)
 	conf["DEFAULT.service_plugins"] = "router,segments"
 	srv := testutil.StartServer(t, testutil.Options{Set: conf})
-	post := func(kind, path string, attrs map[string]any) map[string]any {
-		return testutil.Do(t, "POST", srv.URL+"/v2.0/"+path, body(kind, attrs)).Expect(t, 201).Obj(kind)
-	}
+	post := poster(t, srv.URL)
 	ext := post("network", "networks", map[string]any{"name": "ext", "router:external": true,
 		"provider:network_type": "flat", "provider:physical_network": "provider"})
 	post("subnet", "subnets", map[string]any{"network_id": ext["id"], "cidr": "2001:db8::/64", "ip_version": 6,
