@@ -87,6 +87,7 @@ func (d *Driver) Initialize(env *plugin.Env, p *ml2.Plugin) error {
 func (d *Driver) finish() error {
 	d.tables.networks, d.tables.subnets, d.tables.ports = d.p.Networks(), d.p.Subnets(), d.p.Ports()
 	d.tables.sgs, d.tables.rules = d.env.Table("security_groups"), d.env.Table("security_group_rules")
+	d.p.SetAZValidator(d.validateNetworkZones)
 	d.subscribeSecurityGroups()
 	d.subscribeQoS()
 	d.registerAgents()
