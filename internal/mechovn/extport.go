@@ -251,34 +251,32 @@ func (d *Driver) deleteHAGroup(ctx context.Context, txn *ovn.Txn, netID string) 
 	}
 }
 
-// checkExternalPorts is Neutron's check_for_ha_chassis_group, run once by the lease holder: the
-// group of every external port's network is synced, and the port made to point at it.
+// checkExternalPorts is Neutron's check_for_ha_chassis_group, run once by the lease holder: every
+// external port is made to point at its network's group, synced (made) for it when the port does not
+// (the members of the groups that exist are the chassis loop's: syncing those again would only
+// reshuffle their lower priorities).
 func (d *Driver) checkExternalPorts(ctx context.Context) error {
 	var lsps []nbdb.LogicalSwitchPort
 	if err := d.nb.OVSDB().WhereCache(func(p *nbdb.LogicalSwitchPort) bool { return p.Type == "external" }).List(ctx, &lsps); err != nil {
 		return err
 	}
-	groups := map[string]string{}
 	for _, p := range lsps {
 		netID, ok := strings.CutPrefix(p.ExternalIDs["neutron:network_name"], switchPrefix)
 		if !ok {
 			continue
 		}
-		g, done := groups[netID]
-		if !done {
-			var err error
-			if g, err = d.syncHAGroup(ctx, netID); gone(err) {
-				continue // the network's deletion will take the switch away
-			} else if err != nil {
-				return err
-			}
-			groups[netID] = g
+		if g := d.haGroupByName(ctx, switchName(netID)); g != nil && p.HaChassisGroup != nil && *p.HaChassisGroup == g.UUID {
+			continue
 		}
-		if p.HaChassisGroup == nil || *p.HaChassisGroup != g {
-			lsp := &nbdb.LogicalSwitchPort{UUID: p.UUID, HaChassisGroup: &g}
-			if _, err := d.nb.Txn().Update(lsp, &lsp.HaChassisGroup).Commit(ctx); err != nil {
-				return err
-			}
+		g, err := d.syncHAGroup(ctx, netID)
+		if gone(err) {
+			continue // the network's deletion will take the switch away
+		} else if err != nil {
+			return err
+		}
+		lsp := &nbdb.LogicalSwitchPort{UUID: p.UUID, HaChassisGroup: &g}
+		if _, err := d.nb.Txn().Update(lsp, &lsp.HaChassisGroup).Commit(ctx); err != nil {
+			return err
 		}
 	}
 	return nil
