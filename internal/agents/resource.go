@@ -2,6 +2,7 @@ package agents
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/neutrino-os/neutrino/internal/api"
@@ -99,12 +100,15 @@ func (k *Keeper) present(o api.Object) {
 func setup(env *plugin.Env, p *ml2.Plugin) error {
 	k := &Keeper{env: env}
 	res := Resource()
+	if !p.Offers("agent-resources-synced") { // ML2/OVN: no resources_synced attribute
+		res.Attrs = slices.DeleteFunc(res.Attrs, func(a *api.Attribute) bool { return a.Name == "resources_synced" })
+	}
 	k.table = table(env, res, k)
 	res.Backend = backend{k}
 	env.AddResource(res, k.table)
 	env.Set(keeperKey{}, k)
 	az.SetSource(env, zoneSource{k})
 	env.AddExtensions("agent", "agent-resources-synced")
-	setupScheduling(env, k, res)
+	setupScheduling(env, k, res, p.Offers("dhcp_agent_scheduler"))
 	return nil
 }

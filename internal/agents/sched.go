@@ -68,17 +68,22 @@ func l3Scheduling(k *Keeper) *scheduling {
 
 // setupScheduling serves the agent scheduler extensions once every plugin
 // has declared its resources (the routers' only with a router plugin):
-// after the other finishers, which may add resources.
-func setupScheduling(env *plugin.Env, k *Keeper, agentsRes *api.Resource) {
-	env.OnFinish(func() error { env.OnFinish(func() error { return finishScheduling(env, k, agentsRes) }); return nil })
+// after the other finishers, which may add resources. Without dhcp (the
+// core plugin does not offer dhcp_agent_scheduler: ML2/OVN), only the L3
+// one.
+func setupScheduling(env *plugin.Env, k *Keeper, agentsRes *api.Resource, dhcp bool) {
+	env.OnFinish(func() error {
+		env.OnFinish(func() error { return finishScheduling(env, k, agentsRes, dhcp) })
+		return nil
+	})
 }
 
-func finishScheduling(env *plugin.Env, k *Keeper, agentsRes *api.Resource) error {
+func finishScheduling(env *plugin.Env, k *Keeper, agentsRes *api.Resource, dhcp bool) error {
 	{
 		agentsRes.MemberSpecials = map[string]api.Special{}
 		for _, s := range []*scheduling{dhcpScheduling(k), l3Scheduling(k)} {
 			res := env.Resource(s.coll)
-			if res == nil {
+			if res == nil || s.agentType == TypeDHCP && !dhcp {
 				continue
 			}
 			agentsRes.MemberSpecials[s.sub+"s"] = agentSide{s}

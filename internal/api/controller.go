@@ -49,7 +49,10 @@ type Controller struct {
 	// MaxBulk is max_bulk_items: the most resources one bulk create may
 	// hold (<= 0: no bound).
 	MaxBulk int
-	Log     *slog.Logger
+	// NoEmptyStringFiltering: the server lacks empty-string-filtering
+	// (ML2/OVN), so "name=" is no filter (get_filters drops empty values).
+	NoEmptyStringFiltering bool
+	Log                    *slog.Logger
 
 	top     map[string][]*Resource // first path segment → top-level resources
 	subs    map[*Resource][]*Resource
@@ -68,6 +71,7 @@ func (c *Controller) Init() {
 		if r.attrs == nil {
 			r.Finish()
 		}
+		r.dropEmpty = c.NoEmptyStringFiltering
 		if r.Parent != nil {
 			c.subs[r.Parent.Resource] = append(c.subs[r.Parent.Resource], r)
 			continue

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -185,6 +186,9 @@ func (r *Resource) parseFilters(ps Params, q *Query) error {
 		}
 		seen[key] = true
 		values := ps.All(key) // empty strings kept: empty-string-filtering
+		if r.dropEmpty {
+			values = slices.DeleteFunc(values, func(v string) bool { return v == "" })
+		}
 		switch key {
 		case "tags", "tags-any", "not-tags", "not-tags-any":
 			if r.Attr(key) == nil {

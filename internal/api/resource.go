@@ -169,6 +169,8 @@ type Resource struct {
 	owner     *Attribute        // tenant_id, or project_id where declared instead
 	mirror    string            // the other of the two names
 	policyFor map[string]string // verb → policy action ("get_network")
+	// dropEmpty: empty filter values are ignored (Controller.NoEmptyStringFiltering)
+	dropEmpty bool
 }
 
 // Parent describes the owning resource of a sub-resource.

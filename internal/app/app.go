@@ -189,6 +189,8 @@ func (a *App) build() error {
 		LinkPrefix: c.String("DEFAULT", "network_link_prefix"),
 		MaxBulk:    c.Int("DEFAULT", "max_bulk_items"),
 		Log:        a.Log,
+		// ML2/OVN: the mechanism driver does not support it
+		NoEmptyStringFiltering: !env.HasExtension("empty-string-filtering"),
 	}
 	ctl.Init()
 	a.Env, a.API = env, ctl

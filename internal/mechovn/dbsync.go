@@ -85,7 +85,10 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 			if why := d.lspDHCPDrift(ctx, o, lsp); why != "" {
 				return why
 			}
-			return d.dnsDrift(ctx, o)
+			if why := d.dnsDrift(ctx, o); why != "" {
+				return why
+			}
+			return d.portQoSDrift(ctx, o, lsp)
 		}
 	case resSubnet:
 		net, err := d.tables.networks.Get(ctx, str(o["network_id"]), nil)

@@ -163,6 +163,9 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 		if fip, ok := cur.ExternalIDs["neutron:port_fip"]; ok {
 			want.ExternalIDs["neutron:port_fip"] = fip
 		}
+		if rate, ok := cur.Options[optMinRate]; ok { // syncPortQoS owns it
+			want.Options[optMinRate] = rate
+		}
 		txn.Update(want, &want.Addresses, &want.PortSecurity, &want.Enabled, &want.Type, &want.Options,
 			&want.ExternalIDs, &want.Dhcpv4Options, &want.Dhcpv6Options)
 	}

@@ -70,24 +70,37 @@ func (d *Driver) policyRules(ctx context.Context, policy string) (qosRules, erro
 	return out, nil
 }
 
-// portQoS are the QoS rows a port should have.
-func (d *Driver) portQoS(ctx context.Context, port map[string]any) ([]*nbdb.QoS, error) {
+// portPolicy is a port's effective QoS policy: its own, else its network's; none ("") for network
+// device ports.
+func (d *Driver) portPolicy(ctx context.Context, port map[string]any) (string, error) {
 	owner := str(port["device_owner"])
 	if strings.HasPrefix(owner, "network:") || strings.HasPrefix(owner, "neutron:") {
-		return nil, nil
+		return "", nil
 	}
-	id := str(port["id"])
 	var policy sql.NullString
-	err := d.env.DB.QueryRow(ctx, "SELECT policy_id FROM qos_port_policy_bindings WHERE port_id = ?", id).Scan(&policy)
+	err := d.env.DB.QueryRow(ctx, "SELECT policy_id FROM qos_port_policy_bindings WHERE port_id = ?", str(port["id"])).Scan(&policy)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = d.env.DB.QueryRow(ctx, "SELECT qos_policy_id FROM networks WHERE id = ?", str(port["network_id"])).Scan(&policy)
 	}
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !policy.Valid {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
 	}
-	return d.qosRows(ctx, policy.String, id, "", "", map[string]string{extPortID: id})
+	return policy.String, err
+}
+
+// portQoS are the QoS rows a port should have and its qos_min_rate ("" for none).
+func (d *Driver) portQoS(ctx context.Context, port map[string]any) ([]*nbdb.QoS, string, error) {
+	policy, err := d.portPolicy(ctx, port)
+	if err != nil || policy == "" {
+		return nil, "", err
+	}
+	id := str(port["id"])
+	rows, err := d.qosRows(ctx, policy, id, "", "", map[string]string{extPortID: id})
+	if err != nil {
+		return nil, "", err
+	}
+	rate, err := d.policyMinRate(ctx, policy)
+	return rows, rate, err
 }
 
 // qosRows are the QoS rows of a policy for traffic through port (with ip and resident: of the
@@ -119,16 +132,20 @@ func (d *Driver) qosRows(ctx context.Context, policy, port, ip, resident string,
 	return out, nil
 }
 
-// syncPortQoS makes the QoS rows of a port on its switch those of its effective policy.
+// syncPortQoS makes the QoS rows of a port on its switch, and its LSP's qos_min_rate, those of its
+// effective policy.
 func (d *Driver) syncPortQoS(ctx context.Context, port map[string]any) error {
 	if str(port["id"]) == "" {
 		return nil
 	}
-	want, err := d.portQoS(ctx, port)
+	want, rate, err := d.portQoS(ctx, port)
 	if err != nil {
 		return err
 	}
-	return d.writePortQoS(ctx, str(port["id"]), str(port["network_id"]), want)
+	if err := d.writePortQoS(ctx, str(port["id"]), str(port["network_id"]), want); err != nil {
+		return err
+	}
+	return d.writeMinRate(ctx, str(port["id"]), rate)
 }
 
 // writePortQoS replaces a port's QoS rows on its network's switch with want (unless they are the same).
@@ -143,23 +160,8 @@ func (d *Driver) writeQoS(ctx context.Context, netID, key, id string, want []*nb
 	if ls == nil {
 		return nil
 	}
-	byDir := map[nbdb.QoSDirection]*nbdb.QoS{}
-	for _, q := range want {
-		byDir[q.Direction] = q
-	}
-	var have []string
-	same := true
-	for _, u := range ls.QOSRules {
-		q := &nbdb.QoS{UUID: u}
-		if d.nb.OVSDB().Get(ctx, q) != nil || q.ExternalIDs[key] != id {
-			continue
-		}
-		have = append(have, u)
-		if w := byDir[q.Direction]; w == nil || !sameQoS(q, w) {
-			same = false
-		}
-	}
-	if same && len(have) == len(want) {
+	have, same := d.switchQoS(ctx, ls, key, id, want)
+	if same {
 		return nil
 	}
 	txn := d.nb.Txn()
@@ -178,6 +180,27 @@ func (d *Driver) writeQoS(ctx context.Context, netID, key, id string, want []*nb
 	}
 	_, err := txn.Commit(ctx)
 	return err
+}
+
+// switchQoS are the QoS rows of a switch whose external_ids key is id, and whether they are exactly want.
+func (d *Driver) switchQoS(ctx context.Context, ls *nbdb.LogicalSwitch, key, id string, want []*nbdb.QoS) ([]string, bool) {
+	byDir := map[nbdb.QoSDirection]*nbdb.QoS{}
+	for _, q := range want {
+		byDir[q.Direction] = q
+	}
+	var have []string
+	same := true
+	for _, u := range ls.QOSRules {
+		q := &nbdb.QoS{UUID: u}
+		if d.nb.OVSDB().Get(ctx, q) != nil || q.ExternalIDs[key] != id {
+			continue
+		}
+		have = append(have, u)
+		if w := byDir[q.Direction]; w == nil || !sameQoS(q, w) {
+			same = false
+		}
+	}
+	return have, same && len(have) == len(want)
 }
 
 func sameQoS(a, b *nbdb.QoS) bool {

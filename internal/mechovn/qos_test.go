@@ -3,6 +3,7 @@ package mechovn_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/model"
 
+	"github.com/neutrino-os/neutrino/internal/ovn"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
@@ -18,11 +20,7 @@ import (
 // policy, follow rule changes (a new ingress limit, a DSCP mark), go when the policy goes; network
 // device ports get none; a deleted port's rows go with it.
 func TestQoSFollowsChanges(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["DEFAULT.service_plugins"] = "segments,qos"
-	conf["ml2.extension_drivers"] = "port_security,qos"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := qosServer(t, nil)
 	url := srv.URL + "/v2.0/"
 	post := func(kind, path string, attrs map[string]any) map[string]any {
 		t.Helper()
@@ -71,6 +69,17 @@ func TestQoSFollowsChanges(t *testing.T) {
 	testutil.Do(t, "DELETE", url+"ports/"+id, nil).Expect(t, 204)
 	testutil.Do(t, "DELETE", url+"ports/"+dev["id"].(string), nil).Expect(t, 204)
 	expect("port deleted", "")
+}
+
+// qosServer starts neutrino with the qos service plugin and extension driver (and the options
+// extra) on an in-memory OVN, and returns it with an NB client.
+func qosServer(t *testing.T, extra map[string]string) (*testutil.Server, *ovn.Client) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["DEFAULT.service_plugins"] = "segments,qos"
+	conf["ml2.extension_drivers"] = "port_security,qos"
+	maps.Copy(conf, extra)
+	return testutil.StartServer(t, testutil.Options{Set: conf}), nb
 }
 
 // poll waits up to d for cond.

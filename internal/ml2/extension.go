@@ -22,6 +22,8 @@ type ExtensionDriver interface {
 type extensionManager struct {
 	loaded map[string]ExtensionDriver
 	order  []string
+	// aliases the drivers implement (core aliases: see Offers)
+	aliases map[string]bool
 }
 
 // selectExtensionDrivers makes the configured extension drivers (before
@@ -31,7 +33,7 @@ func (p *Plugin) selectExtensionDrivers() error {
 	if err != nil {
 		return err
 	}
-	p.ext = &extensionManager{loaded: map[string]ExtensionDriver{}}
+	p.ext = &extensionManager{loaded: map[string]ExtensionDriver{}, aliases: map[string]bool{}}
 	for _, m := range mods {
 		p.ext.loaded[m.Name()] = m.New.(ExtensionDriverFactory)()
 		p.ext.order = append(p.ext.order, m.Name())
@@ -45,6 +47,9 @@ func (p *Plugin) initExtensionDrivers() error {
 		aliases, err := p.ext.loaded[name].Initialize(p.env, p)
 		if err != nil {
 			return fmt.Errorf("extension driver %s: %w", name, err)
+		}
+		for _, a := range aliases {
+			p.ext.aliases[a] = true
 		}
 		p.env.AddExtensions(aliases...)
 	}

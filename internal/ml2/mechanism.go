@@ -125,6 +125,7 @@ func (p *Plugin) setupMechanismDrivers() error {
 		}
 		p.mech.drivers = append(p.mech.drivers, mechDriver{m.Name(), d})
 	}
+	p.env.SetExtensionFilter(p.Offers)
 	if len(p.mech.drivers) > 0 {
 		// installed by a finisher added last, so that the drivers' calls come after every
 		// other plugin's and component's hooks (whose finishers add some)

@@ -52,6 +52,7 @@ type Env struct {
 	byColl    map[string]*api.Resource
 	tables    map[string]*store.Table
 	exts      map[string]bool
+	extFilter func(alias string) bool
 	loaded    map[string]Plugin
 	finishers []func() error
 	values    map[any]any
@@ -168,14 +169,24 @@ func (e *Env) AddExtensions(aliases ...string) {
 	}
 }
 
+// SetExtensionFilter installs the core plugin's filter of the aliases it
+// serves (Neutron's Ml2Plugin asks its mechanism drivers which of its
+// aliases they support): an alias keep refuses is not served, whoever
+// declared it. The core plugin's aliases are nobody else's in Neutron.
+func (e *Env) SetExtensionFilter(keep func(alias string) bool) { e.extFilter = keep }
+
 // HasExtension reports whether alias is implemented.
-func (e *Env) HasExtension(alias string) bool { return e.exts[alias] }
+func (e *Env) HasExtension(alias string) bool {
+	return e.exts[alias] && (e.extFilter == nil || e.extFilter(alias))
+}
 
 // ExtensionAliases returns the implemented aliases, sorted.
 func (e *Env) ExtensionAliases() []string {
 	out := make([]string, 0, len(e.exts))
 	for a := range e.exts {
-		out = append(out, a)
+		if e.HasExtension(a) {
+			out = append(out, a)
+		}
 	}
 	sort.Strings(out)
 	return out

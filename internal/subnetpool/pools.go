@@ -206,7 +206,10 @@ func (b poolBackend) Update(ctx context.Context, id string, changes api.Object, 
 
 type poolSpecKey struct{}
 
-func (c *Component) setupPools(env *plugin.Env) {
+// setupPools declares the subnet pools, with the add_prefixes and
+// remove_prefixes actions when prefixOps (the core plugin offers
+// subnetpool-prefix-ops).
+func (c *Component) setupPools(env *plugin.Env, prefixOps bool) {
 	res := SubnetPool()
 	res.NotFound = poolNotFound
 	t := &store.Table{
@@ -232,9 +235,9 @@ func (c *Component) setupPools(env *plugin.Env) {
 		Load:         c.loadPools,
 	})
 	t.Init()
-	res.MemberActions = map[string]api.MemberAction{
-		"add_prefixes":    c.addPrefixes,
-		"remove_prefixes": c.removePrefixes,
+	res.MemberActions = map[string]api.MemberAction{}
+	if prefixOps { // subnetpool-prefix-ops
+		res.MemberActions["add_prefixes"], res.MemberActions["remove_prefixes"] = c.addPrefixes, c.removePrefixes
 	}
 	res.Backend = poolBackend{t}
 	c.pools = t

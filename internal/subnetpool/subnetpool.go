@@ -45,8 +45,10 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 	c := &Component{env: env, subnets: &subnetCols{table: "subnets", id: "id", cidr: "cidr",
 		network: "network_id", pool: "subnetpool_id", project: "project_id", version: "ip_version"}}
 	c.setupScopes(env)
-	c.setupPools(env)
-	c.setupOnboard()
+	c.setupPools(env, p.Offers("subnetpool-prefix-ops"))
+	if p.Offers("subnet_onboard") {
+		c.setupOnboard()
+	}
 	c.setupRBAC(env)
 	p.SetSubnetPools(c)
 	p.Networks().AddHooks(store.Hooks{Load: c.loadNetworkScopes})
