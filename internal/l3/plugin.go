@@ -2,6 +2,7 @@ package l3
 
 import (
 	"context"
+	"slices"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/config"
@@ -14,11 +15,10 @@ import (
 )
 
 func init() {
-	plugin.Register("router", func() plugin.Plugin { return &Plugin{} },
+	// ML2/OVN deployments name the OVN L3 plugin; the ovn mechanism driver writes its rows
+	plugin.Register("router", func() plugin.Plugin { return &Plugin{} }, append([]string{
 		"neutron.services.l3_router.l3_router_plugin.L3RouterPlugin",
-		"neutron.services.l3_router.l3_router_plugin:L3RouterPlugin",
-		// ML2/OVN deployments name the OVN L3 plugin; the ovn mechanism driver writes its rows
-		"ovn-router", "neutron.services.ovn_l3.plugin.OVNL3RouterPlugin")
+		"neutron.services.l3_router.l3_router_plugin:L3RouterPlugin"}, ovnRouterNames...)...)
 	config.Register(
 		&config.Option{Name: "enable_snat_by_default", Type: config.Bool, Default: "true",
 			Help: "Define the default value of enable_snat if not provided in external_gateway_info."},
@@ -57,7 +57,19 @@ type Plugin struct {
 	haDefault   bool
 
 	flavorCheck FlavorCheck
+
+	// ovnL3 is Neutron's OVN L3 plugin flavour (service_plugins names ovn-router or its class):
+	// it has no DVR or HA mixins, whose create hooks write the router's extra attributes and so
+	// give a new router revision 1; its routers start at revision 0.
+	ovnL3 bool
 }
+
+// ovnRouterNames are the service_plugins entries that load Neutron's OVN L3 plugin.
+var ovnRouterNames = []string{"ovn-router", "neutron.services.ovn_l3.plugin.OVNL3RouterPlugin",
+	"neutron.services.ovn_l3.plugin:OVNL3RouterPlugin"}
+
+// OVNFlavour tells whether the plugin runs as Neutron's OVN L3 plugin.
+func (p *Plugin) OVNFlavour() bool { return p.ovnL3 }
 
 // FlavorCheck validates a router's flavor_id (installed with
 // SetFlavorCheck); distributed and ha are the router's flags. Without one,
@@ -92,6 +104,9 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	p.maxRoutes = c.Int("DEFAULT", "max_routes")
 	p.dvrDefault = c.Bool("DEFAULT", "router_distributed")
 	p.haDefault = c.Bool("DEFAULT", "l3_ha")
+	for _, n := range c.List("DEFAULT", "service_plugins") {
+		p.ovnL3 = p.ovnL3 || slices.Contains(ovnRouterNames, n)
+	}
 	p.setupRouters(env)
 	p.setupFloatingIPs(env)
 	p.setupPortRules(env)

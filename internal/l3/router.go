@@ -64,7 +64,7 @@ func badRouter(format string, args ...any) error {
 func (p *Plugin) setupRouters(env *plugin.Env) {
 	res := Router()
 	t := &store.Table{
-		Name: "routers", Res: res, DB: env.DB, Std: true, InitialRevision: 1, Quota: "router",
+		Name: "routers", Res: res, DB: env.DB, Std: true, InitialRevision: p.initialRevision(), Quota: "router",
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "project_id"}, {Attr: "name"}, {Attr: "description"},
 			{Attr: "created_at"}, {Attr: "updated_at"}, {Attr: "revision_number", Kind: store.Int},
@@ -95,6 +95,15 @@ func (p *Plugin) setupRouters(env *plugin.Env) {
 	res.Backend = routerBackend{t, p}
 	t.Init()
 	env.AddResource(res, t)
+}
+
+// initialRevision is a new router's revision_number: 1 where the DVR and HA create hooks write
+// its extra attributes (a second flush), 0 with the OVN L3 plugin, which has neither.
+func (p *Plugin) initialRevision() int64 {
+	if p.ovnL3 {
+		return 0
+	}
+	return 1
 }
 
 // routerRevisions: an update is one revision when it assigns a plain
