@@ -14,6 +14,7 @@ package az
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -182,8 +183,17 @@ func LoadHosting(ctx context.Context, q db.Querier, env *plugin.Env, resource st
 	return nil
 }
 
-// List is get_availability_zones: agents' zones, for admins only.
+// List is get_availability_zones: agents' zones, for admins only. Without
+// availability_zone_filter (ML2/OVN) a filter is a 400, as Neutron hands
+// the filters to its agents query, which knows none of them.
 func (b backend) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
+	if len(q.Filters) > 0 && !b.env.HasExtension("availability_zone_filter") {
+		var keys []string
+		for _, f := range q.Filters {
+			keys = append(keys, f.Attr)
+		}
+		return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not supported for filtering", strings.Join(keys, ", ")))
+	}
 	out := []api.Object{}
 	s := sourceOf(b.env)
 	if rc := reqctx.From(ctx); s == nil || (rc != nil && !rc.IsAdmin) {

@@ -239,8 +239,8 @@ func addChassis(t *testing.T, sb *ovn.Client, name, mappings, cms string) *sbdb.
 func waitZone(t *testing.T, base, zone string) {
 	t.Helper()
 	waitFor(t, 5*time.Second, zone+" as a router zone", func() bool {
-		for _, z := range testutil.Do(t, "GET", base+"/v2.0/availability_zones?resource=router", nil).Expect(t, 200).List("availability_zones") {
-			if z["name"] == zone {
+		for _, z := range testutil.Do(t, "GET", base+"/v2.0/availability_zones", nil).Expect(t, 200).List("availability_zones") {
+			if z["name"] == zone && z["resource"] == "router" {
 				return true
 			}
 		}
