@@ -2,6 +2,7 @@ package l3
 
 import (
 	"context"
+	"slices"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/config"
@@ -14,11 +15,10 @@ import (
 )
 
 func init() {
-	plugin.Register("router", func() plugin.Plugin { return &Plugin{} },
+	// ML2/OVN deployments name the OVN L3 plugin; the ovn mechanism driver writes its rows
+	plugin.Register("router", func() plugin.Plugin { return &Plugin{} }, append([]string{
 		"neutron.services.l3_router.l3_router_plugin.L3RouterPlugin",
-		"neutron.services.l3_router.l3_router_plugin:L3RouterPlugin",
-		// ML2/OVN deployments name the OVN L3 plugin; the ovn mechanism driver writes its rows
-		"ovn-router", "neutron.services.ovn_l3.plugin.OVNL3RouterPlugin")
+		"neutron.services.l3_router.l3_router_plugin:L3RouterPlugin"}, ovnRouterNames...)...)
 	config.Register(
 		&config.Option{Name: "enable_snat_by_default", Type: config.Bool, Default: "true",
 			Help: "Define the default value of enable_snat if not provided in external_gateway_info."},
@@ -57,7 +57,19 @@ type Plugin struct {
 	haDefault   bool
 
 	flavorCheck FlavorCheck
+
+	// ovnL3 is Neutron's OVN L3 plugin flavour (service_plugins names ovn-router or its class):
+	// it has no DVR or HA mixins, whose create hooks write the router's extra attributes and so
+	// give a new router revision 1; its routers start at revision 0.
+	ovnL3 bool
 }
+
+// ovnRouterNames are the service_plugins entries that load Neutron's OVN L3 plugin.
+var ovnRouterNames = []string{"ovn-router", "neutron.services.ovn_l3.plugin.OVNL3RouterPlugin",
+	"neutron.services.ovn_l3.plugin:OVNL3RouterPlugin"}
+
+// OVNFlavour tells whether the plugin runs as Neutron's OVN L3 plugin.
+func (p *Plugin) OVNFlavour() bool { return p.ovnL3 }
 
 // FlavorCheck validates a router's flavor_id (installed with
 // SetFlavorCheck); distributed and ha are the router's flags. Without one,
@@ -92,19 +104,40 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	p.maxRoutes = c.Int("DEFAULT", "max_routes")
 	p.dvrDefault = c.Bool("DEFAULT", "router_distributed")
 	p.haDefault = c.Bool("DEFAULT", "l3_ha")
-	p.setupRouters(env)
+	for _, n := range c.List("DEFAULT", "service_plugins") {
+		p.ovnL3 = p.ovnL3 || slices.Contains(ovnRouterNames, n)
+	}
+	if p.ovnL3 { // OVN routers are neither DVR nor HA routers
+		p.dvrDefault, p.haDefault = false, false
+	}
+	aliases := p.aliases(c)
+	p.setupRouters(env, aliases)
 	p.setupFloatingIPs(env)
 	p.setupPortRules(env)
-	env.AddExtensions("router", "ext-gw-mode", "extraroute", "extraroute-atomic",
-		"router-admin-state-down-before-update",
-		"l3-port-ip-change-not-allowed",
-		"router_availability_zone", "l3-ha", "l3_agent_scheduler", "l3-flavors",
-		"fip-port-details", "floatingip-pools")
-	if c.Bool("DEFAULT", "enable_dvr") {
-		env.AddExtensions("dvr")
-	}
+	env.AddExtensions(aliases...)
 	return nil
 }
+
+// aliases are the extensions the plugin serves: Neutron's L3RouterPlugin's (dvr only with
+// enable_dvr), or with the OVN flavour the router part of ML2_SUPPORTED_API_EXTENSIONS_OVN_L3.
+func (p *Plugin) aliases(c *config.Config) []string {
+	if p.ovnL3 {
+		return []string{"router", "ext-gw-mode", "extraroute", "router_availability_zone",
+			"fip-port-details", "floatingip-pools"}
+	}
+	a := []string{"router", "ext-gw-mode", "extraroute", "extraroute-atomic",
+		"router-admin-state-down-before-update", "l3-port-ip-change-not-allowed",
+		"router_availability_zone", "l3-ha", "l3_agent_scheduler", "l3-flavors",
+		"fip-port-details", "floatingip-pools"}
+	if c.Bool("DEFAULT", "enable_dvr") {
+		a = append(a, "dvr")
+	}
+	return a
+}
+
+// AgentScheduled tells whether L3 agents host the routers (the l3_agent_scheduler
+// sub-resources); not with the OVN flavour, where OVN's gateway chassis do.
+func (p *Plugin) AgentScheduled() bool { return !p.ovnL3 }
 
 // adminCtx is ctx with an admin caller (Neutron's elevated context).
 func adminCtx(ctx context.Context) context.Context {

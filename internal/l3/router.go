@@ -3,6 +3,7 @@ package l3
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/az"
@@ -60,11 +61,19 @@ func badRouter(format string, args ...any) error {
 	return nerr.BadRequest("router", fmt.Sprintf(format, args...))
 }
 
-// setupRouters declares routers.
-func (p *Plugin) setupRouters(env *plugin.Env) {
+// routerAttrAlias names the extension each optional router attribute belongs to: without the
+// extension the attribute is unknown (a request naming it is refused, answers lack it).
+var routerAttrAlias = map[string]string{"distributed": "dvr", "ha": "l3-ha", "flavor_id": "l3-flavors"}
+
+// setupRouters declares routers with the attributes of the served aliases.
+func (p *Plugin) setupRouters(env *plugin.Env, aliases []string) {
 	res := Router()
+	res.Attrs = slices.DeleteFunc(res.Attrs, func(a *api.Attribute) bool {
+		alias, optional := routerAttrAlias[a.Name]
+		return optional && !slices.Contains(aliases, alias)
+	})
 	t := &store.Table{
-		Name: "routers", Res: res, DB: env.DB, Std: true, InitialRevision: 1, Quota: "router",
+		Name: "routers", Res: res, DB: env.DB, Std: true, InitialRevision: p.initialRevision(), Quota: "router",
 		Cols: []store.Column{
 			{Attr: "id"}, {Attr: "project_id"}, {Attr: "name"}, {Attr: "description"},
 			{Attr: "created_at"}, {Attr: "updated_at"}, {Attr: "revision_number", Kind: store.Int},
@@ -95,6 +104,15 @@ func (p *Plugin) setupRouters(env *plugin.Env) {
 	res.Backend = routerBackend{t, p}
 	t.Init()
 	env.AddResource(res, t)
+}
+
+// initialRevision is a new router's revision_number: 1 where the DVR and HA create hooks write
+// its extra attributes (a second flush), 0 with the OVN L3 plugin, which has neither.
+func (p *Plugin) initialRevision() int64 {
+	if p.ovnL3 {
+		return 0
+	}
+	return 1
 }
 
 // routerRevisions: an update is one revision when it assigns a plain

@@ -9,8 +9,6 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/model"
 
 	"github.com/neutrino-os/neutrino/internal/api"
-	"github.com/neutrino-os/neutrino/internal/db"
-	"github.com/neutrino-os/neutrino/internal/nerr"
 	"github.com/neutrino-os/neutrino/internal/ovn"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 	"github.com/neutrino-os/neutrino/internal/ovn/sbdb"
@@ -278,30 +276,6 @@ func (d *Driver) checkExternalPorts(ctx context.Context) error {
 		if _, err := d.nb.Txn().Update(lsp, &lsp.HaChassisGroup).Commit(ctx); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// validateNetworkZones is ML2/OVN's validate_availability_zones for networks: each hint must be a
-// zone of a gateway chassis (the zones list_availability_zones gives).
-func (d *Driver) validateNetworkZones(_ context.Context, _ db.Querier, _ string, hints []any) error {
-	waitFirst(d.sb)
-	have := map[string]bool{}
-	for _, ch := range d.allChassis() {
-		if isGatewayChassis(ch) {
-			for _, z := range chassisZones(ch) {
-				have[z] = true
-			}
-		}
-	}
-	var missing []string
-	for _, h := range hints {
-		if s := str(h); !have[s] && !slices.Contains(missing, s) {
-			missing = append(missing, s)
-		}
-	}
-	if len(missing) > 0 {
-		return nerr.NotFound("AvailabilityZoneNotFound", "AvailabilityZone %s could not be found.", strings.Join(missing, ", "))
 	}
 	return nil
 }

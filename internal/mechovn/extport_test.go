@@ -14,18 +14,6 @@ import (
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
-// addChassis writes SB chassis (name, ovn-cms-options), mapping provider.
-func addChassis(t *testing.T, sb *ovn.Client, chassis ...[2]string) {
-	t.Helper()
-	for _, ch := range chassis {
-		c := &sbdb.Chassis{UUID: "u" + strings.ReplaceAll(ch[0], "-", ""), Name: ch[0], Hostname: ch[0],
-			OtherConfig: map[string]string{"ovn-bridge-mappings": "provider:br-ex", "ovn-cms-options": ch[1]}}
-		if _, err := sb.Txn().Create(c).Commit(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // haGroup is a group's chassis as "name:priority" by priority, highest first, and its external_ids
 // (never nil for a group that exists).
 func haGroup(nb *ovn.Client, name string) (string, map[string]string) {
@@ -67,8 +55,9 @@ func TestExternalPorts(t *testing.T) {
 	nbRemote, sbRemote, nb, sb := memOVN(t)
 	ctx := context.Background()
 	// chassis1 (memOVN): gateway in no zone
-	addChassis(t, sb, [2]string{"gw2", "enable-chassis-as-gw"}, [2]string{"comp", ""},
-		[2]string{"gwaz1", "enable-chassis-as-gw,availability-zones=az1"})
+	addChassis(t, sb, "gw2", "provider:br-ex", "enable-chassis-as-gw")
+	addChassis(t, sb, "comp", "provider:br-ex", "")
+	addChassis(t, sb, "gwaz1", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az1")
 	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
 	post := poster(t, srv.URL)
 	net := post("network", "networks", map[string]any{"name": "sriov"})
@@ -121,7 +110,8 @@ func TestExternalPorts(t *testing.T) {
 	members, _ = haGroup(nb, group) // each external port written made the group again
 	top := strings.SplitN(members, ":", 2)[0]
 	second := map[string]string{"chassis1": "gw2", "gw2": "chassis1"}[top]
-	addChassis(t, sb, [2]string{"gw3", "enable-chassis-as-gw"}, [2]string{"gwaz2", "enable-chassis-as-gw,availability-zones=az2"})
+	addChassis(t, sb, "gw3", "provider:br-ex", "enable-chassis-as-gw")
+	addChassis(t, sb, "gwaz2", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az2")
 	expect("a new gateway chassis", top+":32767 "+second+":32766 gw3:32765")
 	gone := &sbdb.Chassis{Name: top}
 	if err := sb.Get(ctx, gone); err != nil {
@@ -151,8 +141,9 @@ func TestExternalPorts(t *testing.T) {
 // zones in its group, with the hints in the group's external_ids.
 func TestExternalPortZones(t *testing.T) {
 	nbRemote, sbRemote, nb, sb := memOVN(t)
-	addChassis(t, sb, [2]string{"gwaz1", "enable-chassis-as-gw,availability-zones=az1"},
-		[2]string{"gwaz12", "enable-chassis-as-gw,availability-zones=az1:az2"}, [2]string{"compaz1", "availability-zones=az1"})
+	addChassis(t, sb, "gwaz1", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az1")
+	addChassis(t, sb, "gwaz12", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az1:az2")
+	addChassis(t, sb, "compaz1", "provider:br-ex", "availability-zones=az1")
 	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
 	post := poster(t, srv.URL)
 	// ML2/OVN's zones are the gateway chassis' zones

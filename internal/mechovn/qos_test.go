@@ -74,10 +74,16 @@ func TestQoSFollowsChanges(t *testing.T) {
 // qosServer starts neutrino with the qos service plugin and extension driver (and the options
 // extra) on an in-memory OVN, and returns it with an NB client.
 func qosServer(t *testing.T, extra map[string]string) (*testutil.Server, *ovn.Client) {
+	conf := map[string]string{"DEFAULT.service_plugins": "segments,qos", "ml2.extension_drivers": "port_security,qos"}
+	maps.Copy(conf, extra)
+	return memServer(t, conf)
+}
+
+// memServer starts neutrino with the reference's OVN configuration and the options extra on an
+// in-memory OVN, and returns it with an NB client.
+func memServer(t *testing.T, extra map[string]string) (*testutil.Server, *ovn.Client) {
 	nbRemote, sbRemote, nb, _ := memOVN(t)
 	conf := ovnConfig(nbRemote, sbRemote)
-	conf["DEFAULT.service_plugins"] = "segments,qos"
-	conf["ml2.extension_drivers"] = "port_security,qos"
 	maps.Copy(conf, extra)
 	return testutil.StartServer(t, testutil.Options{Set: conf}), nb
 }

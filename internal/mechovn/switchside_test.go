@@ -448,3 +448,34 @@ func TestBaremetalDHCP(t *testing.T) {
 		t.Fatalf("DHCP options: baremetal %v, normal %v", lsps["baremetal"].Dhcpv4Options, lsps["normal"].Dhcpv4Options)
 	}
 }
+
+// TestDNSDomainChange: a network's dns_domain change leaves its DNS row as it is, as Zed's
+// update_network does (its TODO for bug 1777978); ovn-db-sync's repair then writes the ports'
+// records in the new domain and drops those in the old one, as Zed's sync_port_dns_records.
+func TestDNSDomainChange(t *testing.T) {
+	srv, nb := memServer(t, map[string]string{"ovn.background_tasks": "false"})
+	post := poster(t, srv.URL)
+	net := post("network", "networks", map[string]any{"name": "n", "dns_domain": "a.example."})
+	nid := net["id"].(string)
+	sub := post("subnet", "subnets", map[string]any{"network_id": nid, "cidr": "10.0.0.0/24", "ip_version": 4})
+	post("port", "ports", map[string]any{"network_id": nid, "dns_name": "web", "device_id": "vm-1",
+		"fixed_ips": []any{map[string]any{"subnet_id": sub["id"], "ip_address": "10.0.0.10"}}})
+	in := func(dom string) map[string]string {
+		return map[string]string{"web": "10.0.0.10", "web.example.org": "10.0.0.10", "web." + dom: "10.0.0.10",
+			"10.0.0.10.in-addr.arpa": "web.example.org"}
+	}
+	waitFor(t, 5*time.Second, "the records in a.example", func() bool {
+		got, linked := dnsRecordsOf(nb, nid)
+		return linked && maps.Equal(got, in("a.example"))
+	})
+	syncFinds(t, srv, -1, "")
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/networks/"+nid, body("network", map[string]any{"dns_domain": "b.example."})).Expect(t, 200)
+	time.Sleep(300 * time.Millisecond)
+	if got, _ := dnsRecordsOf(nb, nid); !maps.Equal(got, in("a.example")) {
+		t.Errorf("records after the dns_domain change %v, want them unchanged", got)
+	}
+	syncFinds(t, srv, 1, "DNS records missing or different")
+	if got, _ := dnsRecordsOf(nb, nid); !maps.Equal(got, in("b.example")) {
+		t.Errorf("records after ovn-db-sync %v, want %v", got, in("b.example"))
+	}
+}
