@@ -83,7 +83,7 @@ func finishScheduling(env *plugin.Env, k *Keeper, agentsRes *api.Resource, dhcp 
 		agentsRes.MemberSpecials = map[string]api.Special{}
 		for _, s := range []*scheduling{dhcpScheduling(k), l3Scheduling(k)} {
 			res := env.Resource(s.coll)
-			if res == nil || s.agentType == TypeDHCP && !dhcp {
+			if res == nil || s.agentType == TypeDHCP && !dhcp || s.agentType == TypeL3 && !agentRouters(env) {
 				continue
 			}
 			agentsRes.MemberSpecials[s.sub+"s"] = agentSide{s}
@@ -95,6 +95,13 @@ func finishScheduling(env *plugin.Env, k *Keeper, agentsRes *api.Resource, dhcp 
 		}
 		return nil
 	}
+}
+
+// agentRouters tells whether the router plugin has L3 agents host its routers (not the OVN
+// L3 plugin).
+func agentRouters(env *plugin.Env) bool {
+	r, ok := env.Plugin("router").(interface{ AgentScheduled() bool })
+	return !ok || r.AgentScheduled()
 }
 
 func authorize(ctx context.Context, rc *reqctx.Context, authz api.Authorizer, action string) error {

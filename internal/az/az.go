@@ -6,11 +6,17 @@
 // zone serves networks, an L3 agent's routers): the part that keeps the
 // agents (RPC, OVN) provides them with SetSource; without one there are
 // none, as in a Neutron without agents. The L3 plugin checks routers'
-// hints with Validate and fills their zones with LoadHosting.
+// hints with Validate and fills their zones with LoadHosting. With ML2/OVN
+// the mechanism driver installs a Driver (SetDriver): networks' and
+// routers' zones are then their hints as written in the OVN NB, and hints
+// may name the gateway chassis' zones.
 package az
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -39,6 +45,30 @@ type Source interface {
 }
 
 type sourceKey struct{}
+
+// Driver is what ML2/OVN puts in place of the agents' zones (its mechanism
+// driver replaces the plugin's get_network_availability_zones and
+// validate_availability_zones, its L3 plugin has its own
+// get_router_availability_zones and validate_availability_zones): a
+// network's or router's zones are the hints the driver wrote in the OVN
+// Northbound database, and hints may name the gateway chassis' zones.
+type Driver interface {
+	// Hosting returns the zones of each of ids (networks or routers, per
+	// resource).
+	Hosting(ctx context.Context, resource string, ids []string) (map[string][]string, error)
+	// Zones are the zone names hints may name (of any resource).
+	Zones(ctx context.Context) ([]string, error)
+}
+
+type driverKey struct{}
+
+// SetDriver installs a server's zone driver (during setup).
+func SetDriver(env *plugin.Env, d Driver) { env.Set(driverKey{}, d) }
+
+func driverOf(env *plugin.Env) Driver {
+	d, _ := env.Value(driverKey{}).(Driver)
+	return d
+}
 
 // SetSource installs a server's zone source (during setup).
 func SetSource(env *plugin.Env, s Source) { env.Set(sourceKey{}, s) }
@@ -85,7 +115,28 @@ func setup(env *plugin.Env, p *ml2.Plugin) error {
 
 // Validate is validate_availability_zones: each hint must be a zone of the
 // resource's agents (the first missing one is AvailabilityZoneNotFound).
+// With a zone driver, hints naming only its zones are valid; a network's
+// others are checked against the agents' zones (ML2/OVN's
+// patch_plugin_choose), a router's are not found (the OVN L3 plugin's).
 func Validate(ctx context.Context, q db.Querier, env *plugin.Env, resource string, hints []any) error {
+	if d := driverOf(env); d != nil {
+		names, err := d.Zones(ctx)
+		if err != nil {
+			return err
+		}
+		var missing []string
+		for _, h := range hints {
+			if name, _ := h.(string); !slices.Contains(names, name) {
+				missing = append(missing, api.PyStr(h))
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if resource != "network" {
+			return nerr.NotFound("AvailabilityZoneNotFound", "AvailabilityZone %s could not be found.", strings.Join(missing, ", "))
+		}
+	}
 	have := map[string]bool{}
 	if s := sourceOf(env); s != nil {
 		zones, err := s.Zones(ctx, q)
@@ -107,14 +158,18 @@ func Validate(ctx context.Context, q db.Querier, env *plugin.Env, resource strin
 }
 
 // LoadHosting fills availability_zones of objs (networks or routers, per
-// resource) from the agents hosting them; without a zone source it leaves
-// them alone.
+// resource) from the agents hosting them, or from the zone driver; without
+// either it leaves them alone.
 func LoadHosting(ctx context.Context, q db.Querier, env *plugin.Env, resource string, objs []api.Object) error {
-	s := sourceOf(env)
-	if s == nil {
+	var zones map[string][]string
+	var err error
+	if d := driverOf(env); d != nil {
+		zones, err = d.Hosting(ctx, resource, store.IDs(objs))
+	} else if s := sourceOf(env); s != nil {
+		zones, err = s.Hosting(ctx, q, resource, store.IDs(objs))
+	} else {
 		return nil
 	}
-	zones, err := s.Hosting(ctx, q, resource, store.IDs(objs))
 	if err != nil {
 		return err
 	}
@@ -128,8 +183,17 @@ func LoadHosting(ctx context.Context, q db.Querier, env *plugin.Env, resource st
 	return nil
 }
 
-// List is get_availability_zones: agents' zones, for admins only.
+// List is get_availability_zones: agents' zones, for admins only. Without
+// availability_zone_filter (ML2/OVN) a filter is a 400, as Neutron hands
+// the filters to its agents query, which knows none of them.
 func (b backend) List(ctx context.Context, q *api.Query) ([]api.Object, error) {
+	if len(q.Filters) > 0 && !b.env.HasExtension("availability_zone_filter") {
+		var keys []string
+		for _, f := range q.Filters {
+			keys = append(keys, f.Attr)
+		}
+		return nil, nerr.InvalidInput(fmt.Sprintf("'%s' is not supported for filtering", strings.Join(keys, ", ")))
+	}
 	out := []api.Object{}
 	s := sourceOf(b.env)
 	if rc := reqctx.From(ctx); s == nil || (rc != nil && !rc.IsAdmin) {

@@ -107,19 +107,37 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	for _, n := range c.List("DEFAULT", "service_plugins") {
 		p.ovnL3 = p.ovnL3 || slices.Contains(ovnRouterNames, n)
 	}
-	p.setupRouters(env)
+	if p.ovnL3 { // OVN routers are neither DVR nor HA routers
+		p.dvrDefault, p.haDefault = false, false
+	}
+	aliases := p.aliases(c)
+	p.setupRouters(env, aliases)
 	p.setupFloatingIPs(env)
 	p.setupPortRules(env)
-	env.AddExtensions("router", "ext-gw-mode", "extraroute", "extraroute-atomic",
-		"router-admin-state-down-before-update",
-		"l3-port-ip-change-not-allowed",
-		"router_availability_zone", "l3-ha", "l3_agent_scheduler", "l3-flavors",
-		"fip-port-details", "floatingip-pools")
-	if c.Bool("DEFAULT", "enable_dvr") {
-		env.AddExtensions("dvr")
-	}
+	env.AddExtensions(aliases...)
 	return nil
 }
+
+// aliases are the extensions the plugin serves: Neutron's L3RouterPlugin's (dvr only with
+// enable_dvr), or with the OVN flavour the router part of ML2_SUPPORTED_API_EXTENSIONS_OVN_L3.
+func (p *Plugin) aliases(c *config.Config) []string {
+	if p.ovnL3 {
+		return []string{"router", "ext-gw-mode", "extraroute", "router_availability_zone",
+			"fip-port-details", "floatingip-pools"}
+	}
+	a := []string{"router", "ext-gw-mode", "extraroute", "extraroute-atomic",
+		"router-admin-state-down-before-update", "l3-port-ip-change-not-allowed",
+		"router_availability_zone", "l3-ha", "l3_agent_scheduler", "l3-flavors",
+		"fip-port-details", "floatingip-pools"}
+	if c.Bool("DEFAULT", "enable_dvr") {
+		a = append(a, "dvr")
+	}
+	return a
+}
+
+// AgentScheduled tells whether L3 agents host the routers (the l3_agent_scheduler
+// sub-resources); not with the OVN flavour, where OVN's gateway chassis do.
+func (p *Plugin) AgentScheduled() bool { return !p.ovnL3 }
 
 // adminCtx is ctx with an admin caller (Neutron's elevated context).
 func adminCtx(ctx context.Context) context.Context {

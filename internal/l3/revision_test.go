@@ -1,6 +1,7 @@
 package l3_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/neutrino-os/neutrino/internal/testutil"
@@ -48,6 +49,60 @@ func TestRouterRevisionsByFlavour(t *testing.T) {
 					t.Fatalf("revisions %v, want %v", got, c.want)
 				}
 			}
+		})
+	}
+}
+
+// TestOVNFlavourAPI: with ovn-router the router API is the OVN L3 plugin's, as the reference
+// (Zed, ML2/OVN) answers: no dvr, l3-ha, l3-flavors, l3_agent_scheduler, extraroute-atomic,
+// router-admin-state-down-before-update or l3-port-ip-change-not-allowed; distributed, ha and
+// flavor_id are unknown attributes; the l3-agents sub-resource is not served. With the router
+// plugin and enable_dvr = false only dvr and distributed go.
+func TestOVNFlavourAPI(t *testing.T) {
+	gone := []string{"dvr", "l3-ha", "l3-flavors", "l3_agent_scheduler", "extraroute-atomic",
+		"router-admin-state-down-before-update", "l3-port-ip-change-not-allowed"}
+	for _, c := range []struct {
+		name  string
+		set   map[string]string
+		gone  []string
+		attrs []string // unknown router attributes
+	}{
+		{"ovn-router", map[string]string{"DEFAULT.service_plugins": "ovn-router"}, gone, []string{"distributed", "ha", "flavor_id"}},
+		{"router without dvr", map[string]string{"DEFAULT.service_plugins": "router", "DEFAULT.enable_dvr": "false"}, []string{"dvr"}, []string{"distributed"}},
+		{"router", map[string]string{"DEFAULT.service_plugins": "router"}, nil, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := testutil.StartServer(t, testutil.Options{Set: c.set})
+			u := s.URL + "/v2.0"
+			have := map[string]bool{}
+			for _, e := range testutil.Do(t, "GET", u+"/extensions", nil).Expect(t, 200).List("extensions") {
+				have[e["alias"].(string)] = true
+			}
+			for _, a := range gone {
+				if want := !slices.Contains(c.gone, a); have[a] != want {
+					t.Errorf("alias %s listed %v, want %v", a, have[a], want)
+				}
+			}
+			for _, a := range []string{"router", "ext-gw-mode", "extraroute", "router_availability_zone", "fip-port-details", "floatingip-pools"} {
+				if !have[a] {
+					t.Errorf("alias %s not listed", a)
+				}
+			}
+			r := post(t, u+"/routers", "router", map[string]any{"name": "r"}).Expect(t, 201).Obj("router")
+			for _, attr := range []string{"distributed", "ha", "flavor_id"} {
+				unknown := slices.Contains(c.attrs, attr)
+				if _, shown := r[attr]; shown == unknown {
+					t.Errorf("router attribute %s shown %v", attr, shown)
+				}
+				if unknown {
+					post(t, u+"/routers", "router", map[string]any{attr: nil}).Expect(t, 400)
+				}
+			}
+			status := 200
+			if !have["l3_agent_scheduler"] {
+				status = 404
+			}
+			testutil.Do(t, "GET", u+"/routers/"+r["id"].(string)+"/l3-agents", nil).Expect(t, status)
 		})
 	}
 }

@@ -3,6 +3,7 @@ package l3
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/az"
@@ -60,9 +61,17 @@ func badRouter(format string, args ...any) error {
 	return nerr.BadRequest("router", fmt.Sprintf(format, args...))
 }
 
-// setupRouters declares routers.
-func (p *Plugin) setupRouters(env *plugin.Env) {
+// routerAttrAlias names the extension each optional router attribute belongs to: without the
+// extension the attribute is unknown (a request naming it is refused, answers lack it).
+var routerAttrAlias = map[string]string{"distributed": "dvr", "ha": "l3-ha", "flavor_id": "l3-flavors"}
+
+// setupRouters declares routers with the attributes of the served aliases.
+func (p *Plugin) setupRouters(env *plugin.Env, aliases []string) {
 	res := Router()
+	res.Attrs = slices.DeleteFunc(res.Attrs, func(a *api.Attribute) bool {
+		alias, optional := routerAttrAlias[a.Name]
+		return optional && !slices.Contains(aliases, alias)
+	})
 	t := &store.Table{
 		Name: "routers", Res: res, DB: env.DB, Std: true, InitialRevision: p.initialRevision(), Quota: "router",
 		Cols: []store.Column{

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/neutrino-os/neutrino/internal/az"
 	"github.com/neutrino-os/neutrino/internal/db"
 	"github.com/neutrino-os/neutrino/internal/events"
 	"github.com/neutrino-os/neutrino/internal/l3"
@@ -77,6 +78,7 @@ func (d *Driver) Initialize(env *plugin.Env, p *ml2.Plugin) error {
 	d.status = newStatusWatcher(d)
 	d.nb.Subscribe(d.status.handler())
 	d.sb.Subscribe(d.status.gatewayHandler())
+	az.SetDriver(env, zoneDriver{d})
 	env.OnFinish(d.finish)
 	env.Bus.Subscribe(events.Process, events.BeforeShutdown, "mechovn", events.PriorityDefault,
 		func(string, events.Event, *events.Payload) error { d.Close(); return nil })

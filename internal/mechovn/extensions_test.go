@@ -12,7 +12,8 @@ import (
 // aliases of ML2_SUPPORTED_API_EXTENSIONS (Zed's Ml2Plugin._filter_extensions_by_mech_driver):
 // /v2.0/extensions lists openvswitch's list minus exactly eleven aliases, and what those
 // extensions declare is gone too: the DHCP agent scheduler's sub-resources and the subnet pool
-// actions answer 404, agents have no resources_synced, and an empty filter value filters nothing.
+// actions answer 404, agents have no resources_synced, an empty filter value filters nothing and
+// a filter of availability zones is a 400 (Neutron's agents query knows none).
 // With openvswitch all of it is there.
 func TestExtensionsFilteredByDriver(t *testing.T) {
 	nbRemote, sbRemote, _, _ := memOVN(t)
@@ -72,6 +73,15 @@ func TestExtensionsFilteredByDriver(t *testing.T) {
 		status("PUT", "/v2.0/subnetpools/"+pool["id"].(string)+"/add_prefixes", map[string]any{"prefixes": []string{"10.1.0.0/16"}}, 200)
 		status("PUT", "/v2.0/subnetpools/"+pool["id"].(string)+"/remove_prefixes", map[string]any{"prefixes": []string{"10.1.0.0/16"}}, 200)
 		status("PUT", "/v2.0/subnetpools/"+pool["id"].(string)+"/onboard_network_subnets", map[string]any{"network_id": net["id"]}, 200)
+		// without availability_zone_filter Neutron hands zone filters to its agents query: 400
+		if r := testutil.Do(t, "GET", s.url+"/v2.0/availability_zones?resource=router&name=az1", nil); s.gone {
+			r.Expect(t, 400)
+			if msg := r.Body["NeutronError"].(map[string]any)["message"]; msg != "Invalid input for operation: 'resource, name' is not supported for filtering." {
+				t.Errorf("zone filters: %v", msg)
+			}
+		} else {
+			r.Expect(t, 200)
+		}
 		// "name=": no filter without empty-string-filtering, else the networks named ""
 		nets := testutil.Do(t, "GET", s.url+"/v2.0/networks?name=", nil).Expect(t, 200).List("networks")
 		if s.gone && len(nets) != 2 || !s.gone && (len(nets) != 1 || nets[0]["id"] != net["id"]) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neutrino-os/neutrino/internal/ovn"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 	"github.com/neutrino-os/neutrino/internal/ovn/sbdb"
 	"github.com/neutrino-os/neutrino/internal/testutil"
@@ -20,18 +21,10 @@ func TestGatewayScheduling(t *testing.T) {
 	nbRemote, sbRemote, nb, sb := memOVN(t)
 	ctx := context.Background()
 	// chassis1 (memOVN): gateway, provider:br-ex, no zone
-	for _, ch := range []struct{ name, mappings, cms string }{
-		{"gw2", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az1"},
-		{"gw3", "other:br-other", "enable-chassis-as-gw"},
-		{"comp", "provider:br-ex", ""},
-		{"gwaz2", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az2:az3"},
-	} {
-		c := &sbdb.Chassis{UUID: "u" + ch.name, Name: ch.name, Hostname: ch.name,
-			OtherConfig: map[string]string{"ovn-bridge-mappings": ch.mappings, "ovn-cms-options": ch.cms}}
-		if _, err := sb.Txn().Create(c).Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addChassis(t, sb, "gw2", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az1")
+	addChassis(t, sb, "gw3", "other:br-other", "enable-chassis-as-gw")
+	addChassis(t, sb, "comp", "provider:br-ex", "")
+	addChassis(t, sb, "gwaz2", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az2:az3")
 	conf := ovnConfig(nbRemote, sbRemote)
 	conf["DEFAULT.service_plugins"] = "router,segments"
 	srv := testutil.StartServer(t, testutil.Options{Set: conf})
@@ -41,14 +34,7 @@ func TestGatewayScheduling(t *testing.T) {
 	post("subnet", "subnets", map[string]any{"network_id": flat["id"], "cidr": "172.24.4.0/24", "ip_version": 4})
 	tunnel := post("network", "networks", map[string]any{"name": "public2", "router:external": true})
 	post("subnet", "subnets", map[string]any{"network_id": tunnel["id"], "cidr": "172.24.5.0/24", "ip_version": 4})
-	waitFor(t, 5*time.Second, "az2 as a router zone", func() bool {
-		for _, z := range testutil.Do(t, "GET", srv.URL+"/v2.0/availability_zones?resource=router", nil).Expect(t, 200).List("availability_zones") {
-			if z["name"] == "az2" {
-				return true
-			}
-		}
-		return false
-	})
+	waitZone(t, srv.URL, "az2")
 	// the gateway's chassis by priority, highest first
 	gateway := func(net map[string]any, hints ...string) []string {
 		t.Helper()
@@ -147,11 +133,7 @@ func TestGatewayRescheduling(t *testing.T) {
 		}
 	}
 	expect("scheduled", "chassis1 ")
-	gw2 := &sbdb.Chassis{UUID: "ugw2", Name: "gw2", Hostname: "gw2",
-		OtherConfig: map[string]string{"ovn-bridge-mappings": "provider:br-ex", "ovn-cms-options": "enable-chassis-as-gw"}}
-	if _, err := sb.Txn().Create(gw2).Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	gw2 := addChassis(t, sb, "gw2", "provider:br-ex", "enable-chassis-as-gw")
 	expect("a new gateway chassis", "chassis1 gw2 ")
 	ch1 := &sbdb.Chassis{Name: "chassis1"}
 	if err := sb.Get(ctx, ch1); err != nil {
@@ -242,6 +224,30 @@ func TestGatewayWithoutAddress(t *testing.T) {
 }
 
 // poster posts one resource to the API at base and returns the created object (201 expected).
+// addChassis adds a chassis (named after its host) with bridge mappings and ovn-cms-options to the SB.
+func addChassis(t *testing.T, sb *ovn.Client, name, mappings, cms string) *sbdb.Chassis {
+	t.Helper()
+	c := &sbdb.Chassis{UUID: "u" + name, Name: name, Hostname: name,
+		OtherConfig: map[string]string{"ovn-bridge-mappings": mappings, "ovn-cms-options": cms}}
+	if _, err := sb.Txn().Create(c).Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// waitZone waits until the server at base lists zone as a router availability zone.
+func waitZone(t *testing.T, base, zone string) {
+	t.Helper()
+	waitFor(t, 5*time.Second, zone+" as a router zone", func() bool {
+		for _, z := range testutil.Do(t, "GET", base+"/v2.0/availability_zones", nil).Expect(t, 200).List("availability_zones") {
+			if z["name"] == zone && z["resource"] == "router" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func poster(t *testing.T, base string) func(kind, path string, attrs map[string]any) map[string]any {
 	return func(kind, path string, attrs map[string]any) map[string]any {
 		t.Helper()
