@@ -77,11 +77,25 @@ func throughput(t *testing.T, lab *ovnlab.Lab, from, to, addr string, secs int) 
 	return kbps
 }
 
+// metered says whether the userspace datapath polices the IPv4 traffic to mac with a meter (the
+// datapath flow's actions start with meter(N), which OVN's QoS rows become through set_meter),
+// and gives the flow.
+func metered(lab *ovnlab.Lab, mac string) (bool, string) {
+	flows, _ := lab.Run("appctl", "dpctl/dump-flows")
+	for _, f := range strings.Split(flows, "\n") {
+		if strings.Contains(f, "dst="+mac+"),eth_type(0x0800)") && strings.Contains(f, "actions:meter(") {
+			return true, f
+		}
+	}
+	return false, flows
+}
+
 // TestDataplaneQoS measures TCP throughput between two VMs on one network and checks that a
 // bandwidth limit rule applied through the API polices it on the userspace datapath (OVN's QoS
 // meters): an egress limit on the sender's port and an ingress limit on the receiver's port each
 // bring the rate down to about the limit (under twice it), and the rate comes back (over ten
-// times the limit) when the rule is deleted or the policy taken off the port.
+// times the limit) when the rule is deleted or the policy taken off the port. Both directions
+// police in the userspace datapath's meters.
 func TestDataplaneQoS(t *testing.T) {
 	lab := ovnlab.Start(t, "/tmp/neutrino-ovn-qos")
 	conf := ovnConfig(lab.NBTCP(), lab.SBTCP())
@@ -118,6 +132,9 @@ func TestDataplaneQoS(t *testing.T) {
 	if free < 10*limit {
 		t.Fatalf("unlimited rate %d kbit/s: too low to see a %d kbit/s limit", free, limit)
 	}
+	if ok, flow := metered(lab, vm2["mac_address"].(string)); ok {
+		t.Errorf("no QoS: metered datapath flow %s", flow)
+	}
 	pol := e.post("policy", "qos/policies", map[string]any{"name": "limit"})
 	setPolicy := func(port map[string]any, policy any) {
 		testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+port["id"].(string), body("port", map[string]any{"qos_policy_id": policy})).Expect(t, 200)
@@ -132,6 +149,11 @@ func TestDataplaneQoS(t *testing.T) {
 			map[string]any{"max_kbps": limit, "direction": c.dir})
 		setPolicy(c.port, pol["id"])
 		got := measure(c.dir + " limit on " + c.port["name"].(string))
+		if ok, flow := metered(lab, vm2["mac_address"].(string)); ok {
+			t.Logf("datapath flow: %s", flow)
+		} else {
+			t.Errorf("%s limit: no metered datapath flow to vm2:\n%s", c.dir, flow)
+		}
 		if got > 2*limit || got < limit/10 {
 			t.Errorf("%s limit %d kbit/s: measured %d kbit/s (unlimited %d)", c.dir, limit, got, free)
 		}

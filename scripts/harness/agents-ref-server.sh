@@ -15,25 +15,10 @@ DIR=${REF_DIR:-/tmp/neutrino-agents-ref}
 TRANSPORT_URL=${TRANSPORT_URL:-rabbit://guest:guest@127.0.0.1:5672/neutrino-agents}
 DB=neutron_agents_ref
 
-stop() {
-	[ -f "$DIR/server.pid" ] || return 0
-	local pid
-	pid=$(cat "$DIR/server.pid")
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$DIR/neutron.conf"; then
-		kill "$pid"
-		for _ in $(seq 60); do [ -e "/proc/$pid" ] || break; sleep 0.5; done
-	fi
-	rm -f "$DIR/server.pid"
-}
+. "$(dirname "$0")/ref-server-lib.sh"
 
 start() {
-	command -v neutron-server >/dev/null || {
-		echo "neutron-server is not installed (apt-get install neutron-server neutron-plugin-ml2)" >&2
-		exit 1
-	}
-	stop
-	curl -s -o /dev/null "http://127.0.0.1:$PORT/" && { echo "port $PORT is in use" >&2; exit 1; }
-	mkdir -p "$DIR/state" "$DIR/lock"
+	ref_prepare
 	# the vhost of TRANSPORT_URL on the local broker, as agents-lab.sh makes it
 	local vhost
 	vhost=$(/usr/bin/python3 -c 'import sys, urllib.parse as u; p = sys.argv[1].split("://", 1)[1].split("?")[0]
@@ -42,9 +27,6 @@ print(u.unquote(p.split("/", 1)[1]) if "/" in p else "")' "$TRANSPORT_URL")
 		rabbitmqctl -q add_vhost "$vhost" >/dev/null 2>&1
 		rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*'
 	fi
-	mariadb -uroot -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
-		CREATE USER IF NOT EXISTS 'neutron'@'127.0.0.1' IDENTIFIED BY 'neutron';
-		GRANT ALL ON $DB.* TO 'neutron'@'127.0.0.1';" || exit 1
 	cat >"$DIR/neutron.conf" <<-EOF
 		[DEFAULT]
 		debug = True
@@ -84,19 +66,12 @@ print(u.unquote(p.split("/", 1)[1]) if "/" in p else "")' "$TRANSPORT_URL")
 	setsid neutron-server --config-file "$DIR/neutron.conf" --log-file "$DIR/server.log" \
 		</dev/null >"$DIR/server.out" 2>&1 &
 	echo $! >"$DIR/server.pid"
-	for _ in $(seq 120); do
-		if curl -sf -o /dev/null "http://127.0.0.1:$PORT/v2.0/agents"; then
-			echo "reference Neutron with RPC on http://127.0.0.1:$PORT (transport_url $TRANSPORT_URL)"
-			return 0
-		fi
-		sleep 1
-	done
-	echo "neutron-server did not come up: $DIR/server.log" >&2
-	exit 1
+	ref_wait 120 /v2.0/agents
+	echo "reference Neutron with RPC on http://127.0.0.1:$PORT (transport_url $TRANSPORT_URL)"
 }
 
 case ${1:-} in
 start) start ;;
-stop) stop ;;
+stop) ref_stop ;;
 *) sed -n '2,12p' "$0"; exit 2 ;;
 esac

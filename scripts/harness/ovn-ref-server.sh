@@ -11,33 +11,14 @@
 # configuration file's text (e.g. "[ovn]\nenable_distributed_floating_ip = True"). Env: REF_PORT
 # (19699), REF_DIR (/tmp/neutrino-ovn-ref).
 set -u
+. "$(dirname "$0")/ref-server-lib.sh"
 cd "$(dirname "$0")/../.."
 PORT=${REF_PORT:-19699}
 DIR=${REF_DIR:-/tmp/neutrino-ovn-ref}
 DB=neutron_ovn_ref
 
-stop() {
-	[ -f "$DIR/server.pid" ] || return 0
-	local pid
-	pid=$(cat "$DIR/server.pid")
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$DIR/neutron.conf"; then
-		kill "$pid"
-		for _ in $(seq 60); do [ -e "/proc/$pid" ] || break; sleep 0.5; done
-	fi
-	rm -f "$DIR/server.pid"
-}
-
 start() {
-	command -v neutron-server >/dev/null || {
-		echo "neutron-server is not installed (apt-get install neutron-server neutron-plugin-ml2)" >&2
-		exit 1
-	}
-	stop
-	curl -s -o /dev/null "http://127.0.0.1:$PORT/" && { echo "port $PORT is in use" >&2; exit 1; }
-	mkdir -p "$DIR/state" "$DIR/lock"
-	mariadb -uroot -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
-		CREATE USER IF NOT EXISTS 'neutron'@'127.0.0.1' IDENTIFIED BY 'neutron';
-		GRANT ALL ON $DB.* TO 'neutron'@'127.0.0.1';" || exit 1
+	ref_prepare
 	cat >"$DIR/base.conf" <<-EOF2
 		[DEFAULT]
 		auth_strategy = noauth
@@ -60,16 +41,11 @@ start() {
 	neutron-db-manage "${args[@]}" upgrade head >"$DIR/db-manage.log" 2>&1 || { echo "neutron-db-manage failed: $DIR/db-manage.log" >&2; exit 1; }
 	neutron-server "${args[@]}" >"$DIR/server.log" 2>&1 &
 	echo $! >"$DIR/server.pid"
-	for _ in $(seq 90); do
-		curl -sf -o /dev/null "http://127.0.0.1:$PORT/v2.0/extensions" && return 0
-		sleep 1
-	done
-	echo "the reference did not answer on $PORT: $DIR/server.log" >&2
-	exit 1
+	ref_wait 90 /v2.0/extensions
 }
 
 case "${1:-}" in
 start) start ;;
-stop) stop; mariadb -uroot -e "DROP DATABASE IF EXISTS $DB" ;;
+stop) ref_stop; mariadb -uroot -e "DROP DATABASE IF EXISTS $DB" ;;
 *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac
