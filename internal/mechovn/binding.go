@@ -2,20 +2,34 @@ package mechovn
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/neutrino-os/neutrino/internal/ml2"
 	"github.com/neutrino-os/neutrino/internal/ovn/sbdb"
 )
 
-// BindPort binds a normal port on a host that is an OVN chassis (by hostname or chassis name) to
-// the first segment it can reach: a Geneve segment, or a flat/VLAN one whose physical network is in
-// the chassis' bridge mappings. VIF type and details are ML2/OVN's.
+// supportedVNICs are the VNIC types ML2/OVN binds (OVN_SUPPORTED_VNIC_TYPES); of them, external
+// ports (extport.go) are refused as well.
+var supportedVNICs = []string{"normal", "direct", "direct-physical", "macvtap", "vdpa", "remote-managed", "baremetal"}
+
+// BindPort binds a port of a VNIC type OVN plugs on a host that is an OVN chassis (by hostname or
+// chassis name; for remote-managed ports the SmartNIC DPU chassis whose ovn-cms-options has the
+// profile's card-serial-number) to the first segment it can reach: a Geneve segment, or a flat/VLAN
+// one whose physical network is in the chassis' bridge mappings. VIF type and details are ML2/OVN's.
 func (d *Driver) BindPort(c *ml2.PortContext) {
-	if c.VNICType != "" && c.VNICType != "normal" {
+	vnic := c.VNICType
+	if vnic == "" {
+		vnic = "normal"
+	}
+	if !slices.Contains(supportedVNICs, vnic) || isExternal(vnic, c.Profile) {
 		return
 	}
-	ch := d.chassis(c.Host)
+	host := c.Host
+	if vnic == "remote-managed" {
+		host = d.dpuHost(c.Profile)
+	}
+	ch := d.chassis(host)
 	if ch == nil {
 		return
 	}
@@ -33,6 +47,22 @@ func (d *Driver) BindPort(c *ml2.PortContext) {
 		c.SetBinding(s.ID, "ovs", map[string]any{"port_filter": true, "connectivity": "l2"})
 		return
 	}
+}
+
+// dpuHost is the hostname of the chassis whose ovn-cms-options has card-serial-number=<the
+// profile's card_serial_number> ("" without one).
+func (d *Driver) dpuHost(profile map[string]any) string {
+	serial := str(profile["card_serial_number"])
+	if serial == "" {
+		return ""
+	}
+	waitFirst(d.sb)
+	for _, ch := range d.allChassis() {
+		if slices.Contains(cmsOptions(ch), "card-serial-number="+serial) {
+			return ch.Hostname
+		}
+	}
+	return ""
 }
 
 // chassis is the SB chassis of a host, or nil.

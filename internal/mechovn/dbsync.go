@@ -85,6 +85,9 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 			if why := d.lspDHCPDrift(ctx, o, lsp); why != "" {
 				return why
 			}
+			if why := d.haDrift(ctx, o, lsp); why != "" {
+				return why
+			}
 			if why := d.dnsDrift(ctx, o); why != "" {
 				return why
 			}
@@ -162,6 +165,22 @@ func (d *Driver) lspDHCPDrift(ctx context.Context, port api.Object, lsp *nbdb.Lo
 	return ""
 }
 
+// haDrift says whether an external port's LSP lacks its network's HA chassis group (or another
+// port has one).
+func (d *Driver) haDrift(ctx context.Context, port api.Object, lsp *nbdb.LogicalSwitchPort) string {
+	if want, _ := d.lspRow(port, nil); want.Type != "external" {
+		if lsp.HaChassisGroup != nil {
+			return "HA chassis group on a port that is not external"
+		}
+		return ""
+	}
+	g := d.haGroupByName(ctx, switchName(str(port["network_id"])))
+	if g == nil || lsp.HaChassisGroup == nil || *lsp.HaChassisGroup != g.UUID {
+		return "external port without its network's HA_Chassis_Group"
+	}
+	return ""
+}
+
 // dnsDrift says whether the port's DNS records are missing from its network's DNS row.
 func (d *Driver) dnsDrift(ctx context.Context, port api.Object) string {
 	ips, err := d.portIPs(ctx, port)
@@ -217,6 +236,18 @@ func (d *Driver) extras(ctx context.Context, exists map[string]map[string]bool) 
 			u := r.UUID
 			out = append(out, extra{"DNS " + r.ExternalIDs["ls_name"] + ": no such network", func() error {
 				_, err := d.nb.Txn().Delete(&nbdb.DNS{UUID: u}).Commit(ctx)
+				return err
+			}})
+		}
+	}
+	var hcgs []nbdb.HAChassisGroup
+	_ = d.nb.OVSDB().List(ctx, &hcgs)
+	for _, g := range hcgs {
+		// (with the switch still there, the switch's deletion takes the group too)
+		if id, ok := strings.CutPrefix(g.Name, switchPrefix); ok && !exists[resNetwork][id] && d.switchByName(ctx, g.Name) == nil {
+			u := g.UUID
+			out = append(out, extra{"HA_Chassis_Group " + g.Name + ": no such network", func() error {
+				_, err := d.nb.Txn().Delete(&nbdb.HAChassisGroup{UUID: u}).Commit(ctx)
 				return err
 			}})
 		}

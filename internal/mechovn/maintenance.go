@@ -82,7 +82,7 @@ func (d *Driver) maintain() {
 	tick := time.NewTicker(min(d.s.maintEvery, db.LeaseTTL/3))
 	defer tick.Stop()
 	var lastRun time.Time
-	conns, metaChecked := 0, false
+	conns, metaChecked, extChecked := 0, false, false
 	for {
 		ctx := admin(context.Background())
 		leader := d.lease.Acquire(ctx)
@@ -104,8 +104,14 @@ func (d *Driver) maintain() {
 				}
 				d.repair(ctx, d.s.maintMinAge)
 			}
-			if d.l3 != nil && d.sb.Connected() {
-				d.rescheduleGateways(ctx)
+			if d.sb.Connected() {
+				if !extChecked {
+					extChecked = d.checkExternalPorts(ctx) == nil
+				}
+				d.followChassis(ctx)
+				if d.l3 != nil {
+					d.rescheduleGateways(ctx)
+				}
 			}
 		}
 		select {

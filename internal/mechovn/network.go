@@ -84,7 +84,8 @@ func (d *Driver) syncNetwork(ctx context.Context, net api.Object, segs []*ml2.Se
 	return d.recordRevision(ctx, resNetwork, str(net["id"]), rev)
 }
 
-// deleteNetwork removes the network's switch (its ports go with it) and its subnets' DHCP rows.
+// deleteNetwork removes the network's switch (its ports go with it), its DNS row, its HA chassis
+// group and its subnets' DHCP rows.
 func (d *Driver) deleteNetwork(ctx context.Context, id string, subnetIDs []string) error {
 	defer d.locked(resNetwork, id)()
 	txn := d.nb.Txn()
@@ -94,6 +95,7 @@ func (d *Driver) deleteNetwork(ctx context.Context, id string, subnetIDs []strin
 	if dns := d.dnsRow(ctx, switchName(id)); dns != nil {
 		txn.Delete(&nbdb.DNS{UUID: dns.UUID})
 	}
+	d.deleteHAGroup(ctx, txn, id)
 	for _, sid := range subnetIDs {
 		for _, o := range d.dhcpRows(ctx, sid) {
 			txn.Delete(&nbdb.DHCPOptions{UUID: o.UUID})

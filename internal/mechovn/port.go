@@ -85,6 +85,10 @@ func (d *Driver) lspRow(port api.Object, ips []fixedIP) (*nbdb.LogicalSwitchPort
 	default:
 		lsp.Options["mcast_flood_reports"] = "true"
 	}
+	if lsp.Type != "router" && isExternalPort(port) {
+		lsp.Type = "external" // bound to its network's HA_Chassis_Group, not to a requested chassis
+		delete(lsp.Options, "requested-chassis")
+	}
 	var groups []string
 	if portSecurityOn(port) && !trusted(port) {
 		same, other, macs := pairs(port, mac)
@@ -134,6 +138,13 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 			return err
 		}
 	}
+	if want.Type == "external" {
+		g, err := d.syncHAGroup(ctx, str(port["network_id"]))
+		if err != nil {
+			return err
+		}
+		want.HaChassisGroup = &g
+	}
 	defer d.locked(resPort, id)()
 	cur := d.lspByName(ctx, id)
 	if cur != nil && revisionOf(cur.ExternalIDs) > rev {
@@ -167,7 +178,7 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 			want.Options[optMinRate] = rate
 		}
 		txn.Update(want, &want.Addresses, &want.PortSecurity, &want.Enabled, &want.Type, &want.Options,
-			&want.ExternalIDs, &want.Dhcpv4Options, &want.Dhcpv6Options)
+			&want.ExternalIDs, &want.Dhcpv4Options, &want.Dhcpv6Options, &want.HaChassisGroup)
 	}
 	d.membership(txn, want.UUID, cur, groups)
 	if _, err := txn.Commit(ctx); err != nil {

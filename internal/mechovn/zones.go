@@ -50,6 +50,7 @@ func (z zoneDriver) Hosting(ctx context.Context, resource string, ids []string) 
 
 // Zones are the zones of the gateway chassis.
 func (z zoneDriver) Zones(context.Context) ([]string, error) {
+	waitFirst(z.d.sb) // just started: the chassis are not known before the first connection
 	var out []string
 	for _, ch := range z.d.allChassis() {
 		if !isGatewayChassis(ch) {

@@ -1,0 +1,237 @@
+package mechovn_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neutrino-os/neutrino/internal/ovn"
+	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
+	"github.com/neutrino-os/neutrino/internal/ovn/sbdb"
+	"github.com/neutrino-os/neutrino/internal/testutil"
+)
+
+// haGroup is a group's chassis as "name:priority" by priority, highest first, and its external_ids
+// (never nil for a group that exists).
+func haGroup(nb *ovn.Client, name string) (string, map[string]string) {
+	ctx := context.Background()
+	var gs []nbdb.HAChassisGroup
+	_ = nb.List(ctx, &gs)
+	for _, g := range gs {
+		if g.Name != name {
+			continue
+		}
+		var hcs []nbdb.HAChassis
+		for _, u := range g.HaChassis {
+			hc := nbdb.HAChassis{UUID: u}
+			if nb.Get(ctx, &hc) == nil {
+				hcs = append(hcs, hc)
+			}
+		}
+		sort.Slice(hcs, func(i, j int) bool { return hcs[i].Priority > hcs[j].Priority })
+		var out []string
+		for _, hc := range hcs {
+			out = append(out, fmt.Sprintf("%s:%d", hc.ChassisName, hc.Priority))
+		}
+		if g.ExternalIDs == nil {
+			g.ExternalIDs = map[string]string{}
+		}
+		return strings.Join(out, " "), g.ExternalIDs
+	}
+	return "", nil
+}
+
+// TestExternalPorts: as ML2/OVN, a direct (SR-IOV) port without the switchdev capability is a
+// Logical_Switch_Port of type external, without requested-chassis, in its network's HA chassis
+// group neutron-<network>, which holds the gateway chassis in no availability zone (32767 for the
+// first, one less for each next); with switchdev, or turned normal, it is an ordinary LSP again.
+// New gateway chassis join the group below the lowest, chassis that go leave it, and the group goes
+// with the network. Before, every port was an ordinary LSP bound to its requested chassis and no
+// group was written.
+func TestExternalPorts(t *testing.T) {
+	nbRemote, sbRemote, nb, sb := memOVN(t)
+	ctx := context.Background()
+	// chassis1 (memOVN): gateway in no zone
+	addChassis(t, sb, "gw2", "provider:br-ex", "enable-chassis-as-gw")
+	addChassis(t, sb, "comp", "provider:br-ex", "")
+	addChassis(t, sb, "gwaz1", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az1")
+	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
+	post := poster(t, srv.URL)
+	net := post("network", "networks", map[string]any{"name": "sriov"})
+	post("subnet", "subnets", map[string]any{"network_id": net["id"], "cidr": "10.5.0.0/24", "ip_version": 4})
+	group := "neutron-" + net["id"].(string)
+	vf := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "direct"})
+	lsp := &nbdb.LogicalSwitchPort{Name: vf["id"].(string)}
+	waitFor(t, 5*time.Second, "the VF's LSP", func() bool { return nb.Get(ctx, lsp) == nil })
+	if lsp.Type != "external" || lsp.Options["requested-chassis"] != "" || lsp.HaChassisGroup == nil {
+		t.Fatalf("direct port: LSP type %q, options %v, ha_chassis_group %v", lsp.Type, lsp.Options, lsp.HaChassisGroup)
+	}
+	members, ext := haGroup(nb, group)
+	if len(ext) != 1 || ext["neutron:availability_zone_hints"] != "" {
+		t.Errorf("group external_ids %v", ext)
+	}
+	if members != "chassis1:32767 gw2:32766" && members != "gw2:32767 chassis1:32766" {
+		t.Errorf("group %s holds %q, want chassis1 and gw2", group, members)
+	}
+	g := &nbdb.HAChassisGroup{UUID: *lsp.HaChassisGroup}
+	if err := nb.Get(ctx, g); err != nil || g.Name != group {
+		t.Fatalf("LSP's group %q (%v), want %s", g.Name, err, group)
+	}
+	for _, vnic := range []string{"direct-physical", "macvtap", "baremetal"} {
+		p := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": vnic})
+		l := &nbdb.LogicalSwitchPort{Name: p["id"].(string)}
+		waitFor(t, 5*time.Second, vnic+" port's LSP", func() bool { return nb.Get(ctx, l) == nil })
+		if l.Type != "external" || l.HaChassisGroup == nil || *l.HaChassisGroup != g.UUID {
+			t.Errorf("%s port: LSP type %q, group %v", vnic, l.Type, l.HaChassisGroup)
+		}
+	}
+	swdev := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "direct",
+		"binding:host_id": "chassis1", "binding:profile": map[string]any{"capabilities": []string{"switchdev"}}})
+	sl := &nbdb.LogicalSwitchPort{Name: swdev["id"].(string)}
+	waitFor(t, 5*time.Second, "the switchdev port's LSP", func() bool { return nb.Get(ctx, sl) == nil })
+	if sl.Type != "" || sl.Options["requested-chassis"] != "chassis1" || sl.HaChassisGroup != nil {
+		t.Errorf("switchdev port: LSP type %q, options %v, group %v", sl.Type, sl.Options, sl.HaChassisGroup)
+	}
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+vf["id"].(string), body("port", map[string]any{"binding:vnic_type": "normal"})).Expect(t, 200)
+	waitFor(t, 5*time.Second, "the VF turned normal: an ordinary LSP", func() bool {
+		return nb.Get(ctx, lsp) == nil && lsp.Type == "" && lsp.HaChassisGroup == nil
+	})
+
+	expect := func(what, want string) {
+		t.Helper()
+		if err := poll(10*time.Second, func() bool { m, _ := haGroup(nb, group); return m == want }); err != nil {
+			m, _ := haGroup(nb, group)
+			t.Fatalf("%s: group holds %q, want %q", what, m, want)
+		}
+	}
+	members, _ = haGroup(nb, group) // each external port written made the group again
+	top := strings.SplitN(members, ":", 2)[0]
+	second := map[string]string{"chassis1": "gw2", "gw2": "chassis1"}[top]
+	addChassis(t, sb, "gw3", "provider:br-ex", "enable-chassis-as-gw")
+	addChassis(t, sb, "gwaz2", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az2")
+	expect("a new gateway chassis", top+":32767 "+second+":32766 gw3:32765")
+	gone := &sbdb.Chassis{Name: top}
+	if err := sb.Get(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Txn().Delete(gone).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect("the primary gone", second+":32766 gw3:32765")
+
+	for _, p := range testutil.Do(t, "GET", srv.URL+"/v2.0/ports?network_id="+net["id"].(string), nil).Expect(t, 200).List("ports") {
+		if p["device_owner"] != "network:distributed" {
+			testutil.Do(t, "DELETE", srv.URL+"/v2.0/ports/"+p["id"].(string), nil).Expect(t, 204)
+		}
+	}
+	testutil.Do(t, "DELETE", srv.URL+"/v2.0/networks/"+net["id"].(string), nil).Expect(t, 204)
+	waitFor(t, 5*time.Second, "no HA chassis group", func() bool {
+		var gs []nbdb.HAChassisGroup
+		var hcs []nbdb.HAChassis
+		_ = nb.List(ctx, &gs)
+		_ = nb.List(ctx, &hcs)
+		return len(gs) == 0 && len(hcs) == 0
+	})
+}
+
+// TestExternalPortZones: a network with availability zone hints gets the gateway chassis of those
+// zones in its group, with the hints in the group's external_ids.
+func TestExternalPortZones(t *testing.T) {
+	nbRemote, sbRemote, nb, sb := memOVN(t)
+	addChassis(t, sb, "gwaz1", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az1")
+	addChassis(t, sb, "gwaz12", "provider:br-ex", "enable-chassis-as-gw,availability-zones=az1:az2")
+	addChassis(t, sb, "compaz1", "provider:br-ex", "availability-zones=az1")
+	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
+	post := poster(t, srv.URL)
+	// ML2/OVN's zones are the gateway chassis' zones
+	testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"availability_zone_hints": []string{"az1", "nowhere"}})).Expect(t, 404)
+	net := post("network", "networks", map[string]any{"availability_zone_hints": []string{"az1"}})
+	post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "macvtap"})
+	var members string
+	var ext map[string]string
+	waitFor(t, 5*time.Second, "the group", func() bool { members, ext = haGroup(nb, "neutron-"+net["id"].(string)); return members != "" })
+	if ext["neutron:availability_zone_hints"] != "az1" {
+		t.Errorf("group external_ids %v", ext)
+	}
+	if members != "gwaz1:32767 gwaz12:32766" && members != "gwaz12:32767 gwaz1:32766" {
+		t.Errorf("group holds %q, want gwaz1 and gwaz12", members)
+	}
+}
+
+// TestBindingVNICTypes: the driver binds what ML2/OVN binds: normal, vdpa and switchdev
+// ports (vif_type ovs), not external ports (direct without switchdev) nor VNIC types OVN does not
+// support (their binding fails). Before, only normal ports were bound.
+func TestBindingVNICTypes(t *testing.T) {
+	nbRemote, sbRemote, _, _ := memOVN(t)
+	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
+	post := poster(t, srv.URL)
+	net := post("network", "networks", map[string]any{"name": "n"})
+	switchdev := map[string]any{"capabilities": []string{"switchdev"}, "pci_vendor_info": "15b3:101e",
+		"pci_slot": "0000:08:00.2", "physical_network": nil}
+	for _, c := range []struct {
+		vnic    string
+		profile map[string]any
+		vifType string
+	}{
+		{"normal", nil, "ovs"},
+		{"vdpa", nil, "ovs"},
+		{"direct", switchdev, "ovs"},
+		{"direct", nil, "binding_failed"},
+		{"direct-physical", nil, "binding_failed"},
+		{"macvtap", nil, "binding_failed"},
+		{"virtio-forwarder", nil, "binding_failed"},
+		{"smart-nic", nil, "binding_failed"},
+	} {
+		attrs := map[string]any{"network_id": net["id"], "binding:vnic_type": c.vnic, "binding:host_id": "chassis1"}
+		if c.profile != nil {
+			attrs["binding:profile"] = c.profile
+		}
+		p := post("port", "ports", attrs)
+		if p["binding:vif_type"] != c.vifType {
+			t.Errorf("%s port (profile %v): vif_type %v, want %s", c.vnic, c.profile, p["binding:vif_type"], c.vifType)
+			continue
+		}
+		if det, _ := p["binding:vif_details"].(map[string]any); c.vifType == "ovs" && (det["port_filter"] != true || det["connectivity"] != "l2") {
+			t.Errorf("%s port: vif_details %v", c.vnic, det)
+		}
+	}
+}
+
+// TestExternalPortDBSync: ovn-db-sync finds an external port whose group was lost and a group of
+// no network, and repairs both.
+func TestExternalPortDBSync(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.background_tasks"] = "false"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	post := poster(t, srv.URL)
+	net := post("network", "networks", map[string]any{"name": "n"})
+	vf := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "direct-physical"})
+	ctx := context.Background()
+	lsp := &nbdb.LogicalSwitchPort{Name: vf["id"].(string)}
+	waitFor(t, 5*time.Second, "the external LSP", func() bool { return nb.Get(ctx, lsp) == nil && lsp.HaChassisGroup != nil })
+	lost := &nbdb.HAChassisGroup{UUID: *lsp.HaChassisGroup}
+	lsp.HaChassisGroup = nil
+	stray := &nbdb.HAChassisGroup{UUID: "ustray", Name: "neutron-00000000-0000-4000-8000-000000000000"}
+	if _, err := nb.Txn().Update(lsp, &lsp.HaChassisGroup).Delete(lost).Create(stray).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := driverOf(t, srv)
+	var out strings.Builder
+	if n, err := d.DBSync(ctx, true, &out); err != nil || n != 2 || !strings.Contains(out.String(), "HA_Chassis_Group neutron-00000000") ||
+		!strings.Contains(out.String(), "without its network's HA_Chassis_Group") {
+		t.Fatalf("repair: %d differences, %v:\n%s", n, err, out.String())
+	}
+	waitFor(t, 5*time.Second, "the port's group back, the stray one gone", func() bool {
+		members, _ := haGroup(nb, "neutron-"+net["id"].(string))
+		_, strayExt := haGroup(nb, stray.Name)
+		return nb.Get(ctx, lsp) == nil && lsp.HaChassisGroup != nil && members == "chassis1:32767" && strayExt == nil
+	})
+	out.Reset()
+	if n, _ := d.DBSync(ctx, false, &out); n != 0 {
+		t.Errorf("after the repair: %d differences:\n%s", n, out.String())
+	}
+}
