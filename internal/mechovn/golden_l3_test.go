@@ -19,6 +19,13 @@ func goldenL3(t *testing.T, stop string, skip map[string]bool, extra map[string]
 
 // goldenReplay replays a scenario's steps up to stop (but the ones in skip) as goldenL3 does.
 func goldenReplay(t *testing.T, scenario, stop string, skip map[string]bool, extra map[string]string) map[string]map[string]map[string]any {
+	_, last := goldenSteps(t, scenario, stop, skip, extra)
+	return last
+}
+
+// goldenSteps replays a scenario's steps up to stop ("": all) but the ones in skip, and returns
+// the rows of neutrino's NB after each step (by step name) and after the last one.
+func goldenSteps(t *testing.T, scenario, stop string, skip map[string]bool, extra map[string]string) (map[string]map[string]map[string]map[string]any, map[string]map[string]map[string]any) {
 	nbRemote, sbRemote, nb, _ := memOVN(t)
 	conf := ovnConfig(nbRemote, sbRemote)
 	conf["DEFAULT.service_plugins"] = "ovn-router,segments,port_forwarding"
@@ -40,16 +47,18 @@ func goldenReplay(t *testing.T, scenario, stop string, skip map[string]bool, ext
 		}
 	}
 	sc.Steps = steps
-	var last golden.Dump
+	all := map[string]map[string]map[string]map[string]any{}
+	var last map[string]map[string]map[string]any
 	err = golden.Run(context.Background(), sc, golden.Env{API: &golden.API{Base: srv.URL}, NB: nb, Logf: t.Logf,
 		Settle: 300 * time.Millisecond}, func(r golden.Result) error {
-		last = r.Dump
+		last = byKey(r.Dump)
+		all[r.Step] = last
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return byKey(last)
+	return all, last
 }
 
 // goldenSkip are the steps the router goldens leave out: what neutrino's API or driver does not do

@@ -3,6 +3,7 @@ package mechovn_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -104,4 +105,48 @@ func TestQoSMinimumBandwidth(t *testing.T) {
 	expect("policy removed", "min=- rows=")
 	put("networks/"+net["id"].(string), "network", map[string]any{"qos_policy_id": pol["id"]})
 	expect("network policy", "min=800 rows=from-lport:3000")
+}
+
+// TestGoldenNBMinimumBandwidth replays internal/ovn/testdata/golden-minbw and compares, step by
+// step, the port's LSP options and the QoS rows with what Neutron wrote: qos_min_rate from the
+// egress minimum rule when the port gets the policy (the ingress one ignored), changed with the
+// rule, gone with the policy. Two steps differ on purpose (docs/compat.md): after a port update
+// that does not touch QoS, Zed's LSP has lost qos_min_rate, neutrino's keeps it; a policy with only
+// a minimum rule makes Zed's NB transaction fail (the NB keeps the previous rows, bug 2101063),
+// neutrino writes qos_min_rate and no QoS row.
+func TestGoldenNBMinimumBandwidth(t *testing.T) {
+	got, _ := goldenSteps(t, "../ovn/testdata/golden-minbw/scenario.yaml", "", nil, map[string]string{
+		"DEFAULT.service_plugins": "ovn-router,segments,qos", "ml2.extension_drivers": "port_security,dns,qos"})
+	files, err := filepath.Glob("../ovn/testdata/golden-minbw/nb/*.json")
+	if err != nil || len(files) != 8 {
+		t.Fatalf("goldens %v, %v", files, err)
+	}
+	differ := map[string]map[string]any{ // neutrino's options where they differ from Zed's
+		"rename":   {"mcast_flood_reports": "true", "requested-chassis": "chassis1", "qos_min_rate": "1000"},
+		"min-only": {"mcast_flood_reports": "true", "requested-chassis": "chassis1", "qos_min_rate": "800"},
+	}
+	for _, f := range files {
+		step := strings.SplitN(strings.TrimSuffix(filepath.Base(f), ".json"), "-", 2)[1]
+		want := goldenRows(t, "../../golden-minbw/nb/"+filepath.Base(f))
+		lsp := got[step]["Logical_Switch_Port"]["{{vm1}}"]
+		if opts, ok := differ[step]; ok {
+			if !equalJSON(lsp["options"], opts) {
+				t.Errorf("%s: options %v, want %v", step, lsp["options"], opts)
+			}
+		} else if w := want["Logical_Switch_Port"]["{{vm1}}"]; !equalJSON(lsp["options"], w["options"]) {
+			t.Errorf("%s: options %v, Neutron %v", step, lsp["options"], w["options"])
+		}
+		if step == "min-only" {
+			if len(got[step]["QoS"]) != 0 {
+				t.Errorf("min-only: QoS rows %v", got[step]["QoS"])
+			}
+			continue
+		}
+		for key := range want["QoS"] {
+			compareRow(t, "QoS", key, got[step]["QoS"][key], want["QoS"][key])
+		}
+		if len(got[step]["QoS"]) != len(want["QoS"]) {
+			t.Errorf("%s: %d QoS rows, Neutron %d", step, len(got[step]["QoS"]), len(want["QoS"]))
+		}
+	}
 }
