@@ -162,10 +162,12 @@ func TestExternalPortZones(t *testing.T) {
 }
 
 // TestBindingVNICTypes: the driver binds what ML2/OVN binds: normal, vdpa and switchdev
-// ports (vif_type ovs), not external ports (direct without switchdev) nor VNIC types OVN does not
-// support (their binding fails). Before, only normal ports were bound.
+// ports (vif_type ovs), remote-managed ports on their DPU's chassis (whose LSP gets the
+// representor's vif-plug options), not external ports (direct without switchdev) nor VNIC types
+// OVN does not support (their binding fails). Before, only normal ports were bound.
 func TestBindingVNICTypes(t *testing.T) {
-	nbRemote, sbRemote, _, _ := memOVN(t)
+	nbRemote, sbRemote, nb, sb := memOVN(t)
+	addChassis(t, sb, "dpu1", "provider:br-ex", "card-serial-number=SN42")
 	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
 	post := poster(t, srv.URL)
 	net := post("network", "networks", map[string]any{"name": "n"})
@@ -197,6 +199,21 @@ func TestBindingVNICTypes(t *testing.T) {
 		if det, _ := p["binding:vif_details"].(map[string]any); c.vifType == "ovs" && (det["port_filter"] != true || det["connectivity"] != "l2") {
 			t.Errorf("%s port: vif_details %v", c.vnic, det)
 		}
+	}
+	// a SmartNIC DPU's VF: bound for the hypervisor's host on the DPU's chassis, which plugs its
+	// representor port
+	p := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "remote-managed", "binding:host_id": "hypervisor1",
+		"binding:profile": map[string]any{"pci_vendor_info": "15b3:101e", "pci_slot": "0000:08:00.2", "physical_network": nil,
+			"card_serial_number": "SN42", "pf_mac_address": "00:53:00:00:00:42", "vf_num": 4}})
+	if p["binding:vif_type"] != "ovs" || p["binding:host_id"] != "hypervisor1" {
+		t.Errorf("remote-managed port: vif_type %v, host %v", p["binding:vif_type"], p["binding:host_id"])
+	}
+	lsp := &nbdb.LogicalSwitchPort{Name: p["id"].(string)}
+	waitFor(t, 5*time.Second, "the remote-managed port's LSP", func() bool { return nb.Get(context.Background(), lsp) == nil })
+	want := map[string]string{"requested-chassis": "dpu1", "mcast_flood_reports": "true", "vif-plug-type": "representor",
+		"vif-plug-mtu-request": "1442", "vif-plug:representor:pf-mac": "00:53:00:00:00:42", "vif-plug:representor:vf-num": "4"}
+	if !equalJSON(lsp.Options, want) {
+		t.Errorf("remote-managed port's LSP options %v, want %v", lsp.Options, want)
 	}
 }
 
