@@ -137,21 +137,8 @@ func SchemaError(v int, where string) error {
 
 func (a *App) build() error {
 	c := a.Config
-	env := plugin.NewEnv(c, a.DB, a.Log)
-	if err := env.Load(c.String("DEFAULT", "core_plugin")); err != nil {
-		return err
-	}
-	if err := env.LoadServicePlugins(servicePlugins(c, a.Log)...); err != nil {
-		return err
-	}
-	if err := loadDefaultServicePlugins(env); err != nil {
-		return err
-	}
-	retryLog := a.Log.With("logger", "oslo_db.api")
-	a.DB.OnRetry = func(ctx context.Context, attempt int, err error) {
-		retryLog.DebugContext(ctx, "database transaction conflicted; retrying", "attempt", attempt, "error", err)
-	}
-	if err := env.Finish(); err != nil {
+	env, err := a.loadPlugins()
+	if err != nil {
 		return err
 	}
 	quotas := quota.New(c, a.DB)
@@ -166,13 +153,9 @@ func (a *App) build() error {
 	if err != nil {
 		return err
 	}
-	maxLimit := -1
-	if s := strings.ToLower(c.String("DEFAULT", "pagination_max_limit")); s != "infinite" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n == 0 {
-			return fmt.Errorf("invalid value for option [DEFAULT] pagination_max_limit: %q (an integer > 0, or -1/infinite)", s)
-		}
-		maxLimit = n
+	maxLimit, err := paginationMaxLimit(c)
+	if err != nil {
+		return err
 	}
 	enforcer, err := NewEnforcer(c)
 	if err != nil {
@@ -204,23 +187,63 @@ func (a *App) build() error {
 		},
 	}
 	if c.String("DEFAULT", "auth_strategy") == "keystone" {
-		kc, ignored, err := keystone.ConfigFromINI(c.Raw)
-		if err != nil {
-			return err
-		}
-		if len(ignored) > 0 {
-			a.Log.Warn("[keystone_authtoken] options accepted but not acted on by neutrino (ignored): " + strings.Join(ignored, ", "))
-		}
-		v, err := keystone.New(kc, keystone.WithLogger(a.Log.With("logger", "keystonemiddleware.auth_token")), keystone.WithDecorate(func(rc *reqctx.Context) {
-			e := a.authz.enforcer()
-			rc.IsAdmin = e.CheckIsAdmin(rc)
-			rc.IsAdvsvc = e.CheckIsAdvsvc(rc)
-		}))
-		if err != nil {
-			return err
-		}
-		a.Server.Auth = v.Middleware
+		return a.setupKeystone()
 	}
+	return nil
+}
+
+// loadPlugins loads the core plugin, the configured and the default service
+// plugins, and lets them finish their declarations.
+func (a *App) loadPlugins() (*plugin.Env, error) {
+	c := a.Config
+	env := plugin.NewEnv(c, a.DB, a.Log)
+	if err := env.Load(c.String("DEFAULT", "core_plugin")); err != nil {
+		return nil, err
+	}
+	if err := env.LoadServicePlugins(servicePlugins(c, a.Log)...); err != nil {
+		return nil, err
+	}
+	if err := loadDefaultServicePlugins(env); err != nil {
+		return nil, err
+	}
+	retryLog := a.Log.With("logger", "oslo_db.api")
+	a.DB.OnRetry = func(ctx context.Context, attempt int, err error) {
+		retryLog.DebugContext(ctx, "database transaction conflicted; retrying", "attempt", attempt, "error", err)
+	}
+	return env, env.Finish()
+}
+
+// paginationMaxLimit is [DEFAULT] pagination_max_limit (-1: none).
+func paginationMaxLimit(c *config.Config) (int, error) {
+	s := strings.ToLower(c.String("DEFAULT", "pagination_max_limit"))
+	if s == "infinite" {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("invalid value for option [DEFAULT] pagination_max_limit: %q (an integer > 0, or -1/infinite)", s)
+	}
+	return n, nil
+}
+
+// setupKeystone puts keystonemiddleware's auth_token in front of the API.
+func (a *App) setupKeystone() error {
+	kc, ignored, err := keystone.ConfigFromINI(a.Config.Raw)
+	if err != nil {
+		return err
+	}
+	if len(ignored) > 0 {
+		a.Log.Warn("[keystone_authtoken] options accepted but not acted on by neutrino (ignored): " + strings.Join(ignored, ", "))
+	}
+	v, err := keystone.New(kc, keystone.WithLogger(a.Log.With("logger", "keystonemiddleware.auth_token")), keystone.WithDecorate(func(rc *reqctx.Context) {
+		e := a.authz.enforcer()
+		rc.IsAdmin = e.CheckIsAdmin(rc)
+		rc.IsAdvsvc = e.CheckIsAdvsvc(rc)
+	}))
+	if err != nil {
+		return err
+	}
+	a.Server.Auth = v.Middleware
 	return nil
 }
 

@@ -241,63 +241,79 @@ func identityV3(authURL string) (string, error) {
 // error naming the option for bad values or unsupported settings.
 func ConfigFromINI(get func(section, key string) (string, bool)) (Config, []string, error) {
 	c := DefaultConfig()
-	var ignored []string
-	var err error
-	bad := func(sec, opt, format string, a ...any) error {
-		return fmt.Errorf("keystone: [%s] %s: %s", sec, opt, fmt.Sprintf(format, a...))
+	r := &iniReader{get: get}
+	r.middleware(&c)
+	if r.err != nil {
+		return Config{}, nil, r.err
 	}
-	str := func(sec, key string, dst *string) {
-		if v, ok := get(sec, key); ok {
-			*dst = strings.TrimSpace(v)
-		}
-	}
-	integer := func(sec, key string, dst *int) {
-		if err != nil {
-			return
-		}
-		if v, ok := get(sec, key); ok && strings.TrimSpace(v) != "" {
-			n, e := strconv.Atoi(strings.TrimSpace(v))
-			if e != nil {
-				err = bad(sec, key, "invalid integer %q", v)
-				return
-			}
-			*dst = n
-		}
-	}
-	boolean := func(sec, key string, dst *bool) {
-		if err != nil {
-			return
-		}
-		if v, ok := get(sec, key); ok && strings.TrimSpace(v) != "" {
-			b, e := parseBool(v)
-			if e != nil {
-				err = bad(sec, key, "%v", e)
-				return
-			}
-			*dst = b
-		}
-	}
-
-	s := Section
-	str(s, "auth_uri", &c.WWWAuthenticateURI)
-	str(s, "www_authenticate_uri", &c.WWWAuthenticateURI) // wins over auth_uri
-	str(s, "region_name", &c.RegionName)
-	str(s, "interface", &c.Interface)
-	str(s, "cafile", &c.CAFile)
-	str(s, "certfile", &c.CertFile)
-	str(s, "keyfile", &c.KeyFile)
-	str(s, "enforce_token_bind", &c.EnforceTokenBind)
-	integer(s, "token_cache_time", &c.TokenCacheTime)
-	integer(s, "http_connect_timeout", &c.HTTPConnectTimeout)
-	integer(s, "http_request_max_retries", &c.HTTPRequestMaxRetries)
-	boolean(s, "insecure", &c.Insecure)
-	boolean(s, "service_token_roles_required", &c.ServiceTokenRolesRequired)
-	boolean(s, "delay_auth_decision", &c.DelayAuthDecision)
-	if v, ok := get(s, "service_token_roles"); ok {
-		c.ServiceTokenRoles = parseList(v)
-	}
-	if err != nil {
+	if err := r.authPlugin(&c); err != nil {
 		return Config{}, nil, err
+	}
+	c = c.withDefaults()
+	if err := c.validate(); err != nil {
+		return Config{}, nil, err
+	}
+	return c, ignoredOptions(get), nil
+}
+
+// iniReader reads typed options; the first bad value is kept in err and
+// stops further typed reads.
+type iniReader struct {
+	get func(section, key string) (string, bool)
+	err error
+}
+
+func badOption(sec, opt, format string, a ...any) error {
+	return fmt.Errorf("keystone: [%s] %s: %s", sec, opt, fmt.Sprintf(format, a...))
+}
+
+func (r *iniReader) str(sec, key string, dst *string) {
+	if v, ok := r.get(sec, key); ok {
+		*dst = strings.TrimSpace(v)
+	}
+}
+
+func (r *iniReader) integer(sec, key string, dst *int) {
+	if v, ok := r.get(sec, key); ok && r.err == nil && strings.TrimSpace(v) != "" {
+		n, e := strconv.Atoi(strings.TrimSpace(v))
+		if e != nil {
+			r.err = badOption(sec, key, "invalid integer %q", v)
+			return
+		}
+		*dst = n
+	}
+}
+
+func (r *iniReader) boolean(sec, key string, dst *bool) {
+	if v, ok := r.get(sec, key); ok && r.err == nil && strings.TrimSpace(v) != "" {
+		b, e := parseBool(v)
+		if e != nil {
+			r.err = badOption(sec, key, "%v", e)
+			return
+		}
+		*dst = b
+	}
+}
+
+// middleware reads keystonemiddleware's own options.
+func (r *iniReader) middleware(c *Config) {
+	s := Section
+	r.str(s, "auth_uri", &c.WWWAuthenticateURI)
+	r.str(s, "www_authenticate_uri", &c.WWWAuthenticateURI) // wins over auth_uri
+	r.str(s, "region_name", &c.RegionName)
+	r.str(s, "interface", &c.Interface)
+	r.str(s, "cafile", &c.CAFile)
+	r.str(s, "certfile", &c.CertFile)
+	r.str(s, "keyfile", &c.KeyFile)
+	r.str(s, "enforce_token_bind", &c.EnforceTokenBind)
+	r.integer(s, "token_cache_time", &c.TokenCacheTime)
+	r.integer(s, "http_connect_timeout", &c.HTTPConnectTimeout)
+	r.integer(s, "http_request_max_retries", &c.HTTPRequestMaxRetries)
+	r.boolean(s, "insecure", &c.Insecure)
+	r.boolean(s, "service_token_roles_required", &c.ServiceTokenRolesRequired)
+	r.boolean(s, "delay_auth_decision", &c.DelayAuthDecision)
+	if v, ok := r.get(s, "service_token_roles"); ok {
+		c.ServiceTokenRoles = parseList(v)
 	}
 	if c.TokenCacheTime == 0 {
 		// keystonemiddleware would cache without a time limit; we take
@@ -307,51 +323,60 @@ func ConfigFromINI(get func(section, key string) (string, bool)) (Config, []stri
 	if c.TokenCacheTime == -1 {
 		c.NegativeCacheTime = -1
 	}
+}
 
-	// The auth plugin's options.
-	as := s
-	if v, ok := get(s, "auth_section"); ok && strings.TrimSpace(v) != "" {
+// authPlugin reads the password auth plugin's options, from auth_section
+// when set.
+func (r *iniReader) authPlugin(c *Config) error {
+	as := Section
+	if v, ok := r.get(Section, "auth_section"); ok && strings.TrimSpace(v) != "" {
 		as = strings.TrimSpace(v)
 	}
 	c.AuthType = ""
-	str(as, "auth_plugin", &c.AuthType) // deprecated name
-	str(as, "auth_type", &c.AuthType)
+	r.str(as, "auth_plugin", &c.AuthType) // deprecated name
+	r.str(as, "auth_type", &c.AuthType)
 	if c.AuthType == "" {
-		return Config{}, nil, bad(as, "auth_type", "must be set to \"password\" (legacy admin_user/identity_uri settings are not supported)")
+		return badOption(as, "auth_type", "must be set to \"password\" (legacy admin_user/identity_uri settings are not supported)")
 	}
 	if !strings.EqualFold(c.AuthType, "password") {
-		return Config{}, nil, bad(as, "auth_type", "%q is not supported (only \"password\")", c.AuthType)
+		return badOption(as, "auth_type", "%q is not supported (only \"password\")", c.AuthType)
 	}
-	str(as, "auth_url", &c.AuthURL)
-	str(as, "user_id", &c.UserID)
-	str(as, "username", &c.Username)
+	r.str(as, "auth_url", &c.AuthURL)
+	r.str(as, "user_id", &c.UserID)
+	r.str(as, "username", &c.Username)
 	if c.Username == "" {
-		str(as, "user_name", &c.Username) // keystoneauth deprecated name
+		r.str(as, "user_name", &c.Username) // keystoneauth deprecated name
 	}
-	if v, ok := get(as, "password"); ok {
+	if v, ok := r.get(as, "password"); ok {
 		c.Password = v // passwords keep their spaces
 	}
-	str(as, "user_domain_id", &c.UserDomainID)
-	str(as, "user_domain_name", &c.UserDomainName)
-	str(as, "project_id", &c.ProjectID)
+	r.str(as, "user_domain_id", &c.UserDomainID)
+	r.str(as, "user_domain_name", &c.UserDomainName)
+	r.str(as, "project_id", &c.ProjectID)
 	if c.ProjectID == "" {
-		str(as, "tenant_id", &c.ProjectID)
+		r.str(as, "tenant_id", &c.ProjectID)
 	}
-	str(as, "project_name", &c.ProjectName)
+	r.str(as, "project_name", &c.ProjectName)
 	if c.ProjectName == "" {
-		str(as, "tenant_name", &c.ProjectName)
+		r.str(as, "tenant_name", &c.ProjectName)
 	}
-	str(as, "project_domain_id", &c.ProjectDomainID)
-	str(as, "project_domain_name", &c.ProjectDomainName)
-	str(as, "domain_id", &c.DomainID)
-	str(as, "domain_name", &c.DomainName)
-	str(as, "system_scope", &c.SystemScope)
-	str(as, "default_domain_id", &c.DefaultDomainID)
-	str(as, "default_domain_name", &c.DefaultDomainName)
-	if v, ok := get(as, "trust_id"); ok && strings.TrimSpace(v) != "" {
-		return Config{}, nil, bad(as, "trust_id", "trust-scoped service tokens are not supported")
+	r.str(as, "project_domain_id", &c.ProjectDomainID)
+	r.str(as, "project_domain_name", &c.ProjectDomainName)
+	r.str(as, "domain_id", &c.DomainID)
+	r.str(as, "domain_name", &c.DomainName)
+	r.str(as, "system_scope", &c.SystemScope)
+	r.str(as, "default_domain_id", &c.DefaultDomainID)
+	r.str(as, "default_domain_name", &c.DefaultDomainName)
+	if v, ok := r.get(as, "trust_id"); ok && strings.TrimSpace(v) != "" {
+		return badOption(as, "trust_id", "trust-scoped service tokens are not supported")
 	}
+	return nil
+}
 
+// ignoredOptions are the options set in [keystone_authtoken] that have no
+// effect in neutrino ("section.option").
+func ignoredOptions(get func(section, key string) (string, bool)) []string {
+	var ignored []string
 	for _, k := range []string{
 		"memcached_servers", "memcache_servers", "memcache_security_strategy",
 		"memcache_secret_key", "memcache_pool_dead_retry", "memcache_pool_maxsize",
@@ -361,16 +386,11 @@ func ConfigFromINI(get func(section, key string) (string, bool)) (Config, []stri
 		"identity_uri", "admin_user", "admin_password", "admin_tenant_name",
 		"admin_token", "auth_host", "auth_port", "auth_protocol", "auth_admin_prefix",
 	} {
-		if v, ok := get(s, k); ok && strings.TrimSpace(v) != "" {
-			ignored = append(ignored, s+"."+k)
+		if v, ok := get(Section, k); ok && strings.TrimSpace(v) != "" {
+			ignored = append(ignored, Section+"."+k)
 		}
 	}
-
-	c = c.withDefaults()
-	if err := c.validate(); err != nil {
-		return Config{}, nil, err
-	}
-	return c, ignored, nil
+	return ignored
 }
 
 // parseBool accepts oslo.config's boolean spellings.

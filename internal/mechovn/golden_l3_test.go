@@ -129,10 +129,29 @@ func TestGoldenNBRouter(t *testing.T) {
 			t.Errorf("%d %s rows, Neutron %d", len(got[table]), table, len(want[table]))
 		}
 	}
+	compareRouterLSPs(t, got, want)
 	key := "{{vm1}}"
 	if g, w := got["Logical_Switch_Port"][key]["external_ids"], want["Logical_Switch_Port"][key]["external_ids"]; g == nil ||
 		g.(map[string]any)["neutron:port_fip"] != w.(map[string]any)["neutron:port_fip"] {
 		t.Errorf("vm1's neutron:port_fip: neutrino %v, Neutron %v", g, w)
+	}
+}
+
+// compareRouterLSPs compares the switch side of the router's ports (type router: the gateway's
+// nat-addresses, exclude-lb-vips-from-garp and router-port options, the interfaces') with Neutron's,
+// but for up and the interfaces' revisions (see TestGoldenNBRouter).
+func compareRouterLSPs(t *testing.T, got, want map[string]map[string]map[string]any) {
+	t.Helper()
+	n := 0
+	for key, w := range want["Logical_Switch_Port"] {
+		if w["type"] != "router" {
+			continue
+		}
+		n++
+		compareRow(t, "Logical_Switch_Port", key, got["Logical_Switch_Port"][key], w, "up", "external_ids.neutron:revision_number")
+	}
+	if n == 0 {
+		t.Error("no router port in Neutron's rows")
 	}
 }
 
@@ -157,8 +176,8 @@ func TestGoldenNBQoS(t *testing.T) {
 
 // TestGoldenNBL3Extras replays the router-side golden scenario (internal/ovn/testdata/golden-l3)
 // and compares the QoS rows of a floating IP and of a router gateway, the port forwarding
-// Load_Balancer rows of a port range, of UDP and of TCP, and the floating IP's NAT rule with what
-// Neutron wrote, with centralized floating IPs (nb/) and distributed ones (dvr/nb/).
+// Load_Balancer rows of a port range, of UDP and of TCP, the floating IP's NAT rule, and the router,
+// its ports (both sides: LRP options, the gateway LSP's) and gateway chassis with what Neutron wrote, with centralized floating IPs (nb/) and distributed ones (dvr/nb/).
 func TestGoldenNBL3Extras(t *testing.T) {
 	for _, c := range []struct {
 		name, dir string
@@ -175,14 +194,16 @@ func TestGoldenNBL3Extras(t *testing.T) {
 			}
 			got := goldenReplay(t, "../ovn/testdata/golden-l3/scenario.yaml", "fip2-forwardings", nil, extra)
 			want := goldenRows(t, c.dir+"06-fip2-forwardings.json")
-			for _, table := range []string{"QoS", "Load_Balancer", "NAT"} {
+			ignore := map[string][]string{"Logical_Router_Port": {"external_ids.neutron:revision_number"}}
+			for _, table := range []string{"QoS", "Load_Balancer", "NAT", "Logical_Router", "Logical_Router_Port", "Gateway_Chassis"} {
 				for key := range want[table] {
-					compareRow(t, table, key, got[table][key], want[table][key])
+					compareRow(t, table, key, got[table][key], want[table][key], ignore[table]...)
 				}
 				if len(got[table]) != len(want[table]) {
 					t.Errorf("%d %s rows, Neutron %d", len(got[table]), table, len(want[table]))
 				}
 			}
+			compareRouterLSPs(t, got, want)
 			for _, ls := range []string{"neutron-{{net1}}", "neutron-{{extnet}}"} {
 				for _, col := range []string{"load_balancer", "qos_rules"} {
 					if g, w := got["Logical_Switch"][ls][col], want["Logical_Switch"][ls][col]; !equalJSON(g, w) {
