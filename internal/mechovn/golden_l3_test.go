@@ -24,8 +24,9 @@ func goldenReplay(t *testing.T, scenario, stop string, skip map[string]bool, ext
 }
 
 // goldenSteps replays a scenario's steps up to stop ("": all) but the ones in skip, and returns
-// the rows of neutrino's NB after each step (by step name) and after the last one.
-func goldenSteps(t *testing.T, scenario, stop string, skip map[string]bool, extra map[string]string) (map[string]map[string]map[string]map[string]any, map[string]map[string]map[string]any) {
+// each step's result (calls and NB dump, by step name) and the rows of neutrino's NB after the
+// last one.
+func goldenSteps(t *testing.T, scenario, stop string, skip map[string]bool, extra map[string]string) (map[string]golden.Result, map[string]map[string]map[string]any) {
 	nbRemote, sbRemote, nb, _ := memOVN(t)
 	conf := ovnConfig(nbRemote, sbRemote)
 	conf["DEFAULT.service_plugins"] = "ovn-router,segments,port_forwarding"
@@ -47,18 +48,17 @@ func goldenSteps(t *testing.T, scenario, stop string, skip map[string]bool, extr
 		}
 	}
 	sc.Steps = steps
-	all := map[string]map[string]map[string]map[string]any{}
-	var last map[string]map[string]map[string]any
+	all := map[string]golden.Result{}
+	var last golden.Dump
 	err = golden.Run(context.Background(), sc, golden.Env{API: &golden.API{Base: srv.URL}, NB: nb, Logf: t.Logf,
 		Settle: 300 * time.Millisecond}, func(r golden.Result) error {
-		last = byKey(r.Dump)
-		all[r.Step] = last
+		last, all[r.Step] = r.Dump, r
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return all, last
+	return all, byKey(last)
 }
 
 // goldenSkip are the steps the router goldens leave out: what neutrino's API or driver does not do
@@ -129,10 +129,29 @@ func TestGoldenNBRouter(t *testing.T) {
 			t.Errorf("%d %s rows, Neutron %d", len(got[table]), table, len(want[table]))
 		}
 	}
+	compareRouterLSPs(t, got, want)
 	key := "{{vm1}}"
 	if g, w := got["Logical_Switch_Port"][key]["external_ids"], want["Logical_Switch_Port"][key]["external_ids"]; g == nil ||
 		g.(map[string]any)["neutron:port_fip"] != w.(map[string]any)["neutron:port_fip"] {
 		t.Errorf("vm1's neutron:port_fip: neutrino %v, Neutron %v", g, w)
+	}
+}
+
+// compareRouterLSPs compares the switch side of the router's ports (type router: the gateway's
+// nat-addresses, exclude-lb-vips-from-garp and router-port options, the interfaces') with Neutron's,
+// but for up and the interfaces' revisions (see TestGoldenNBRouter).
+func compareRouterLSPs(t *testing.T, got, want map[string]map[string]map[string]any) {
+	t.Helper()
+	n := 0
+	for key, w := range want["Logical_Switch_Port"] {
+		if w["type"] != "router" {
+			continue
+		}
+		n++
+		compareRow(t, "Logical_Switch_Port", key, got["Logical_Switch_Port"][key], w, "up", "external_ids.neutron:revision_number")
+	}
+	if n == 0 {
+		t.Error("no router port in Neutron's rows")
 	}
 }
 
@@ -157,8 +176,8 @@ func TestGoldenNBQoS(t *testing.T) {
 
 // TestGoldenNBL3Extras replays the router-side golden scenario (internal/ovn/testdata/golden-l3)
 // and compares the QoS rows of a floating IP and of a router gateway, the port forwarding
-// Load_Balancer rows of a port range, of UDP and of TCP, and the floating IP's NAT rule with what
-// Neutron wrote, with centralized floating IPs (nb/) and distributed ones (dvr/nb/).
+// Load_Balancer rows of a port range, of UDP and of TCP, the floating IP's NAT rule, and the router,
+// its ports (both sides: LRP options, the gateway LSP's) and gateway chassis with what Neutron wrote, with centralized floating IPs (nb/) and distributed ones (dvr/nb/).
 func TestGoldenNBL3Extras(t *testing.T) {
 	for _, c := range []struct {
 		name, dir string
@@ -175,14 +194,16 @@ func TestGoldenNBL3Extras(t *testing.T) {
 			}
 			got := goldenReplay(t, "../ovn/testdata/golden-l3/scenario.yaml", "fip2-forwardings", nil, extra)
 			want := goldenRows(t, c.dir+"06-fip2-forwardings.json")
-			for _, table := range []string{"QoS", "Load_Balancer", "NAT"} {
+			ignore := map[string][]string{"Logical_Router_Port": {"external_ids.neutron:revision_number"}}
+			for _, table := range []string{"QoS", "Load_Balancer", "NAT", "Logical_Router", "Logical_Router_Port", "Gateway_Chassis"} {
 				for key := range want[table] {
-					compareRow(t, table, key, got[table][key], want[table][key])
+					compareRow(t, table, key, got[table][key], want[table][key], ignore[table]...)
 				}
 				if len(got[table]) != len(want[table]) {
 					t.Errorf("%d %s rows, Neutron %d", len(got[table]), table, len(want[table]))
 				}
 			}
+			compareRouterLSPs(t, got, want)
 			for _, ls := range []string{"neutron-{{net1}}", "neutron-{{extnet}}"} {
 				for _, col := range []string{"load_balancer", "qos_rules"} {
 					if g, w := got["Logical_Switch"][ls][col], want["Logical_Switch"][ls][col]; !equalJSON(g, w) {

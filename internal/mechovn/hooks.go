@@ -27,11 +27,21 @@ func (d *Driver) CreateNetworkPostcommit(c *ml2.NetworkContext) error {
 	return err
 }
 
+// UpdateNetworkPostcommit rewrites the switch and follows a QoS policy change; with
+// ovn_emit_need_to_frag, a new MTU of an external network rewrites the routers whose gateway is on
+// it (their gateway_mtu, as Zed's set_gateway_mtu).
 func (d *Driver) UpdateNetworkPostcommit(c *ml2.NetworkContext) error {
 	if err := d.CreateNetworkPostcommit(c); err != nil {
 		return err
 	}
-	return d.write(c.Ctx, func(ctx context.Context) error { return d.networkQoSChanged(ctx, c.Original, c.Current) })
+	return d.write(c.Ctx, func(ctx context.Context) error {
+		if ext, _ := c.Current["router:external"].(bool); ext && d.s.needToFrag && intOf(c.Current["mtu"]) != intOf(c.Original["mtu"]) {
+			if err := d.syncGatewayRouters(ctx, str(c.Current["id"])); err != nil {
+				return err
+			}
+		}
+		return d.networkQoSChanged(ctx, c.Original, c.Current)
+	})
 }
 
 func (d *Driver) DeleteNetworkPostcommit(c *ml2.NetworkContext) error {

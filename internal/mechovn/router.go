@@ -95,10 +95,12 @@ func (d *Driver) routerChildren(ctx context.Context, r map[string]any) routerChi
 	if gw == nil || len(objList(gw["fixed_ips"])) == 0 {
 		// no gateway port, or one without an address (an external network
 		// without subnets): the NB refuses a router port without networks
+		d.routerPortOptions(ctx, c.ports, "")
 		return c
 	}
 	c.ports = append(c.ports, lrpRow(id, gw))
 	c.gw = lrpName(str(gw["id"]))
+	d.routerPortOptions(ctx, c.ports, c.gw)
 	c.physnet, c.azHints = d.physnetOf(ctx, str(gw["network_id"])), strList(r["availability_zone_hints"])
 	gwIP := ""
 	for _, s := range objList(gw["subnets"]) {
@@ -213,7 +215,7 @@ func (d *Driver) routerPorts(ctx context.Context, txn *ovn.Txn, cur *nbdb.Logica
 		p.Ipv6RaConfigs = d.raConfigs(ctx, p, p.Name == kids.gw)
 		if old := have[p.Name]; old != nil {
 			p.UUID = old.UUID
-			txn.Update(p, &p.MAC, &p.Networks, &p.ExternalIDs, &p.Ipv6RaConfigs)
+			txn.Update(p, &p.MAC, &p.Networks, &p.ExternalIDs, &p.Ipv6RaConfigs, &p.Options)
 			if p.Name == kids.gw && len(old.GatewayChassis) == 0 {
 				d.scheduleGateway(ctx, txn, p, kids.physnet, kids.azHints)
 				txn.Update(p, &p.GatewayChassis)
