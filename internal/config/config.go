@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -378,6 +379,8 @@ func interpolate(o *Option, s string, raw map[*Option]rawValue, depth int) (stri
 	return out, err
 }
 
+// parse interpolates an option's raw values and converts the last one (all
+// of them for a MultiStr) to the option's type.
 func parse(o *Option, vals []string, raw map[*Option]rawValue, depth int) (any, error) {
 	for i, v := range vals {
 		s, err := interpolate(o, v, raw, depth)
@@ -390,41 +393,14 @@ func parse(o *Option, vals []string, raw map[*Option]rawValue, depth int) (any, 
 	if len(vals) > 0 {
 		s = strings.TrimSpace(vals[len(vals)-1])
 	}
-	checkChoice := func(v string) error {
-		if len(o.Choices) == 0 {
-			return nil
-		}
-		for _, ch := range o.Choices {
-			if v == ch {
-				return nil
-			}
-		}
-		return fmt.Errorf("%q is not one of %s", v, strings.Join(o.Choices, ", "))
-	}
 	switch o.Type {
 	case String:
-		if err := checkChoice(s); err != nil {
+		if err := o.checkChoice(s); err != nil {
 			return nil, err
 		}
 		return s, nil
 	case Int, Port:
-		if s == "" {
-			return nil, nil
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an integer", s)
-		}
-		if o.Type == Port && (n < 0 || n > 65535) {
-			return nil, fmt.Errorf("port %d out of range 0-65535", n)
-		}
-		if o.Min != nil && n < *o.Min {
-			return nil, fmt.Errorf("%d is less than the minimum %d", n, *o.Min)
-		}
-		if o.Max != nil && n > *o.Max {
-			return nil, fmt.Errorf("%d is greater than the maximum %d", n, *o.Max)
-		}
-		return n, nil
+		return o.parseInt(s)
 	case Float:
 		if s == "" {
 			return nil, nil
@@ -435,28 +411,9 @@ func parse(o *Option, vals []string, raw map[*Option]rawValue, depth int) (any, 
 		}
 		return f, nil
 	case Bool:
-		switch strings.ToLower(s) {
-		case "":
-			if o.Default == "" {
-				return nil, nil // unset: the user of the option decides
-			}
-		case "true", "1", "on", "yes":
-			return true, nil
-		case "false", "0", "off", "no":
-			return false, nil
-		}
-		return nil, fmt.Errorf("%q is not a boolean", s)
+		return o.parseBool(s)
 	case List:
-		var out []string
-		for _, p := range strings.Split(s, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				if err := checkChoice(p); err != nil {
-					return nil, err
-				}
-				out = append(out, p)
-			}
-		}
-		return out, nil
+		return o.parseList(s)
 	case MultiStr:
 		var out []string
 		for _, v := range vals {
@@ -467,6 +424,65 @@ func parse(o *Option, vals []string, raw map[*Option]rawValue, depth int) (any, 
 		return out, nil
 	}
 	return s, nil
+}
+
+// checkChoice refuses a value that is not one of the option's choices.
+func (o *Option) checkChoice(v string) error {
+	if len(o.Choices) == 0 || slices.Contains(o.Choices, v) {
+		return nil
+	}
+	return fmt.Errorf("%q is not one of %s", v, strings.Join(o.Choices, ", "))
+}
+
+// parseInt converts an Int or Port value within its bounds ("" is unset).
+func (o *Option) parseInt(s string) (any, error) {
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an integer", s)
+	}
+	if o.Type == Port && (n < 0 || n > 65535) {
+		return nil, fmt.Errorf("port %d out of range 0-65535", n)
+	}
+	if o.Min != nil && n < *o.Min {
+		return nil, fmt.Errorf("%d is less than the minimum %d", n, *o.Min)
+	}
+	if o.Max != nil && n > *o.Max {
+		return nil, fmt.Errorf("%d is greater than the maximum %d", n, *o.Max)
+	}
+	return n, nil
+}
+
+// parseBool converts oslo.config's boolean spellings; "" without a default
+// is unset (the user of the option decides).
+func (o *Option) parseBool(s string) (any, error) {
+	switch strings.ToLower(s) {
+	case "":
+		if o.Default == "" {
+			return nil, nil
+		}
+	case "true", "1", "on", "yes":
+		return true, nil
+	case "false", "0", "off", "no":
+		return false, nil
+	}
+	return nil, fmt.Errorf("%q is not a boolean", s)
+}
+
+// parseList splits a comma-separated list, each item one of the choices.
+func (o *Option) parseList(s string) (any, error) {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if err := o.checkChoice(p); err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func (c *Config) get(group, name string) (any, *Option) {

@@ -24,8 +24,9 @@ func goldenReplay(t *testing.T, scenario, stop string, skip map[string]bool, ext
 }
 
 // goldenSteps replays a scenario's steps up to stop ("": all) but the ones in skip, and returns
-// the rows of neutrino's NB after each step (by step name) and after the last one.
-func goldenSteps(t *testing.T, scenario, stop string, skip map[string]bool, extra map[string]string) (map[string]map[string]map[string]map[string]any, map[string]map[string]map[string]any) {
+// each step's result (calls and NB dump, by step name) and the rows of neutrino's NB after the
+// last one.
+func goldenSteps(t *testing.T, scenario, stop string, skip map[string]bool, extra map[string]string) (map[string]golden.Result, map[string]map[string]map[string]any) {
 	nbRemote, sbRemote, nb, _ := memOVN(t)
 	conf := ovnConfig(nbRemote, sbRemote)
 	conf["DEFAULT.service_plugins"] = "ovn-router,segments,port_forwarding"
@@ -47,18 +48,17 @@ func goldenSteps(t *testing.T, scenario, stop string, skip map[string]bool, extr
 		}
 	}
 	sc.Steps = steps
-	all := map[string]map[string]map[string]map[string]any{}
-	var last map[string]map[string]map[string]any
+	all := map[string]golden.Result{}
+	var last golden.Dump
 	err = golden.Run(context.Background(), sc, golden.Env{API: &golden.API{Base: srv.URL}, NB: nb, Logf: t.Logf,
 		Settle: 300 * time.Millisecond}, func(r golden.Result) error {
-		last = byKey(r.Dump)
-		all[r.Step] = last
+		last, all[r.Step] = r.Dump, r
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return all, last
+	return all, byKey(last)
 }
 
 // goldenSkip are the steps the router goldens leave out: what neutrino's API or driver does not do

@@ -2,7 +2,9 @@ package mechovn_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/model"
 
+	"github.com/neutrino-os/neutrino/internal/ovn/golden"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
@@ -113,22 +116,25 @@ func TestQoSMinimumBandwidth(t *testing.T) {
 // rule, gone with the policy. Two steps differ on purpose (docs/compat.md): after a port update
 // that does not touch QoS, Zed's LSP has lost qos_min_rate, neutrino's keeps it; a policy with only
 // a minimum rule makes Zed's NB transaction fail (the NB keeps the previous rows, bug 2101063),
-// neutrino writes qos_min_rate and no QoS row.
+// neutrino writes qos_min_rate and no QoS row. The rule types and the answer to a minimum packet
+// rate rule on the port's policy are Zed's.
 func TestGoldenNBMinimumBandwidth(t *testing.T) {
 	got, _ := goldenSteps(t, "../ovn/testdata/golden-minbw/scenario.yaml", "", nil, map[string]string{
 		"DEFAULT.service_plugins": "ovn-router,segments,qos", "ml2.extension_drivers": "port_security,dns,qos"})
 	files, err := filepath.Glob("../ovn/testdata/golden-minbw/nb/*.json")
-	if err != nil || len(files) != 8 {
+	if err != nil || len(files) != 9 {
 		t.Fatalf("goldens %v, %v", files, err)
 	}
 	differ := map[string]map[string]any{ // neutrino's options where they differ from Zed's
 		"rename":   {"mcast_flood_reports": "true", "requested-chassis": "chassis1", "qos_min_rate": "1000"},
 		"min-only": {"mcast_flood_reports": "true", "requested-chassis": "chassis1", "qos_min_rate": "800"},
 	}
+	differ["unsupported"] = differ["min-only"]
 	for _, f := range files {
 		step := strings.SplitN(strings.TrimSuffix(filepath.Base(f), ".json"), "-", 2)[1]
 		want := goldenRows(t, "../../golden-minbw/nb/"+filepath.Base(f))
-		lsp := got[step]["Logical_Switch_Port"]["{{vm1}}"]
+		rows := byKey(got[step].Dump)
+		lsp := rows["Logical_Switch_Port"]["{{vm1}}"]
 		if opts, ok := differ[step]; ok {
 			if !equalJSON(lsp["options"], opts) {
 				t.Errorf("%s: options %v, want %v", step, lsp["options"], opts)
@@ -136,17 +142,33 @@ func TestGoldenNBMinimumBandwidth(t *testing.T) {
 		} else if w := want["Logical_Switch_Port"]["{{vm1}}"]; !equalJSON(lsp["options"], w["options"]) {
 			t.Errorf("%s: options %v, Neutron %v", step, lsp["options"], w["options"])
 		}
-		if step == "min-only" {
-			if len(got[step]["QoS"]) != 0 {
-				t.Errorf("min-only: QoS rows %v", got[step]["QoS"])
+		if step == "min-only" || step == "unsupported" { // Zed's NB kept the rows of unbind
+			if len(rows["QoS"]) != 0 {
+				t.Errorf("%s: QoS rows %v", step, rows["QoS"])
 			}
 			continue
 		}
 		for key := range want["QoS"] {
-			compareRow(t, "QoS", key, got[step]["QoS"][key], want["QoS"][key])
+			compareRow(t, "QoS", key, rows["QoS"][key], want["QoS"][key])
 		}
-		if len(got[step]["QoS"]) != len(want["QoS"]) {
-			t.Errorf("%s: %d QoS rows, Neutron %d", step, len(got[step]["QoS"]), len(want["QoS"]))
+		if len(rows["QoS"]) != len(want["QoS"]) {
+			t.Errorf("%s: %d QoS rows, Neutron %d", step, len(rows["QoS"]), len(want["QoS"]))
+		}
+	}
+	var ref []golden.Result
+	b, err := os.ReadFile("../ovn/testdata/golden-minbw/calls.json")
+	if err == nil {
+		err = json.Unmarshal(b, &ref)
+	}
+	if err != nil || len(ref) != 9 || ref[8].Step != "unsupported" {
+		t.Fatalf("calls.json: %v", err)
+	}
+	if len(got["unsupported"].Calls) != len(ref[8].Calls) {
+		t.Fatalf("unsupported: %d calls, Neutron %d", len(got["unsupported"].Calls), len(ref[8].Calls))
+	}
+	for i, c := range ref[8].Calls {
+		if g := got["unsupported"].Calls[i]; g.Status != c.Status || !equalJSON(g.Response, c.Response) {
+			t.Errorf("%s %s: %d %v, Neutron %d %v", c.Method, c.Path, g.Status, g.Response, c.Status, c.Response)
 		}
 	}
 }
