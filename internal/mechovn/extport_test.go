@@ -163,7 +163,7 @@ func TestExternalPortZones(t *testing.T) {
 
 // TestBindingVNICTypes: the driver binds what ML2/OVN binds: normal, vdpa and switchdev
 // ports (vif_type ovs), remote-managed ports on their DPU's chassis (whose LSP gets the
-// representor's vif-plug options), not external ports (direct without switchdev) nor VNIC types
+// representor's vif-plug options), ports on a DPDK chassis as vhostuser, not external ports (direct without switchdev) nor VNIC types
 // OVN does not support (their binding fails). Before, only normal ports were bound.
 func TestBindingVNICTypes(t *testing.T) {
 	nbRemote, sbRemote, nb, sb := memOVN(t)
@@ -207,6 +207,18 @@ func TestBindingVNICTypes(t *testing.T) {
 			"card_serial_number": "SN42", "pf_mac_address": "00:53:00:00:00:42", "vf_num": 4}})
 	if p["binding:vif_type"] != "ovs" || p["binding:host_id"] != "hypervisor1" {
 		t.Errorf("remote-managed port: vif_type %v, host %v", p["binding:vif_type"], p["binding:host_id"])
+	}
+	// a DPDK chassis: vhost-user
+	dpdk := &sbdb.Chassis{UUID: "udpdk", Name: "dpdk1", Hostname: "dpdk1", OtherConfig: map[string]string{
+		"datapath-type": "netdev", "iface-types": "dpdk,dpdkr,dpdkvhostuser,dpdkvhostuserclient,geneve,internal"}}
+	if _, err := sb.Txn().Create(dpdk).Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v := post("port", "ports", map[string]any{"network_id": net["id"], "binding:host_id": "dpdk1"})
+	wantDet := map[string]any{"port_filter": false, "vhostuser_mode": "server", "vhostuser_ovs_plug": true, "connectivity": "l2",
+		"vhostuser_socket": "/var/run/openvswitch/vhu" + v["id"].(string)[:11]}
+	if v["binding:vif_type"] != "vhostuser" || !equalJSON(v["binding:vif_details"], wantDet) {
+		t.Errorf("port on a DPDK chassis: vif_type %v, vif_details %v, want vhostuser, %v", v["binding:vif_type"], v["binding:vif_details"], wantDet)
 	}
 	lsp := &nbdb.LogicalSwitchPort{Name: p["id"].(string)}
 	waitFor(t, 5*time.Second, "the remote-managed port's LSP", func() bool { return nb.Get(context.Background(), lsp) == nil })
