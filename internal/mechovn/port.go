@@ -85,6 +85,11 @@ func (d *Driver) lspRow(port api.Object, ips []fixedIP) (*nbdb.LogicalSwitchPort
 	default:
 		lsp.Options["mcast_flood_reports"] = "true"
 	}
+	if profile, _ := port["binding:profile"].(map[string]any); profile["parent_name"] != nil && profile["tag"] != nil {
+		// a container's port in a VM (validateProfile checked them)
+		parent, tag := str(profile["parent_name"]), int(intOf(profile["tag"]))
+		lsp.ParentName, lsp.Tag = &parent, &tag
+	}
 	if lsp.Type != "router" && isExternalPort(port) {
 		lsp.Type = "external" // bound to its network's HA_Chassis_Group, not to a requested chassis
 		delete(lsp.Options, "requested-chassis")
@@ -179,7 +184,7 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 			want.Options[optMinRate] = rate
 		}
 		txn.Update(want, &want.Addresses, &want.PortSecurity, &want.Enabled, &want.Type, &want.Options,
-			&want.ExternalIDs, &want.Dhcpv4Options, &want.Dhcpv6Options, &want.HaChassisGroup)
+			&want.ExternalIDs, &want.Dhcpv4Options, &want.Dhcpv6Options, &want.HaChassisGroup, &want.ParentName, &want.Tag)
 	}
 	d.membership(txn, want.UUID, cur, groups)
 	if _, err := txn.Commit(ctx); err != nil {
