@@ -85,6 +85,7 @@ func (d *Driver) lspRow(port api.Object, ips []fixedIP) (*nbdb.LogicalSwitchPort
 	default:
 		lsp.Options["mcast_flood_reports"] = "true"
 	}
+	lsp.ParentName, lsp.Tag = subportParent(port)
 	if lsp.Type != "router" && isExternalPort(port) {
 		lsp.Type = "external" // bound to its network's HA_Chassis_Group, not to a requested chassis
 		delete(lsp.Options, "requested-chassis")
@@ -178,7 +179,7 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 			want.Options[optMinRate] = rate
 		}
 		txn.Update(want, &want.Addresses, &want.PortSecurity, &want.Enabled, &want.Type, &want.Options,
-			&want.ExternalIDs, &want.Dhcpv4Options, &want.Dhcpv6Options, &want.HaChassisGroup)
+			&want.ExternalIDs, &want.Dhcpv4Options, &want.Dhcpv6Options, &want.HaChassisGroup, &want.ParentName, &want.Tag)
 	}
 	d.membership(txn, want.UUID, cur, groups)
 	if _, err := txn.Commit(ctx); err != nil {
