@@ -2,6 +2,7 @@ package mechovn
 
 import (
 	"context"
+	"path"
 	"slices"
 	"strings"
 
@@ -35,18 +36,32 @@ func (d *Driver) BindPort(c *ml2.PortContext) {
 	}
 	mappings := chassisMappings(ch)
 	for _, s := range c.SegmentsToBind {
-		switch s.NetworkType {
-		case "geneve":
-		case "flat", "vlan":
-			if !mappings[s.PhysicalNetwork] {
-				continue
-			}
-		default:
+		// other types than flat and vlan are bound anywhere (Zed: "upgrade allowing bind port with
+		// unsupported network type")
+		if (s.NetworkType == "flat" || s.NetworkType == "vlan") && !mappings[s.PhysicalNetwork] {
 			continue
 		}
-		c.SetBinding(s.ID, "ovs", map[string]any{"port_filter": true, "connectivity": "l2"})
+		vifType, details := d.vif(ch, str(c.Current["id"]))
+		c.SetBinding(s.ID, vifType, details)
 		return
 	}
+}
+
+// vif is the VIF type and details of a port bound on a chassis: vhostuser, with the port's socket
+// in [ovn] vhost_sock_dir, on a netdev (DPDK) chassis offering dpdkvhostuser interfaces; else ovs.
+func (d *Driver) vif(ch *sbdb.Chassis, portID string) (string, map[string]any) {
+	if chassisOption(*ch, "datapath-type") == "netdev" && slices.Contains(strings.Split(chassisOption(*ch, "iface-types"), ","), "dpdkvhostuser") {
+		return "vhostuser", map[string]any{"port_filter": false, "vhostuser_mode": "server", "vhostuser_ovs_plug": true,
+			"connectivity": "l2", "vhostuser_socket": path.Join(d.s.vhostSockDir, vhostUserName(portID))}
+	}
+	return "ovs", map[string]any{"port_filter": true, "connectivity": "l2"}
+}
+
+// vhostUserName is a port's vhost-user socket (and interface) name: "vhu" and the port id, cut to
+// 14 characters (an interface name has at most 15).
+func vhostUserName(portID string) string {
+	n := "vhu" + portID
+	return n[:min(len(n), 14)]
 }
 
 // dpuHost is the hostname of the chassis whose ovn-cms-options has card-serial-number=<the

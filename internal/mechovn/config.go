@@ -35,6 +35,8 @@ func init() {
 			Help: "Floating IPs are handled on the chassis of their port (distributed) instead of the gateway chassis."},
 		&config.Option{Group: "ovn", Name: "ovn_emit_need_to_frag", Type: config.Bool, Default: "false",
 			Help: "OVN sends ICMP \"need to frag\" (IPv6 \"packet too big\") for packets over the MTU of a router's gateway network (the gateway router port's gateway_mtu option, set when an interface network has a larger MTU). Needs a kernel 5.2 or later (ovs-appctl -t ovs-vswitchd dpif/show-dp-features br-int: \"Check pkt length action\")."},
+		&config.Option{Group: "ovn", Name: "vhost_sock_dir", Type: config.String, Default: "/var/run/openvswitch",
+			Help: "Directory of the vhost-user sockets of ports bound as vhostuser (on netdev chassis with dpdkvhostuser interfaces), created by the vswitch daemons."},
 		&config.Option{Group: "ovn", Name: "ovn_metadata_enabled", Type: config.Bool, Default: "false",
 			Help: "Metadata through the OVN metadata agent: one network:distributed port per network (an LSP of type localport) with an address on each DHCP subnet, and DHCP's route to 169.254.169.254 through it."},
 		&config.Option{Group: "ovn", Name: "dns_servers", Type: config.List, Default: "",
@@ -78,7 +80,8 @@ type settings struct {
 	// enable_distributed_floating_ip, ovn_l3_scheduler
 	distributedFIP bool
 	l3Scheduler    string
-	needToFrag     bool // ovn_emit_need_to_frag
+	needToFrag     bool   // ovn_emit_need_to_frag
+	vhostSockDir   string // vhost_sock_dir
 }
 
 func loadSettings(c *config.Config) (settings, error) {
@@ -114,7 +117,7 @@ func loadSettings(c *config.Config) (settings, error) {
 	s.metadata = c.Bool("ovn", "ovn_metadata_enabled")
 	s.noBaremetalDHCP = c.Bool("ovn", "disable_ovn_dhcp_for_baremetal_ports")
 	s.distributedFIP, s.l3Scheduler = c.Bool("ovn", "enable_distributed_floating_ip"), c.String("ovn", "ovn_l3_scheduler")
-	s.needToFrag = c.Bool("ovn", "ovn_emit_need_to_frag")
+	s.needToFrag, s.vhostSockDir = c.Bool("ovn", "ovn_emit_need_to_frag"), c.String("ovn", "vhost_sock_dir")
 	return s, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -278,4 +279,28 @@ func (d *Driver) checkExternalPorts(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// remoteManaged gives the LSP of a remote-managed port (a VF of a SmartNIC DPU, plugged by the
+// DPU's ovn-controller) what Zed's _get_port_options does: requested-chassis = the DPU chassis'
+// hostname (by the profile's card_serial_number), and with the profile's pf_mac_address the
+// vif-plug options of a representor port (vif-plug-type representor, vif-plug-mtu-request = the
+// network's MTU, vif-plug:representor:pf-mac, vif-plug:representor:vf-num).
+func (d *Driver) remoteManaged(ctx context.Context, port api.Object, lsp *nbdb.LogicalSwitchPort) {
+	if str(port["binding:vnic_type"]) != "remote-managed" || lsp.Type != "" {
+		return
+	}
+	profile, _ := port["binding:profile"].(map[string]any)
+	lsp.Options["requested-chassis"] = d.dpuHost(profile)
+	pf := str(profile["pf_mac_address"])
+	if pf == "" {
+		return
+	}
+	mtu := ""
+	if net, err := d.tables.networks.Get(ctx, str(port["network_id"]), []string{"mtu"}); err == nil {
+		mtu = strconv.FormatInt(intOf(net["mtu"]), 10)
+	}
+	lsp.Options["vif-plug-type"], lsp.Options["vif-plug-mtu-request"] = "representor", mtu
+	lsp.Options["vif-plug:representor:pf-mac"] = pf
+	lsp.Options["vif-plug:representor:vf-num"] = strconv.FormatInt(intOf(profile["vf_num"]), 10)
 }

@@ -162,10 +162,12 @@ func TestExternalPortZones(t *testing.T) {
 }
 
 // TestBindingVNICTypes: the driver binds what ML2/OVN binds: normal, vdpa and switchdev
-// ports (vif_type ovs), not external ports (direct without switchdev) nor VNIC types OVN does not
-// support (their binding fails). Before, only normal ports were bound.
+// ports (vif_type ovs), remote-managed ports on their DPU's chassis (whose LSP gets the
+// representor's vif-plug options), ports on a DPDK chassis as vhostuser, not external ports (direct without switchdev) nor VNIC types
+// OVN does not support (their binding fails). Before, only normal ports were bound.
 func TestBindingVNICTypes(t *testing.T) {
-	nbRemote, sbRemote, _, _ := memOVN(t)
+	nbRemote, sbRemote, nb, sb := memOVN(t)
+	addChassis(t, sb, "dpu1", "provider:br-ex", "card-serial-number=SN42")
 	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
 	post := poster(t, srv.URL)
 	net := post("network", "networks", map[string]any{"name": "n"})
@@ -197,6 +199,33 @@ func TestBindingVNICTypes(t *testing.T) {
 		if det, _ := p["binding:vif_details"].(map[string]any); c.vifType == "ovs" && (det["port_filter"] != true || det["connectivity"] != "l2") {
 			t.Errorf("%s port: vif_details %v", c.vnic, det)
 		}
+	}
+	// a SmartNIC DPU's VF: bound for the hypervisor's host on the DPU's chassis, which plugs its
+	// representor port
+	p := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "remote-managed", "binding:host_id": "hypervisor1",
+		"binding:profile": map[string]any{"pci_vendor_info": "15b3:101e", "pci_slot": "0000:08:00.2", "physical_network": nil,
+			"card_serial_number": "SN42", "pf_mac_address": "00:53:00:00:00:42", "vf_num": 4}})
+	if p["binding:vif_type"] != "ovs" || p["binding:host_id"] != "hypervisor1" {
+		t.Errorf("remote-managed port: vif_type %v, host %v", p["binding:vif_type"], p["binding:host_id"])
+	}
+	// a DPDK chassis: vhost-user
+	dpdk := &sbdb.Chassis{UUID: "udpdk", Name: "dpdk1", Hostname: "dpdk1", OtherConfig: map[string]string{
+		"datapath-type": "netdev", "iface-types": "dpdk,dpdkr,dpdkvhostuser,dpdkvhostuserclient,geneve,internal"}}
+	if _, err := sb.Txn().Create(dpdk).Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v := post("port", "ports", map[string]any{"network_id": net["id"], "binding:host_id": "dpdk1"})
+	wantDet := map[string]any{"port_filter": false, "vhostuser_mode": "server", "vhostuser_ovs_plug": true, "connectivity": "l2",
+		"vhostuser_socket": "/var/run/openvswitch/vhu" + v["id"].(string)[:11]}
+	if v["binding:vif_type"] != "vhostuser" || !equalJSON(v["binding:vif_details"], wantDet) {
+		t.Errorf("port on a DPDK chassis: vif_type %v, vif_details %v, want vhostuser, %v", v["binding:vif_type"], v["binding:vif_details"], wantDet)
+	}
+	lsp := &nbdb.LogicalSwitchPort{Name: p["id"].(string)}
+	waitFor(t, 5*time.Second, "the remote-managed port's LSP", func() bool { return nb.Get(context.Background(), lsp) == nil })
+	want := map[string]string{"requested-chassis": "dpu1", "mcast_flood_reports": "true", "vif-plug-type": "representor",
+		"vif-plug-mtu-request": "1442", "vif-plug:representor:pf-mac": "00:53:00:00:00:42", "vif-plug:representor:vf-num": "4"}
+	if !equalJSON(lsp.Options, want) {
+		t.Errorf("remote-managed port's LSP options %v, want %v", lsp.Options, want)
 	}
 }
 

@@ -134,6 +134,7 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 		return err
 	}
 	want, groups := d.lspRow(port, ips)
+	d.remoteManaged(ctx, port, want)
 	for _, g := range groups {
 		if err := d.ensurePortGroup(ctx, g); err != nil {
 			return err
