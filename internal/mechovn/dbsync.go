@@ -82,6 +82,9 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 			if why := stale(lsp.ExternalIDs); why != "" {
 				return why
 			}
+			if why := subportDrift(o, lsp); why != "" {
+				return why
+			}
 			if why := d.lspDHCPDrift(ctx, o, lsp); why != "" {
 				return why
 			}

@@ -91,6 +91,7 @@ func (d *Driver) finish() error {
 	d.tables.sgs, d.tables.rules = d.env.Table("security_groups"), d.env.Table("security_group_rules")
 	d.subscribeSecurityGroups()
 	d.subscribeQoS()
+	d.subscribeTrunks()
 	d.registerAgents()
 	if r, ok := d.env.Plugin("router").(*l3.Plugin); ok {
 		d.l3 = r

@@ -85,11 +85,7 @@ func (d *Driver) lspRow(port api.Object, ips []fixedIP) (*nbdb.LogicalSwitchPort
 	default:
 		lsp.Options["mcast_flood_reports"] = "true"
 	}
-	if profile, _ := port["binding:profile"].(map[string]any); profile["parent_name"] != nil && profile["tag"] != nil {
-		// a container's port in a VM (validateProfile checked them)
-		parent, tag := str(profile["parent_name"]), int(intOf(profile["tag"]))
-		lsp.ParentName, lsp.Tag = &parent, &tag
-	}
+	lsp.ParentName, lsp.Tag = subportParent(port)
 	if lsp.Type != "router" && isExternalPort(port) {
 		lsp.Type = "external" // bound to its network's HA_Chassis_Group, not to a requested chassis
 		delete(lsp.Options, "requested-chassis")

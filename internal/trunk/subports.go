@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -82,7 +83,7 @@ func isFalsy(v any) bool {
 
 // portRow is what trunk validation reads of a port.
 type portRow struct {
-	id, network, deviceID, host string
+	id, network, deviceID, host, vifType string
 }
 
 // port reads a port as the caller may see it (PortNotFound otherwise),
@@ -96,7 +97,8 @@ func (p *Plugin) port(ctx context.Context, tx *db.Tx, id string) (*portRow, erro
 	if err != nil {
 		return nil, err
 	}
-	return &portRow{id: id, network: str(obj["network_id"]), deviceID: str(obj["device_id"]), host: str(obj["binding:host_id"])}, nil
+	return &portRow{id: id, network: str(obj["network_id"]), deviceID: str(obj["device_id"]), host: str(obj["binding:host_id"]),
+		vifType: str(obj["binding:vif_type"])}, nil
 }
 
 // inUse is TrunkPortValidator's first checks: the port is already a
@@ -123,8 +125,8 @@ func inUse(ctx context.Context, q db.Querier, port string) error {
 	return nil
 }
 
-// validateParent is TrunkPortValidator.validate for a parent: without
-// agents no trunk driver can trunk a bound port.
+// validateParent is TrunkPortValidator.validate for a parent: a bound
+// port only when its trunk driver can trunk bound ports.
 func (p *Plugin) validateParent(ctx context.Context, tx *db.Tx, id string) error {
 	if err := inUse(ctx, tx, id); err != nil {
 		return err
@@ -133,20 +135,28 @@ func (p *Plugin) validateParent(ctx context.Context, tx *db.Tx, id string) error
 	if err != nil {
 		return err
 	}
-	if port.host != "" {
+	ok, err := p.canBeTrunked(ctx, tx, port)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return parentInUse(id)
 	}
 	return nil
 }
 
-// parentBound reports whether a trunk's parent port has a binding host.
-func (p *Plugin) parentBound(ctx context.Context, q db.Querier, port string) (bool, error) {
-	var host string
-	err := q.QueryRow(ctx, "SELECT binding_host_id FROM ports WHERE id = ?", port).Scan(&host)
+// parentTrunkable reports whether a trunk's parent port can be untrunked
+// (a port gone can).
+func (p *Plugin) parentTrunkable(ctx context.Context, q db.Querier, port string) (bool, error) {
+	var host, vif string
+	err := q.QueryRow(ctx, "SELECT binding_host_id, binding_vif_type FROM ports WHERE id = ?", port).Scan(&host, &vif)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return true, nil
 	}
-	return host != "", err
+	if err != nil {
+		return false, err
+	}
+	return p.canBeTrunked(ctx, q, &portRow{id: port, host: host, vifType: vif})
 }
 
 // netInfo is a network's MTU and (single) segment as sub-ports inherit it.
@@ -238,7 +248,7 @@ func (p *Plugin) validateSubport(ctx context.Context, tx *db.Tx, parent string, 
 	if _, isBool := segRaw.(bool); !ok || isBool {
 		return nil, nerr.InvalidInput(fmt.Sprintf("Invalid subport details: segmentation_id '%s' is not an integer", api.PyStr(segRaw)))
 	}
-	if typ != "vlan" {
+	if t, _ := typ.(string); !slices.Contains(p.segmentationTypes(), t) || t != "vlan" { // vlan: the one validator
 		return nil, nerr.InvalidInput(fmt.Sprintf("Unknown segmentation_type '%s'", api.PyStr(typ)))
 	}
 	if seg < 1 || seg > 4094 {

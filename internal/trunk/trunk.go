@@ -4,10 +4,13 @@
 // ports, the ports' in-use checks (a parent or sub-port cannot be
 // deleted) and the trunk status rules without a backend (DOWN on
 // creation, on every sub-port change and when the parent is unbound).
+// Backends are trunk drivers (drivers.go): they register what they accept
+// and follow the Trunks and Subports events, the plugin knows none of them.
 package trunk
 
 import (
 	"context"
+	"sync"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/db"
@@ -24,9 +27,11 @@ func init() {
 
 // Plugin is the trunk service plugin of one server.
 type Plugin struct {
-	env    *plugin.Env
-	trunks *store.Table
-	ports  *store.Table
+	env     *plugin.Env
+	trunks  *store.Table
+	ports   *store.Table
+	mu      sync.Mutex
+	drivers []Driver // registered trunk drivers (drivers.go)
 }
 
 // Trunk is the trunk resource as Neutron Zed declares it.
@@ -163,11 +168,11 @@ func (p *Plugin) beforeDelete(op *store.Op) error {
 	if up, _ := op.Old["admin_state_up"].(bool); !up {
 		return trunkDisabled(op.ID)
 	}
-	bound, err := p.parentBound(op.Ctx, op.Tx, str(op.Old["port_id"]))
+	ok, err := p.parentTrunkable(op.Ctx, op.Tx, str(op.Old["port_id"]))
 	if err != nil {
 		return err
 	}
-	if bound {
+	if !ok {
 		return nerr.Conflict("TrunkInUse", "Trunk %s is currently in use.", op.ID)
 	}
 	_, err = op.Tx.Exec(op.Ctx, "DELETE FROM subports WHERE trunk_id = ?", op.ID)
