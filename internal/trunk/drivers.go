@@ -100,3 +100,20 @@ func (p *Plugin) SetStatus(ctx context.Context, trunk, status string) error {
 		return err
 	})
 }
+
+// driverUpdates copies into a trunk just written what its drivers changed once it committed (its
+// status, as a new revision), as Neutron's drivers update the very object the plugin answers with.
+func (p *Plugin) driverUpdates(ctx context.Context, obj map[string]any) {
+	if obj == nil || len(p.registered()) == 0 {
+		return
+	}
+	fresh, err := p.trunks.Get(ctx, str(obj["id"]), nil)
+	if err != nil {
+		return
+	}
+	for _, k := range []string{"status", "revision_number", "updated_at"} {
+		if v, ok := fresh[k]; ok {
+			obj[k] = v
+		}
+	}
+}

@@ -325,6 +325,9 @@ func (p *Plugin) addSubports(ctx context.Context, _ *api.Resource, id string, bo
 		out, err = p.answer(ctx, tx, id)
 		return err
 	})
+	if err == nil {
+		p.driverUpdates(ctx, out)
+	}
 	return out, err
 }
 
@@ -366,6 +369,9 @@ func (p *Plugin) removeSubports(ctx context.Context, _ *api.Resource, id string,
 		out, err = p.answer(ctx, tx, id)
 		return err
 	})
+	if err == nil {
+		p.driverUpdates(ctx, out)
+	}
 	return out, err
 }
 

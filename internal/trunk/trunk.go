@@ -85,7 +85,7 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	}
 	res.MemberGets = map[string]api.MemberAction{"get_subports": p.getSubports}
 	p.trunks = t
-	res.Backend = trunkBackend{t}
+	res.Backend = trunkBackend{t, p}
 	env.AddResource(res, t)
 	p.setupPorts(env)
 	env.AddExtensions("trunk", "trunk-details")
@@ -208,12 +208,19 @@ func str(v any) string { s, _ := v.(string); return s }
 
 // trunkBackend is the trunks table with the answer to a lost race for a
 // parent port: its unique key makes the loser ParentPortInUse.
-type trunkBackend struct{ *store.Table }
+// It answers with what the trunk drivers changed after the commit.
+type trunkBackend struct {
+	*store.Table
+	p *Plugin
+}
 
 func (b trunkBackend) Create(ctx context.Context, items []api.Object) ([]api.Object, error) {
 	out, err := b.Table.Create(ctx, items)
 	if db.IsUniqueViolation(err) && len(items) == 1 {
 		return nil, parentInUse(str(items[0]["port_id"]))
+	}
+	for _, o := range out {
+		b.p.driverUpdates(ctx, o)
 	}
 	return out, err
 }
