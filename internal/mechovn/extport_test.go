@@ -3,6 +3,7 @@ package mechovn_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -263,4 +264,81 @@ func TestExternalPortDBSync(t *testing.T) {
 	if n, _ := d.DBSync(ctx, false, &out); n != 0 {
 		t.Errorf("after the repair: %d differences:\n%s", n, out.String())
 	}
+}
+
+// TestBindingProfile: binding:profile is checked as ML2/OVN's validate_and_get_data_from_binding_profile
+// does on create and update (400 InvalidInput, 404 for a parent port that does not exist), and a
+// container port's parent_name and tag reach its LSP. Before, any profile was accepted and ignored.
+func TestBindingProfile(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	srv := testutil.StartServer(t, testutil.Options{Set: ovnConfig(nbRemote, sbRemote)})
+	post := poster(t, srv.URL)
+	net := post("network", "networks", map[string]any{"name": "n"})
+	vm := post("port", "ports", map[string]any{"network_id": net["id"]})
+	for _, c := range []struct {
+		vnic    string
+		profile map[string]any
+		status  int
+		msg     string
+	}{
+		{"normal", map[string]any{"capabilities": "switchdev"}, 400, "Invalid binding:profile. capabilities must be of type list."},
+		{"normal", map[string]any{"parent_name": vm["id"]}, 400, "Invalid binding:profile. dict_keys(['parent_name', 'tag']) are all required."},
+		{"normal", map[string]any{"parent_name": vm["id"], "tag": "7"}, 400, "Invalid binding:profile. tag 7 value invalid type"},
+		{"normal", map[string]any{"parent_name": vm["id"], "tag": 4096}, 400, `Invalid binding:profile. tag "4096" must be an integer between 0 and 4095, inclusive`},
+		{"normal", map[string]any{"parent_name": "00000000-0000-4000-8000-000000000000", "tag": 7}, 404, "Port 00000000-0000-4000-8000-000000000000 could not be found."},
+		{"direct", map[string]any{"capabilities": []string{"switchdev"}, "pci_slot": "0000:08:00.2"}, 400,
+			"Invalid binding:profile. dict_keys(['pci_vendor_info', 'pci_slot', 'physical_network']) are all required."},
+		{"direct", map[string]any{"capabilities": []string{"switchdev"}, "pci_slot": "0000:08:00.2", "pci_vendor_info": 5, "physical_network": nil}, 400,
+			"Invalid binding:profile. pci_vendor_info 5 value invalid type"},
+		// without capabilities the switchdev set applies too (Zed checks the capability only when some are given)
+		{"direct", map[string]any{"pci_slot": "0000:08:00.2"}, 400, "dict_keys(['pci_vendor_info', 'pci_slot', 'physical_network']) are all required.."},
+		{"direct", map[string]any{"pci_slot": "0000:08:00.2", "pci_vendor_info": "8086:154d", "physical_network": "provider"}, 201, ""},
+		{"remote-managed", map[string]any{"card_serial_number": "SN1"}, 400,
+			"Invalid binding:profile. dict_keys(['pci_vendor_info', 'pci_slot', 'physical_network', 'card_serial_number', 'pf_mac_address', 'vf_num']) are all required."},
+	} {
+		r := testutil.Do(t, "POST", srv.URL+"/v2.0/ports", body("port", map[string]any{"network_id": net["id"], "binding:vnic_type": c.vnic, "binding:profile": c.profile}))
+		if r.Status != c.status || c.msg != "" && !strings.Contains(string(r.Raw), strings.ReplaceAll(c.msg, `"`, `\"`)) {
+			t.Errorf("profile %v: %d %s, want %d %q", c.profile, r.Status, r.Raw, c.status, c.msg)
+		}
+	}
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+vm["id"].(string), body("port", map[string]any{"binding:profile": map[string]any{"tag": 5}})).Expect(t, 400)
+	child := post("port", "ports", map[string]any{"network_id": net["id"], "binding:profile": map[string]any{"parent_name": vm["id"], "tag": 7}})
+	lsp := &nbdb.LogicalSwitchPort{Name: child["id"].(string)}
+	waitFor(t, 5*time.Second, "the container port's LSP", func() bool { return nb.Get(context.Background(), lsp) == nil })
+	if lsp.ParentName == nil || *lsp.ParentName != vm["id"] || lsp.Tag == nil || *lsp.Tag != 7 {
+		t.Errorf("container port's LSP: parent_name %v, tag %v", lsp.ParentName, lsp.Tag)
+	}
+}
+
+// TestExternalPortCheck: the lease holder's one-shot check (check_for_ha_chassis_group) points an
+// external LSP that lost its group at its network's group again and deletes older releases'
+// default_ha_chassis_group.
+func TestExternalPortCheck(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	ctx := context.Background()
+	old := &nbdb.HAChassisGroup{UUID: "uold", Name: "default_ha_chassis_group"}
+	if _, err := nb.Txn().Create(old).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.background_tasks"] = "false"
+	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "shared.db")
+	srv := testutil.StartServer(t, testutil.Options{DB: dbURL, Set: conf})
+	post := poster(t, srv.URL)
+	net := post("network", "networks", map[string]any{"name": "n"})
+	vf := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "macvtap"})
+	lsp := &nbdb.LogicalSwitchPort{Name: vf["id"].(string)}
+	waitFor(t, 5*time.Second, "the external LSP", func() bool { return nb.Get(ctx, lsp) == nil && lsp.HaChassisGroup != nil })
+	group := *lsp.HaChassisGroup
+	lsp.HaChassisGroup = nil
+	if _, err := nb.Txn().Update(lsp, &lsp.HaChassisGroup).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// a second process, whose maintenance runs the check
+	conf["ovn.background_tasks"] = "true"
+	testutil.StartServer(t, testutil.Options{DB: dbURL, Set: conf})
+	waitFor(t, 10*time.Second, "the LSP's group back and the default group gone", func() bool {
+		_, ext := haGroup(nb, "default_ha_chassis_group")
+		return nb.Get(ctx, lsp) == nil && lsp.HaChassisGroup != nil && *lsp.HaChassisGroup == group && ext == nil
+	})
 }

@@ -83,7 +83,14 @@ func (d *Driver) DeleteSubnetPostcommit(c *ml2.SubnetContext) error {
 }
 
 func (d *Driver) CreatePortPrecommit(c *ml2.PortContext) error {
+	if err := d.validateProfile(c.Ctx, c.Current); err != nil {
+		return err
+	}
 	return initialRevision(c.Ctx, c.Tx, resPort, str(c.Current["id"]))
+}
+
+func (d *Driver) UpdatePortPrecommit(c *ml2.PortContext) error {
+	return d.validateProfile(c.Ctx, c.Current)
 }
 
 func (d *Driver) CreatePortPostcommit(c *ml2.PortContext) error {

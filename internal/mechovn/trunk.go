@@ -3,6 +3,7 @@ package mechovn
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 
 	"github.com/neutrino-os/neutrino/internal/api"
@@ -154,7 +155,11 @@ func (d *Driver) rewriteSubport(ctx context.Context, id string, edit func(prof m
 	if err != nil {
 		return err
 	}
-	return d.write(ctx, func(ctx context.Context) error { return d.syncPort(ctx, port) })
+	err = d.write(ctx, func(ctx context.Context) error { return d.syncPort(ctx, port) })
+	if errors.Is(err, errNBDown) {
+		return nil // the maintenance task writes the LSP from the port as stored
+	}
+	return err
 }
 
 // subportParent is the parent_name and tag of a port's LSP, from its binding:profile as ML2/OVN

@@ -2,12 +2,14 @@ package mechovn_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/neutrino-os/neutrino/internal/ovn"
 	"github.com/neutrino-os/neutrino/internal/ovn/nbdb"
+	"github.com/neutrino-os/neutrino/internal/ovn/ovnmem"
 	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
@@ -152,4 +154,46 @@ func TestOVNTrunk(t *testing.T) {
 		t.Fatalf("trunk on a port bound elsewhere: %d %s", r.Status, r.Raw)
 	}
 	syncFinds(t, srv, 0, "")
+}
+
+// TestOVNTrunkNBAway: a trunk made while the NB is away (here: not there yet) gets every sub-port
+// set in the database (binding:profile parent_name and tag, owner trunk:subport) and turns ACTIVE;
+// the maintenance task writes the sub-ports' LSPs with their parent and tag once the NB answers.
+// Before, the first sub-port's skipped NB write stopped the driver: the others were never set and
+// the trunk stayed DOWN.
+func TestOVNTrunkNBAway(t *testing.T) {
+	_, sbRemote, _, _ := memOVN(t)
+	sock := filepath.Join(t.TempDir(), "late-nb.sock")
+	conf := ovnConfig("unix:"+sock, sbRemote)
+	conf["DEFAULT.service_plugins"] = "segments,trunk"
+	conf["ovn.ovsdb_retry_max_interval"] = "1"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	post := poster(t, srv.URL)
+	net := post("network", "networks", map[string]any{"name": "n"})
+	parent := post("port", "ports", map[string]any{"network_id": net["id"]})
+	var subs []any
+	var ids []string
+	for i := range 2 {
+		id := post("port", "ports", map[string]any{"network_id": net["id"]})["id"].(string)
+		ids = append(ids, id)
+		subs = append(subs, map[string]any{"port_id": id, "segmentation_type": "vlan", "segmentation_id": 101 + i})
+	}
+	tr := post("trunk", "trunks", map[string]any{"port_id": parent["id"], "sub_ports": subs})
+	waitFor(t, 5*time.Second, "the trunk ACTIVE", func() bool {
+		return testutil.Do(t, "GET", srv.URL+"/v2.0/trunks/"+tr["id"].(string), nil).Expect(t, 200).Obj("trunk")["status"] == "ACTIVE"
+	})
+	for i, id := range ids {
+		p := testutil.Do(t, "GET", srv.URL+"/v2.0/ports/"+id, nil).Expect(t, 200).Obj("port")
+		if prof, _ := p["binding:profile"].(map[string]any); prof["parent_name"] != parent["id"] || prof["tag"] != float64(101+i) || p["device_owner"] != "trunk:subport" {
+			t.Errorf("sub-port %d: profile %v, owner %v", i, p["binding:profile"], p["device_owner"])
+		}
+	}
+	ovnmem.NB(t, sock)
+	nb := nbClient(t, "unix:"+sock)
+	for i, id := range ids {
+		waitFor(t, 15*time.Second, "the sub-port's LSP with its parent", func() bool {
+			p, g, _ := subportLSP(nb, id)
+			return p == parent["id"] && g == 101+i
+		})
+	}
 }
