@@ -135,10 +135,14 @@ func (d *Driver) syncHAGroup(ctx context.Context, netID string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	want := haChassisFor(d.allChassis(), hints)
 	txn := d.nb.Txn()
 	g.ExternalIDs = map[string]string{extAZHints: strings.Join(hints, ",")}
 	txn.Update(g, &g.ExternalIDs)
+	if waitFirst(d.sb); !d.sb.Connected() { // the chassis are unknown: the members stay as they are
+		_, err = txn.Commit(ctx)
+		return g.UUID, err
+	}
+	want := haChassisFor(d.allChassis(), hints)
 	cur := map[string]*nbdb.HAChassis{}
 	var top *nbdb.HAChassis
 	for _, hc := range d.haMembers(ctx, g) {
@@ -253,7 +257,7 @@ func (d *Driver) deleteHAGroup(ctx context.Context, txn *ovn.Txn, netID string) 
 // checkExternalPorts is Neutron's check_for_ha_chassis_group, run once by the lease holder: every
 // external port is made to point at its network's group, synced (made) for it when the port does not
 // (the members of the groups that exist are the chassis loop's: syncing those again would only
-// reshuffle their lower priorities).
+// reshuffle their lower priorities), and the default_ha_chassis_group of older releases goes.
 func (d *Driver) checkExternalPorts(ctx context.Context) error {
 	var lsps []nbdb.LogicalSwitchPort
 	if err := d.nb.OVSDB().WhereCache(func(p *nbdb.LogicalSwitchPort) bool { return p.Type == "external" }).List(ctx, &lsps); err != nil {
@@ -277,6 +281,10 @@ func (d *Driver) checkExternalPorts(ctx context.Context) error {
 		if _, err := d.nb.Txn().Update(lsp, &lsp.HaChassisGroup).Commit(ctx); err != nil {
 			return err
 		}
+	}
+	if g := d.haGroupByName(ctx, "default_ha_chassis_group"); g != nil { // older releases' single group
+		_, err := d.nb.Txn().Delete(&nbdb.HAChassisGroup{UUID: g.UUID}).Commit(ctx)
+		return err
 	}
 	return nil
 }

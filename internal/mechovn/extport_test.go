@@ -3,6 +3,7 @@ package mechovn_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -307,4 +308,37 @@ func TestBindingProfile(t *testing.T) {
 	if lsp.ParentName == nil || *lsp.ParentName != vm["id"] || lsp.Tag == nil || *lsp.Tag != 7 {
 		t.Errorf("container port's LSP: parent_name %v, tag %v", lsp.ParentName, lsp.Tag)
 	}
+}
+
+// TestExternalPortCheck: the lease holder's one-shot check (check_for_ha_chassis_group) points an
+// external LSP that lost its group at its network's group again and deletes older releases'
+// default_ha_chassis_group.
+func TestExternalPortCheck(t *testing.T) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	ctx := context.Background()
+	old := &nbdb.HAChassisGroup{UUID: "uold", Name: "default_ha_chassis_group"}
+	if _, err := nb.Txn().Create(old).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.background_tasks"] = "false"
+	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "shared.db")
+	srv := testutil.StartServer(t, testutil.Options{DB: dbURL, Set: conf})
+	post := poster(t, srv.URL)
+	net := post("network", "networks", map[string]any{"name": "n"})
+	vf := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "macvtap"})
+	lsp := &nbdb.LogicalSwitchPort{Name: vf["id"].(string)}
+	waitFor(t, 5*time.Second, "the external LSP", func() bool { return nb.Get(ctx, lsp) == nil && lsp.HaChassisGroup != nil })
+	group := *lsp.HaChassisGroup
+	lsp.HaChassisGroup = nil
+	if _, err := nb.Txn().Update(lsp, &lsp.HaChassisGroup).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// a second process, whose maintenance runs the check
+	conf["ovn.background_tasks"] = "true"
+	testutil.StartServer(t, testutil.Options{DB: dbURL, Set: conf})
+	waitFor(t, 10*time.Second, "the LSP's group back and the default group gone", func() bool {
+		_, ext := haGroup(nb, "default_ha_chassis_group")
+		return nb.Get(ctx, lsp) == nil && lsp.HaChassisGroup != nil && *lsp.HaChassisGroup == group && ext == nil
+	})
 }
