@@ -58,7 +58,8 @@ func TestRouterRevisionsByFlavour(t *testing.T) {
 // (Zed, ML2/OVN) answers: no dvr, l3-ha, l3-flavors, l3_agent_scheduler, extraroute-atomic,
 // router-admin-state-down-before-update or l3-port-ip-change-not-allowed; distributed, ha and
 // flavor_id are unknown attributes; the l3-agents sub-resource is not served. With the router
-// plugin and enable_dvr = false only dvr and distributed go.
+// plugin and enable_dvr = false only dvr, router-admin-state-down-before-update (Zed's
+// disable_dvr_extension_by_config drops both) and distributed go.
 func TestOVNFlavourAPI(t *testing.T) {
 	gone := []string{"dvr", "l3-ha", "l3-flavors", "l3_agent_scheduler", "extraroute-atomic",
 		"router-admin-state-down-before-update", "l3-port-ip-change-not-allowed"}
@@ -69,7 +70,8 @@ func TestOVNFlavourAPI(t *testing.T) {
 		attrs []string // unknown router attributes
 	}{
 		{"ovn-router", map[string]string{"DEFAULT.service_plugins": "ovn-router"}, gone, []string{"distributed", "ha", "flavor_id"}},
-		{"router without dvr", map[string]string{"DEFAULT.service_plugins": "router", "DEFAULT.enable_dvr": "false"}, []string{"dvr"}, []string{"distributed"}},
+		{"router without dvr", map[string]string{"DEFAULT.service_plugins": "router", "DEFAULT.enable_dvr": "false"},
+			[]string{"dvr", "router-admin-state-down-before-update"}, []string{"distributed"}},
 		{"router", map[string]string{"DEFAULT.service_plugins": "router"}, nil, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
