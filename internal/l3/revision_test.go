@@ -57,7 +57,8 @@ func TestRouterRevisionsByFlavour(t *testing.T) {
 // TestOVNFlavourAPI: with ovn-router the router API is the OVN L3 plugin's, as the reference
 // (Zed, ML2/OVN) answers: no dvr, l3-ha, l3-flavors, l3_agent_scheduler, extraroute-atomic,
 // router-admin-state-down-before-update or l3-port-ip-change-not-allowed; distributed, ha and
-// flavor_id are unknown attributes; the l3-agents sub-resource is not served. With the router
+// flavor_id are unknown attributes; the l3-agents sub-resource and the add_extraroutes and
+// remove_extraroutes actions (extraroute-atomic's) are not served. With the router
 // plugin and enable_dvr = false only dvr, router-admin-state-down-before-update (Zed's
 // disable_dvr_extension_by_config drops both) and distributed go.
 func TestOVNFlavourAPI(t *testing.T) {
@@ -106,6 +107,14 @@ func TestOVNFlavourAPI(t *testing.T) {
 				status = 404
 			}
 			testutil.Do(t, "GET", u+"/routers/"+r["id"].(string)+"/l3-agents", nil).Expect(t, status)
+			// extraroute-atomic's actions
+			status = 200
+			if !have["extraroute-atomic"] {
+				status = 404
+			}
+			for _, action := range []string{"add_extraroutes", "remove_extraroutes"} {
+				testutil.Do(t, "PUT", u+"/routers/"+r["id"].(string)+"/"+action, map[string]any{"router": map[string]any{"routes": []any{}}}).Expect(t, status)
+			}
 		})
 	}
 }
