@@ -118,19 +118,19 @@ func (p *Plugin) Setup(env *plugin.Env) error {
 	return nil
 }
 
-// aliases are the extensions the plugin serves: Neutron's L3RouterPlugin's (dvr only with
-// enable_dvr), or with the OVN flavour the router part of ML2_SUPPORTED_API_EXTENSIONS_OVN_L3.
+// aliases are the extensions the plugin serves: Neutron's L3RouterPlugin's (dvr and
+// router-admin-state-down-before-update only with enable_dvr: disable_dvr_extension_by_config), or
+// with the OVN flavour the router part of ML2_SUPPORTED_API_EXTENSIONS_OVN_L3.
 func (p *Plugin) aliases(c *config.Config) []string {
 	if p.ovnL3 {
 		return []string{"router", "ext-gw-mode", "extraroute", "router_availability_zone",
 			"fip-port-details", "floatingip-pools"}
 	}
-	a := []string{"router", "ext-gw-mode", "extraroute", "extraroute-atomic",
-		"router-admin-state-down-before-update", "l3-port-ip-change-not-allowed",
+	a := []string{"router", "ext-gw-mode", "extraroute", "extraroute-atomic", "l3-port-ip-change-not-allowed",
 		"router_availability_zone", "l3-ha", "l3_agent_scheduler", "l3-flavors",
 		"fip-port-details", "floatingip-pools"}
 	if c.Bool("DEFAULT", "enable_dvr") {
-		a = append(a, "dvr")
+		a = append(a, "dvr", "router-admin-state-down-before-update")
 	}
 	return a
 }

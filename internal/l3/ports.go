@@ -211,15 +211,25 @@ func (p *Plugin) serviceOwnerExists(ctx context.Context, tx *db.Tx, port, owner,
 }
 
 // portBeforeUpdate refuses IP changes of router ports through the port
-// API.
+// API. The OVN L3 plugin has no such list (IP_UPDATE_NOT_ALLOWED_LIST is
+// L3RouterPlugin's): it refuses only leaving a router port without
+// addresses (its _port_update, bug 1948457).
 func (p *Plugin) portBeforeUpdate(_ string, _ events.Event, pl *events.Payload) error {
 	if isInternal(pl.Ctx) || pl.Old == nil {
 		return nil
 	}
-	if _, ok := pl.New["fixed_ips"]; !ok {
+	ips, ok := pl.New["fixed_ips"]
+	if !ok {
 		return nil
 	}
-	if owner := str(pl.Old["device_owner"]); !slices.Contains(ipLockedOwners, owner) {
+	owner := str(pl.Old["device_owner"])
+	if p.ovnL3 {
+		if l, _ := ips.([]any); len(l) == 0 && (slices.Contains(ipLockedOwners, owner) || owner == ml2.OwnerRouterGateway) {
+			return nerr.Conflict("ServicePortInUse", "Port %s cannot be deleted directly via the port API: Router port must have at least one IP.", pl.ID)
+		}
+		return nil
+	}
+	if !slices.Contains(ipLockedOwners, owner) {
 		return nil
 	}
 	if sameAddresses(pl.Old["fixed_ips"], pl.New["fixed_ips"]) {

@@ -96,10 +96,11 @@ func (p *Plugin) setupRouters(env *plugin.Env, aliases []string) {
 	res.MemberActions = map[string]api.MemberAction{
 		"add_router_interface":    p.addInterface,
 		"remove_router_interface": p.removeInterface,
-		"add_extraroutes":         p.addExtraRoutes,
-		"remove_extraroutes":      p.removeExtraRoutes,
 	}
-	res.ActionPostCreates = map[string]bool{"add_extraroutes": true, "remove_extraroutes": true}
+	if slices.Contains(aliases, "extraroute-atomic") { // not the OVN L3 plugin's
+		res.MemberActions["add_extraroutes"], res.MemberActions["remove_extraroutes"] = p.addExtraRoutes, p.removeExtraRoutes
+		res.ActionPostCreates = map[string]bool{"add_extraroutes": true, "remove_extraroutes": true}
+	}
 	p.routers = t
 	res.Backend = routerBackend{t, p}
 	t.Init()

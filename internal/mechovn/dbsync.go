@@ -112,7 +112,10 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 		}
 	case resRouter:
 		if lr := d.routerByName(ctx, routerName(str(o["id"]))); lr != nil {
-			return stale(lr.ExternalIDs)
+			if why := stale(lr.ExternalIDs); why != "" {
+				return why
+			}
+			return d.routerPortDrift(ctx, str(o["id"]))
 		}
 	case resFloatingIP:
 		var nats []nbdb.NAT

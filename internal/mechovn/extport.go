@@ -135,10 +135,14 @@ func (d *Driver) syncHAGroup(ctx context.Context, netID string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	want := haChassisFor(d.allChassis(), hints)
 	txn := d.nb.Txn()
 	g.ExternalIDs = map[string]string{extAZHints: strings.Join(hints, ",")}
 	txn.Update(g, &g.ExternalIDs)
+	if waitFirst(d.sb); !d.sb.Connected() { // the chassis are unknown: the members stay as they are
+		_, err = txn.Commit(ctx)
+		return g.UUID, err
+	}
+	want := haChassisFor(d.allChassis(), hints)
 	cur := map[string]*nbdb.HAChassis{}
 	var top *nbdb.HAChassis
 	for _, hc := range d.haMembers(ctx, g) {

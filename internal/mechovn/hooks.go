@@ -3,6 +3,7 @@ package mechovn
 import (
 	"context"
 	"net/http"
+	"reflect"
 
 	"github.com/neutrino-os/neutrino/internal/api"
 	"github.com/neutrino-os/neutrino/internal/events"
@@ -105,7 +106,18 @@ func (d *Driver) CreatePortPostcommit(c *ml2.PortContext) error {
 	})
 }
 
-func (d *Driver) UpdatePortPostcommit(c *ml2.PortContext) error { return d.CreatePortPostcommit(c) }
+// UpdatePortPostcommit rewrites the port; a router port whose addresses changed (the port API allows
+// it with ovn-router, and for gateway ports) rewrites its router too, whose LRP holds them, as the
+// OVN L3 plugin's _port_update (AFTER_UPDATE: update_router_port).
+func (d *Driver) UpdatePortPostcommit(c *ml2.PortContext) error {
+	if err := d.CreatePortPostcommit(c); err != nil {
+		return err
+	}
+	if lsp, _ := d.lspRow(c.Current, nil); lsp.Type != "router" || reflect.DeepEqual(c.Original["fixed_ips"], c.Current["fixed_ips"]) {
+		return nil
+	}
+	return d.write(c.Ctx, func(ctx context.Context) error { return d.syncRouter(ctx, str(c.Current["device_id"])) })
+}
 
 func (d *Driver) DeletePortPostcommit(c *ml2.PortContext) error {
 	return d.write(c.Ctx, func(ctx context.Context) error {

@@ -2,6 +2,7 @@ package mechovn
 
 import (
 	"context"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -81,4 +82,26 @@ func (d *Driver) syncGatewayRouters(ctx context.Context, netID string) error {
 		}
 	}
 	return nil
+}
+
+// routerPortDrift says whether a router's LRPs have other options than they should (ovn-db-sync;
+// the options also follow other resources, as the networks' MTUs, which a router's revision does
+// not).
+func (d *Driver) routerPortDrift(ctx context.Context, id string) string {
+	rs, err := d.l3.SyncRouters(ctx, []string{id})
+	if err != nil || len(rs) == 0 {
+		return ""
+	}
+	for _, want := range d.routerChildren(ctx, rs[0]).ports {
+		got := &nbdb.LogicalRouterPort{Name: want.Name}
+		var lrps []nbdb.LogicalRouterPort
+		_ = d.nb.OVSDB().WhereCache(func(p *nbdb.LogicalRouterPort) bool { return p.Name == want.Name }).List(ctx, &lrps)
+		if len(lrps) > 0 {
+			got = &lrps[0]
+		}
+		if !maps.Equal(got.Options, want.Options) {
+			return "options of router port " + want.Name + " differ"
+		}
+	}
+	return ""
 }

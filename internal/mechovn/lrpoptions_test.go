@@ -2,6 +2,7 @@ package mechovn_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // VLAN (or flat) networks has reside-on-redirect-chassis "false" and its gateway port
 // redirect-type "bridged", until a Geneve interface joins; the gateway port has gateway_mtu when an
 // interface network's MTU is larger than the gateway network's, and follows the gateway network's
-// MTU. Before, no LRP had options.
+// MTU; ovn-db-sync repairs lost options. Before, no LRP had options.
 func TestRouterPortOptions(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -82,6 +83,26 @@ func TestRouterPortOptions(t *testing.T) {
 			testutil.Do(t, "PUT", srv.URL+"/v2.0/networks/"+ext["id"].(string), body("network", map[string]any{"mtu": 1300})).Expect(t, 200)
 			c.gw[1] = map[string]string{"gateway_mtu": "1300"}
 			expect(1, 3)
+			// options lost behind neutrino's back: ovn-db-sync finds and repairs them
+			var lrps []nbdb.LogicalRouterPort
+			_ = nb.List(context.Background(), &lrps)
+			for _, p := range lrps {
+				if p.ExternalIDs["neutron:network_name"] == "neutron-"+ext["id"].(string) {
+					p.Options = nil
+					if _, err := nb.Txn().Update(&p, &p.Options).Commit(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			var out strings.Builder
+			if _, err := driverOf(t, srv).DBSync(context.Background(), true, &out); err != nil || !strings.Contains(out.String(), "options of router port") {
+				t.Fatalf("ovn-db-sync: %v:\n%s", err, out.String())
+			}
+			expect(1, 3)
+			out.Reset()
+			if _, err := driverOf(t, srv).DBSync(context.Background(), false, &out); err != nil || strings.Contains(out.String(), "options of router port") {
+				t.Errorf("ovn-db-sync after the repair: %v:\n%s", err, out.String())
+			}
 		})
 	}
 }

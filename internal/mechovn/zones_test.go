@@ -28,8 +28,8 @@ func TestAvailabilityZonesFromNB(t *testing.T) {
 		waitFor(t, 5*time.Second, path+" in "+fmt.Sprint(want), func() bool {
 			r := testutil.Do(t, "GET", srv.URL+"/v2.0/"+path, nil).Expect(t, 200)
 			for _, o := range r.Body {
-				got, _ := o.(map[string]any)["availability_zones"].([]any)
-				return fmt.Sprint(got) == fmt.Sprint(want)
+				got, ok := o.(map[string]any)["availability_zones"].([]any) // present, even when empty
+				return ok && fmt.Sprint(got) == fmt.Sprint(want)
 			}
 			return false
 		})

@@ -172,7 +172,10 @@ func (e *Env) AddExtensions(aliases ...string) {
 // SetExtensionFilter installs the core plugin's filter of the aliases it
 // serves (Neutron's Ml2Plugin asks its mechanism drivers which of its
 // aliases they support): an alias keep refuses is not served, whoever
-// declared it. The core plugin's aliases are nobody else's in Neutron.
+// declared it. Neutron filters only the core plugin's own list; here an
+// alias is dropped whoever declares it, which gives the same list because
+// the aliases the ovn driver drops are declared by nobody else (Zed's OVN
+// L3 plugin also lists agent and availability_zone, which the driver keeps).
 func (e *Env) SetExtensionFilter(keep func(alias string) bool) { e.extFilter = keep }
 
 // HasExtension reports whether alias is implemented.
