@@ -217,8 +217,15 @@ func routing(t *testing.T, srv *rpctest.Server, l *lab, host string, netID any, 
 }
 
 // plugVM creates a port bound to host in a security group, plugs it as
-// Nova would, waits for ACTIVE and gets its address with dhclient.
+// Nova would, waits for ACTIVE (at most a minute) and gets its address with
+// dhclient.
 func plugVM(t *testing.T, srv *rpctest.Server, l *lab, host, name string, netID, sg any) string {
+	t.Helper()
+	return plugVMWithin(t, 60*time.Second, srv, l, host, name, netID, sg)
+}
+
+// plugVMWithin is plugVM waiting at most active for ACTIVE.
+func plugVMWithin(t *testing.T, active time.Duration, srv *rpctest.Server, l *lab, host, name string, netID, sg any) string {
 	t.Helper()
 	dev := "5a10e000-0000-4000-8000-00000000000" + name[len(name)-1:]
 	body := map[string]any{"network_id": netID, "binding:host_id": host, "device_owner": "compute:nova", "device_id": dev, "name": name}
@@ -231,7 +238,7 @@ func plugVM(t *testing.T, srv *rpctest.Server, l *lab, host, name string, netID,
 		t.Fatalf("%s: binding %v", name, port["binding:vif_type"])
 	}
 	l.must("vm", "plug", name, id, port["mac_address"].(string), dev)
-	eventually(t, 60*time.Second, name+" ACTIVE", func() bool {
+	eventually(t, active, name+" ACTIVE", func() bool {
 		return testutil.Do(t, "GET", srv.URL+"/v2.0/ports/"+id, nil).Obj("port")["status"] == "ACTIVE"
 	})
 	want := port["fixed_ips"].([]any)[0].(map[string]any)["ip_address"].(string)
