@@ -24,7 +24,7 @@ import (
 // zone hints (without hints, the gateway chassis in no zone) and external_ids
 // neutron:availability_zone_hints. It is written with each external port (sync_ha_chassis_group:
 // the highest priority chassis keeps 32767 while it stays, the others follow in random order one
-// below the other), follows the chassis as they come and go (ChassisEvent: a new one joins one below
+// below the other; once it went, all of them are drawn anew in random order from 32767), follows the chassis as they come and go (ChassisEvent: a new one joins one below
 // the lowest, one gone leaves; here the maintenance loop compares) and goes with the network.
 
 const (
@@ -143,35 +143,55 @@ func (d *Driver) syncHAGroup(ctx context.Context, netID string) (string, error) 
 		return g.UUID, err
 	}
 	want := haChassisFor(d.allChassis(), hints)
+	members := d.haMembers(ctx, g)
 	cur := map[string]*nbdb.HAChassis{}
-	var top *nbdb.HAChassis
-	for _, hc := range d.haMembers(ctx, g) {
+	for i, hc := range members {
 		if !want[hc.ChassisName] {
 			dropHAChassis(txn, g, hc.UUID)
-			continue
 		}
-		cur[hc.ChassisName] = &hc
-		if top == nil || hc.Priority > top.Priority {
-			top = &hc
-		}
+		cur[hc.ChassisName] = &members[i]
 	}
-	prio := haPriorityHighest
-	if top != nil {
-		setHAChassis(txn, g, top, top.ChassisName, prio)
-		delete(want, top.ChassisName)
-		prio--
-	}
-	rest := make([]string, 0, len(want))
-	for name := range want {
-		rest = append(rest, name)
-	}
-	rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
-	for _, name := range rest {
+	for name, prio := range haPriorities(members, want, shuffle) {
 		setHAChassis(txn, g, cur[name], name, prio)
-		prio--
 	}
 	_, err = txn.Commit(ctx)
 	return g.UUID, err
+}
+
+// haPriorities are the priorities sync_ha_chassis_group (Zed 21.0.0) gives the chassis a group
+// should hold (want), given its members: when the member of the highest priority is one of them, it
+// keeps 32767 and the others follow one below the other in the order shuffle leaves them (sorted
+// before); when it is not, all of them are ordered so, from 32767 down.
+func haPriorities(members []nbdb.HAChassis, want map[string]bool, shuffle func([]string)) map[string]int {
+	out := map[string]int{}
+	prio := haPriorityHighest
+	var top *nbdb.HAChassis
+	for i := range members {
+		if top == nil || members[i].Priority > top.Priority {
+			top = &members[i]
+		}
+	}
+	if top != nil && want[top.ChassisName] {
+		out[top.ChassisName] = prio
+		prio--
+	}
+	var rest []string
+	for name := range want {
+		if _, ok := out[name]; !ok {
+			rest = append(rest, name)
+		}
+	}
+	slices.Sort(rest)
+	shuffle(rest)
+	for _, name := range rest {
+		out[name] = prio
+		prio--
+	}
+	return out
+}
+
+func shuffle(names []string) {
+	rand.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
 }
 
 // setHAChassis gives a chassis its priority in a group: the row cur when it has one, else a new one.

@@ -342,3 +342,41 @@ func TestExternalPortCheck(t *testing.T) {
 		return nb.Get(ctx, lsp) == nil && lsp.HaChassisGroup != nil && *lsp.HaChassisGroup == group && ext == nil
 	})
 }
+
+// TestExternalPortPrimaryGone: when the chassis at 32767 has gone (here without the chassis loop,
+// which would only drop it) the next external port written gives the group's remaining chassis
+// 32767 and 32766 (Zed 21.0.0 draws them anew; TestHAPriorities checks the order).
+func TestExternalPortPrimaryGone(t *testing.T) {
+	nbRemote, sbRemote, nb, sb := memOVN(t)
+	ctx := context.Background()
+	addChassis(t, sb, "gw2", "provider:br-ex", "enable-chassis-as-gw")
+	addChassis(t, sb, "gw3", "provider:br-ex", "enable-chassis-as-gw")
+	conf := ovnConfig(nbRemote, sbRemote)
+	conf["ovn.background_tasks"] = "false"
+	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	post := poster(t, srv.URL)
+	net := post("network", "networks", map[string]any{"name": "n"})
+	group := "neutron-" + net["id"].(string)
+	vf := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "direct"})
+	var members string
+	waitFor(t, 5*time.Second, "the group of three", func() bool { members, _ = haGroup(nb, group); return strings.Count(members, ":") == 3 })
+	top := strings.SplitN(members, ":", 2)[0]
+	gone := &sbdb.Chassis{Name: top}
+	if err := sb.Get(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Txn().Delete(gone).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	waitFor(t, 5*time.Second, "the group without "+top, func() bool {
+		n++
+		testutil.Do(t, "PUT", srv.URL+"/v2.0/ports/"+vf["id"].(string), body("port", map[string]any{"name": fmt.Sprint("vf", n)})).Expect(t, 200)
+		members, _ = haGroup(nb, group)
+		return !strings.Contains(members, top+":")
+	})
+	got := strings.Fields(members)
+	if len(got) != 2 || !strings.HasSuffix(got[0], ":32767") || !strings.HasSuffix(got[1], ":32766") {
+		t.Errorf("group holds %q, want the two chassis left at 32767 and 32766", members)
+	}
+}
