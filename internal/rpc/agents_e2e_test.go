@@ -58,6 +58,11 @@ func startLab(t *testing.T) (*rpctest.Server, *lab, string) {
 // startLabOn is startLab on the broker of url ("": a vhost of the test's
 // own on the local RabbitMQ).
 func startLabOn(t *testing.T, url string) (*rpctest.Server, *lab, string) {
+	return startLabWith(t, url, nil)
+}
+
+// startLabWith is startLabOn with more server options.
+func startLabWith(t *testing.T, url string, extra map[string]string) (*rpctest.Server, *lab, string) {
 	if _, err := exec.LookPath("neutron-openvswitch-agent"); err != nil {
 		if os.Getenv("CI") == "" {
 			t.Skip("neutron-openvswitch-agent not installed (scripts/harness/agents-lab.sh install)")
@@ -72,6 +77,9 @@ func startLabOn(t *testing.T, url string) (*rpctest.Server, *lab, string) {
 	}
 	set := map[string]string{"ml2.extension_drivers": "port_security", "DEFAULT.service_plugins": "router"}
 	for k, v := range ovsConfig {
+		set[k] = v
+	}
+	for k, v := range extra {
 		set[k] = v
 	}
 	srv := rpctest.Start(t, url, testutil.Options{Set: set})

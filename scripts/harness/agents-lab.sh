@@ -11,8 +11,10 @@
 #                                     OVS; release the lock
 #   agents-lab.sh restart-agents      stop and start the three agents (they resync)
 #   agents-lab.sh status              processes, agents as the server lists them, bridges, namespaces
-#   agents-lab.sh vm plug NAME PORT_ID MAC [DEVICE_ID]   play Nova: namespace ntvm-NAME, veth on the
-#                                     integration bridge with iface-id/attached-mac/iface-status
+#   agents-lab.sh vm plug NAME PORT_ID MAC [DEVICE_ID [BRIDGE]]   play Nova: namespace ntvm-NAME, veth on the
+#                                     integration bridge with iface-id/attached-mac/iface-status (on BRIDGE,
+#                                     made as os-vif makes it, when the port's vif_details bridge_name is
+#                                     another one: a trunk parent's tbr-<trunk>)
 #   agents-lab.sh vm dhcp NAME        dhclient in the VM (address, MTU, default route; no resolv.conf)
 #   agents-lab.sh vm ip NAME          the VM's IPv4 address
 #   agents-lab.sh vm exec NAME CMD... run CMD in the VM's namespace
@@ -234,7 +236,8 @@ ovs_up() {
 
 ovs_down() {
 	if [ -S "$OVS_RUNDIR/db.sock" ]; then
-		for b in $BR_INT $BR_TUN $BR_EX; do ovs-vsctl --timeout=5 --if-exists del-br "$b"; done
+		# every bridge (trunk bridges too): the last netdev bridge gone takes the ovs-netdev tap with it
+		for b in $BR_INT $BR_TUN $BR_EX $(ovs-vsctl --timeout=5 list-br 2>/dev/null); do ovs-vsctl --timeout=5 --if-exists del-br "$b"; done
 	fi
 	if [ -f "$OVS_RUNDIR/ovs-vswitchd.pid" ] && mine "$(cat "$OVS_RUNDIR/ovs-vswitchd.pid")"; then
 		ovs-appctl -t "$OVS_RUNDIR/ovs-vswitchd.$(cat "$OVS_RUNDIR/ovs-vswitchd.pid").ctl" exit >/dev/null 2>&1 ||
@@ -352,8 +355,8 @@ for a in json.load(sys.stdin)["agents"]:
 vm() {
 	local cmd=$1 name=$2 ns=ntvm-$2 host_if=nt$2h
 	case $cmd in
-	plug) # NAME PORT_ID MAC [DEVICE_ID]
-		local port=$3 mac=$4 dev=${5:-}
+	plug) # NAME PORT_ID MAC [DEVICE_ID [BRIDGE]]
+		local port=$3 mac=$4 dev=${5:-} br=${6:-$BR_INT}
 		[ ${#host_if} -le 15 ] || fail "VM name $name too long for an interface name"
 		ip netns add "$ns" || return 1
 		ip link add "$host_if" type veth peer name "nt$2g" netns "$ns" || return 1
@@ -364,7 +367,8 @@ vm() {
 		# userspace datapath with AF_PACKET: nothing completes partial checksums, so no TX offload
 		ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
 		ip link set "$host_if" up
-		ovs-vsctl -- --may-exist add-port "$BR_INT" "$host_if" -- set interface "$host_if" \
+		[ "$br" = "$BR_INT" ] || ovs-vsctl -- --may-exist add-br "$br" -- set bridge "$br" datapath_type=netdev || return 1
+		ovs-vsctl -- --may-exist add-port "$br" "$host_if" -- set interface "$host_if" \
 			external_ids:iface-id="$port" external_ids:attached-mac="$mac" external_ids:iface-status=active \
 			${dev:+external_ids:vm-uuid=$dev} ;;
 	dhcp)
@@ -375,7 +379,7 @@ vm() {
 	unplug)
 		[ -f "$LAB/state/dhclient-$name.pid" ] && kill "$(cat "$LAB/state/dhclient-$name.pid")" 2>/dev/null
 		rm -f "$LAB/state/dhclient-$name.pid" "$LAB/state/dhclient-$name.leases"
-		ovs-vsctl --if-exists del-port "$BR_INT" "$host_if"
+		ovs-vsctl --if-exists del-port "$host_if"
 		ip link del "$host_if" 2>/dev/null
 		ip netns del "$ns" 2>/dev/null ;;
 	*) fail "vm plug|dhcp|ip|exec|unplug" ;;
