@@ -5,8 +5,9 @@
 // reports in tunnel_types, a flat or VLAN physical network of its
 // bridge_mappings, or local), with vif_type ovs (vhostuser on a netdev
 // datapath with DPDK vhost-user interfaces) and the vif_details the agent's
-// configuration implies: bridge_name (its integration_bridge),
-// datapath_type, ovs_hybrid_plug, port_filter, connectivity l2. The agents
+// configuration implies: bridge_name (its integration_bridge; a trunk
+// parent's trunk bridge), datapath_type, ovs_hybrid_plug, port_filter,
+// connectivity l2. It is also the Open vSwitch trunk driver. The agents
 // themselves are kept by internal/agents; their RPC by internal/rpc.
 package openvswitch
 
@@ -28,11 +29,14 @@ func init() {
 type Driver struct {
 	ml2.BaseMechanismDriver
 	env *plugin.Env
+	// trunks: the trunk plugin is loaded (the Open vSwitch trunk driver registered).
+	trunks bool
 }
 
 // Initialize keeps the server's environment.
 func (d *Driver) Initialize(env *plugin.Env, _ *ml2.Plugin) error {
 	d.env = env
+	env.OnFinish(d.registerTrunkDriver)
 	return nil
 }
 
@@ -58,7 +62,11 @@ func (d *Driver) BindPort(c *ml2.PortContext) {
 	}
 	for _, s := range c.SegmentsToBind {
 		if reachable(agent, s) {
-			c.SetBinding(s.ID, vifType(agent, vnic), d.vifDetails(agent))
+			details := d.vifDetails(agent)
+			if br := d.trunkBridge(c.Ctx, c.Tx, c.Current); br != "" {
+				details["bridge_name"] = br
+			}
+			c.SetBinding(s.ID, vifType(agent, vnic), details)
 			return
 		}
 	}

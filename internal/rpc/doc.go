@@ -22,6 +22,7 @@ const (
 	TopicReports          = "q-reports-plugin"           // report_state, has_alive_neutron_server
 	TopicL3Plugin         = "q-l3-plugin"                // L3RpcCallback
 	TopicResourceVersions = "q-server-resource-versions" // report_agent_resource_versions (fanout)
+	TopicTrunk            = "trunk"                      // the trunk RPC (namespace "trunk"), with an agent-based trunk driver
 )
 
 // Topics the agents consume (the server casts to them).

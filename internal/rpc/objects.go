@@ -19,6 +19,8 @@ var objectTypes = map[string]struct{ version, collection string }{
 	"SecurityGroup":     {"1.5", "security_groups"},
 	"SecurityGroupRule": {"1.2", "security_group_rules"},
 	"AddressGroup":      {"1.2", "address_groups"},
+	"Trunk":             {"1.1", "trunks"},
+	"SubPort":           {"1.0", "subports"}, // pushed only: no collection of its own
 }
 
 // objectFilters maps the objects' filter names onto the API's.
@@ -102,6 +104,10 @@ func (s *Service) toOVO(ctx context.Context, objType string, objs []api.Object) 
 	case "AddressGroup":
 		for _, o := range objs {
 			out = append(out, addressGroupOVO(o))
+		}
+	case "Trunk":
+		for _, o := range objs {
+			out = append(out, trunkOVO(o))
 		}
 	}
 	return out, nil

@@ -11,7 +11,8 @@ func init() { parts = append(parts, setupPull) }
 // setupPull: ResourcesPullRpcCallback 1.1 on q-plugin: pull and bulk_pull
 // of the objects agents cache (answered at the server's version of each
 // type; an older version asked for is answered with the same fields,
-// which the Zed agents' versions are).
+// which the Zed agents' versions are). A Trunk is pulled by its parent
+// port (trunk_by_port_provider: the agent's get_trunk_details).
 func setupPull(s *Service) error {
 	s.Add(TopicPlugin, oslo.Endpoint{Version: "1.1", Methods: map[string]oslo.Handler{
 		"bulk_pull": func(ctx context.Context, req *oslo.Request) (any, error) {
@@ -32,7 +33,11 @@ func setupPull(s *Service) error {
 			if err := req.Args.Into(&a); err != nil {
 				return nil, err
 			}
-			objs, err := s.objects(ctx, a.ResourceType, map[string][]any{"id": {a.ResourceID}})
+			key := "id"
+			if a.ResourceType == "Trunk" {
+				key = "port_id"
+			}
+			objs, err := s.objects(ctx, a.ResourceType, map[string][]any{key: {a.ResourceID}})
 			if err != nil || len(objs) == 0 {
 				return nil, err
 			}

@@ -111,7 +111,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.Versions.load(ctx); err != nil {
 		s.Log.Warn("agents' resource versions not loaded", "error", err)
 	}
-	for _, topic := range []string{TopicPlugin, TopicReports, TopicL3Plugin, TopicResourceVersions} {
+	for _, topic := range []string{TopicPlugin, TopicReports, TopicL3Plugin, TopicResourceVersions, TopicTrunk} {
 		d := s.disp[topic]
 		if d == nil {
 			continue

@@ -117,3 +117,9 @@ func (p *Plugin) driverUpdates(ctx context.Context, obj map[string]any) {
 		}
 	}
 }
+
+// RPCEnabled says whether an agent-based driver is registered: the server then serves the trunk
+// RPC and pushes trunks and sub-ports to the agents (DriverBase.register's set_rpc_backend).
+func (p *Plugin) RPCEnabled() bool {
+	return slices.ContainsFunc(p.registered(), func(d Driver) bool { return d.AgentType != "" })
+}
