@@ -85,6 +85,9 @@ func (d *Driver) drift(ctx context.Context, typ string, o api.Object) string {
 			if why := subportDrift(o, lsp); why != "" {
 				return why
 			}
+			if why := d.vtepDrift(o, lsp); why != "" {
+				return why
+			}
 			if why := d.lspDHCPDrift(ctx, o, lsp); why != "" {
 				return why
 			}
@@ -183,6 +186,21 @@ func (d *Driver) haDrift(ctx context.Context, port api.Object, lsp *nbdb.Logical
 	g := d.haGroupByName(ctx, switchName(str(port["network_id"])))
 	if g == nil || lsp.HaChassisGroup == nil || *lsp.HaChassisGroup != g.UUID {
 		return "external port without its network's HA_Chassis_Group"
+	}
+	return ""
+}
+
+// vtepDrift says whether the LSP's type or VTEP options are not what the port's binding:profile
+// makes them (a VTEP port written as an ordinary one, or the other way round).
+func (d *Driver) vtepDrift(port api.Object, lsp *nbdb.LogicalSwitchPort) string {
+	want, _ := d.lspRow(port, nil)
+	if want.Type != "vtep" && lsp.Type != "vtep" {
+		return ""
+	}
+	for _, k := range []string{"vtep-physical-switch", "vtep-logical-switch"} {
+		if want.Type != lsp.Type || want.Options[k] != lsp.Options[k] {
+			return "type or VTEP options differ from the port's binding:profile"
+		}
 	}
 	return ""
 }

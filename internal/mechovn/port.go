@@ -73,15 +73,17 @@ func (d *Driver) lspRow(port api.Object, ips []fixedIP) (*nbdb.LogicalSwitchPort
 			extRevision:                  strconv.FormatInt(intOf(port["revision_number"]), 10),
 		},
 	}
-	switch owner {
-	case "network:distributed":
-		lsp.Type = "localport"
-	case "network:router_interface", "network:router_gateway", "network:router_interface_distributed", "network:ha_router_replicated_interface":
+	switch {
+	case slices.Contains(routerOwners, owner):
 		lsp.Type, lsp.Addresses = "router", []string{"router"}
 		lsp.Options = map[string]string{"router-port": lrpName(lsp.Name)}
 		if owner == "network:router_gateway" {
 			lsp.Options["nat-addresses"], lsp.Options["exclude-lb-vips-from-garp"] = "router", "true"
 		}
+	case vtepPort(port, lsp):
+		return lsp, vtepGroups(port)
+	case owner == "network:distributed":
+		lsp.Type = "localport"
 	default:
 		lsp.Options["mcast_flood_reports"] = "true"
 	}
@@ -103,6 +105,37 @@ func (d *Driver) lspRow(port api.Object, ips []fixedIP) (*nbdb.LogicalSwitchPort
 		lsp.Addresses = append(lsp.Addresses, "unknown")
 	}
 	return lsp, groups
+}
+
+var routerOwners = []string{"network:router_interface", "network:router_gateway", "network:router_interface_distributed", "network:ha_router_replicated_interface"}
+
+// vtepPort makes lsp a VTEP gateway port when the port's binding:profile is ML2/OVN's VTEP key set
+// (which applies when the profile has neither parent_name nor tag): Zed's _get_port_options gives it
+// type vtep, the profile's vtep-physical-switch and vtep-logical-switch options, the requested
+// chassis, address unknown, no port security, parent, tag or cidrs, and it is never external.
+func vtepPort(port api.Object, lsp *nbdb.LogicalSwitchPort) bool {
+	prof, _ := port["binding:profile"].(map[string]any)
+	_, parent := prof["parent_name"]
+	_, tag := prof["tag"]
+	if parent || tag || str(prof["vtep-physical-switch"]) == "" {
+		return false
+	}
+	lsp.Type, lsp.Addresses, lsp.ExternalIDs["neutron:cidrs"] = "vtep", []string{"unknown"}, ""
+	lsp.Options["vtep-physical-switch"] = str(prof["vtep-physical-switch"])
+	lsp.Options["vtep-logical-switch"] = str(prof["vtep-logical-switch"])
+	return true
+}
+
+// vtepGroups are a VTEP port's port groups: without port security it is in its security groups'
+// only (none when trusted), as Zed's create_port puts it.
+func vtepGroups(port api.Object) []string {
+	var groups []string
+	if !trusted(port) {
+		for _, sg := range strList(port["security_groups"]) {
+			groups = append(groups, pgName(sg))
+		}
+	}
+	return groups
 }
 
 // pairs are the allowed address pairs as port security entries: an address with the port's MAC
@@ -190,12 +223,15 @@ func (d *Driver) syncPort(ctx context.Context, port api.Object) error {
 }
 
 // membership moves the LSP into exactly the port groups named (cur is its row before, nil for a
-// new one). The groups it was in follow from that row, as lspRow chose them (the driver does not
-// monitor the groups' port sets: they are big and only written).
+// new one). The groups it was in follow from that row, as lspRow chose them (a VTEP port is in its
+// security groups' without port security; the driver does not monitor the groups' port sets: they
+// are big and only written).
 func (d *Driver) membership(txn *ovn.Txn, lspUUID string, cur *nbdb.LogicalSwitchPort, groups []string) {
 	in := map[string]bool{}
 	if cur != nil && len(cur.PortSecurity) > 0 {
 		in[pgDropName] = true
+	}
+	if cur != nil && (len(cur.PortSecurity) > 0 || cur.Type == "vtep") {
 		for _, sg := range strings.Fields(cur.ExternalIDs["neutron:security_group_ids"]) {
 			in[pgName(sg)] = true
 		}
