@@ -14,7 +14,8 @@ import (
 // the agent's host gets its trunk bridge tbr-<trunk id[:10]> as vif_details bridge_name; plugged
 // into that bridge as a VM, the agent patches it into the integration bridge (tpi-/spi- ports)
 // through the trunk RPC: the sub-port is bound to the host (binding:host_id, vif_type ovs,
-// device_owner trunk:subport) and ACTIVE, the parent ACTIVE, the trunk ACTIVE; the VM gets the
+// device_owner trunk:subport) and ACTIVE, the parent ACTIVE, the trunk ACTIVE (and again after an
+// add_subports, which answers DOWN, whose SubPort push the agent wires); the VM gets the
 // parent's address by DHCP untagged and the sub-port's on a VLAN 101 interface with its MAC.
 func TestAgentsTrunk(t *testing.T) {
 	srv, l, host := startLabWith(t, "", map[string]string{"DEFAULT.service_plugins": "router,trunk"})
@@ -46,11 +47,25 @@ func TestAgentsTrunk(t *testing.T) {
 	if s["binding:host_id"] != host || s["binding:vif_type"] != "ovs" || s["device_owner"] != "trunk:subport" {
 		t.Fatalf("sub-port: host %v vif_type %v owner %v", s["binding:host_id"], s["binding:vif_type"], s["device_owner"])
 	}
+	// a sub-port added to the wired trunk: the agent takes the SubPort push and binds it too
+	sub2 := apiPost(t, srv, "ports", "port", map[string]any{"network_id": net2["id"], "name": "trk-102"})
+	add := map[string]any{"sub_ports": []any{map[string]any{"port_id": sub2["id"], "segmentation_type": "vlan", "segmentation_id": 102}}}
+	if got := testutil.Do(t, "PUT", srv.URL+"/v2.0/trunks/"+id+"/add_subports", add).Expect(t, 200).Body["status"]; got != "DOWN" {
+		t.Errorf("add_subports answered status %v, want DOWN", got)
+	}
+	eventually(t, 60*time.Second, "the added sub-port bound and ACTIVE, the trunk ACTIVE again", func() bool {
+		p := get("ports", sub2["id"].(string), "port")
+		return p["binding:host_id"] == host && p["status"] == "ACTIVE" && get("trunks", id, "trunk")["status"] == "ACTIVE"
+	})
 	ports := l.ovs(t, "list-ports", "nt-int")
-	for _, want := range []string{"tpi-" + parent["id"].(string)[:11], "spi-" + sub["id"].(string)[:11]} {
+	for _, want := range []string{"tpi-" + parent["id"].(string)[:11], "spi-" + sub["id"].(string)[:11], "spi-" + sub2["id"].(string)[:11]} {
 		if !strings.Contains(ports, want) {
 			t.Errorf("no %s on the integration bridge: %s", want, ports)
 		}
+	}
+	// the agent took every push and call without an error
+	if out, _ := exec.Command("grep", "-hE", "^[-0-9]+ [0-9:.]+ [0-9]+ ERROR |Traceback", strings.TrimPrefix(l.env[2], "LAB=")+"/log/openvswitch-agent.log").CombinedOutput(); len(out) > 0 {
+		t.Errorf("the Open vSwitch agent logged errors:\n%s", out)
 	}
 	if got := l.ovs(t, "list-ports", br); !strings.Contains(got, "tpt-") || !strings.Contains(got, "spt-") {
 		t.Errorf("trunk bridge %s ports: %s", br, got)

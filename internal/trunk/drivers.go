@@ -101,10 +101,11 @@ func (p *Plugin) SetStatus(ctx context.Context, trunk, status string) error {
 	})
 }
 
-// driverUpdates copies into a trunk just written what its drivers changed once it committed (its
-// status, as a new revision), as Neutron's drivers update the very object the plugin answers with.
+// driverUpdates copies into a trunk just written what its agentless drivers changed once it
+// committed (its status, as a new revision), as Neutron's drivers update the very object the
+// plugin answers with; an agent's later report (the Open vSwitch agent's) is not part of it.
 func (p *Plugin) driverUpdates(ctx context.Context, obj map[string]any) {
-	if obj == nil || len(p.registered()) == 0 {
+	if obj == nil || !slices.ContainsFunc(p.registered(), func(d Driver) bool { return d.AgentType == "" }) {
 		return
 	}
 	fresh, err := p.trunks.Get(ctx, str(obj["id"]), nil)
