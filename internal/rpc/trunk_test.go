@@ -30,7 +30,8 @@ func trunkCall(t *testing.T, a *rpctest.Agent, method string, args map[string]an
 // bridge tbr-<id> as vif_details bridge_name; trunk and sub-port creates and deletes are pushed
 // as Trunk 1.1 / SubPort 1.0 on their fanouts; get_trunk_details (a pull of Trunk by parent port)
 // answers the trunk; update_subport_bindings binds the sub-port to the parent's host as a
-// trunk:subport, the trunk BUILD, and answers {trunk: [port]}; update_trunk_status sets ACTIVE.
+// trunk:subport, the trunk BUILD, and answers {trunk: [port]}; update_trunk_status sets ACTIVE; a
+// sub-port whose binding fails sets the trunk ERROR.
 func TestOVSTrunkRPC(t *testing.T) {
 	url := rpctest.Vhost(t)
 	conf := maps.Clone(ovsConfig)
@@ -111,6 +112,22 @@ func TestOVSTrunkRPC(t *testing.T) {
 		if o := first(p); o["versioned_object.name"] != "SubPort" || data(o)["port_id"] != sub2["id"] || data(o)["trunk_id"] != id || data(o)["segmentation_id"] != 200.0 {
 			t.Fatalf("SubPort %s push: %v", ev, p.Args)
 		}
+	}
+
+	// a sub-port the host cannot reach fails to bind: the trunk ERROR, nothing answered for it;
+	// a trunk gone is left out of the answer
+	flat := post("networks", "network", map[string]any{"name": "f", "provider:network_type": "flat", "provider:physical_network": "physnet9", "mtu": 1400})
+	bad := post("ports", "port", map[string]any{"network_id": flat["id"]})
+	body = map[string]any{"sub_ports": []any{map[string]any{"port_id": bad["id"], "segmentation_type": "vlan", "segmentation_id": 300}}}
+	testutil.Do(t, "PUT", srv.URL+"/v2.0/trunks/"+id+"/add_subports", body).Expect(t, 200)
+	decode(t, trunkCall(t, agent, "update_subport_bindings", map[string]any{"subports": []any{
+		map[string]any{"port_id": bad["id"], "trunk_id": id, "segmentation_type": "vlan", "segmentation_id": 300},
+		map[string]any{"port_id": sub["id"], "trunk_id": "5a10e000-0000-4000-8000-00000000dead", "segmentation_type": "vlan", "segmentation_id": 100}}}), &bindings)
+	if l, ok := bindings[id]; len(bindings) != 1 || !ok || len(l) != 0 {
+		t.Fatalf("update_subport_bindings of an unbindable sub-port: %v", bindings)
+	}
+	if s := trunkStatus(); s != "ERROR" {
+		t.Fatalf("trunk status after a sub-port's binding failed: %v", s)
 	}
 }
 
