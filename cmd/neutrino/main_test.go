@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/neutrino-os/neutrino/internal/testutil"
 )
 
 var binary string
@@ -169,6 +171,25 @@ func TestFirstRequestFast(t *testing.T) {
 	t.Logf("first answer after %v", best)
 	if best > 200*time.Millisecond {
 		t.Fatalf("first request answered after %v, want < 200ms", best)
+	}
+}
+
+// TestEmbeddedDefaultServices: without a config file the server offers what
+// the reference profile does (routers, QoS, trunks, segments, port
+// forwarding): a new user's `openstack router create` works.
+func TestEmbeddedDefaultServices(t *testing.T) {
+	p := start(t, nil)
+	p.waitUp(t, 10*time.Second)
+	r := testutil.Do(t, "POST", p.url+"/v2.0/routers", map[string]any{"router": map[string]any{"name": "r", "tenant_id": "p"}})
+	r.Expect(t, 201)
+	have := map[string]bool{}
+	for _, e := range testutil.Do(t, "GET", p.url+"/v2.0/extensions", nil).Expect(t, 200).List("extensions") {
+		have[e["alias"].(string)] = true
+	}
+	for _, a := range []string{"router", "qos", "trunk", "segment", "floating-ip-port-forwarding", "port-security", "dns-integration"} {
+		if !have[a] {
+			t.Errorf("extension %s not served by the embedded default", a)
+		}
 	}
 }
 

@@ -31,7 +31,8 @@ import (
 const DefaultConnection = "sqlite:///neutrino.db"
 
 // ApplyDefaultProfile sets what the embedded default means when no config
-// file is given: SQLite, noauth, 127.0.0.1:9696, vxlan tenant networks.
+// file is given: SQLite, noauth, 127.0.0.1:9696, vxlan tenant networks and
+// the service plugins of a DevStack-like Neutron (as the reference profile).
 func ApplyDefaultProfile(c *config.Config) error {
 	if c.FromFiles {
 		return nil
@@ -46,6 +47,7 @@ func ApplyDefaultProfile(c *config.Config) error {
 		{"DEFAULT", "bind_host", "127.0.0.1"},
 		{"DEFAULT", "auth_strategy", "noauth"},
 		{"DEFAULT", "allow_overlapping_ips", "true"},
+		{"DEFAULT", "service_plugins", "router,segments,trunk,qos,port_forwarding"},
 		{"database", "connection", DefaultConnection},
 	} {
 		if err := set(kv[0], kv[1], kv[2]); err != nil {

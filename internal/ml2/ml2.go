@@ -123,7 +123,7 @@ func DefaultProfile(c *config.Config) error {
 	for k, v := range map[string]string{
 		"ml2.type_drivers":                  "flat,vlan,vxlan,geneve",
 		"ml2.tenant_network_types":          "vxlan",
-		"ml2.extension_drivers":             "port_security,dns",
+		"ml2.extension_drivers":             "port_security,dns,qos",
 		"ml2_type_vxlan.vni_ranges":         "1:10000",
 		"ml2_type_geneve.vni_ranges":        "1:10000",
 		"ml2_type_vlan.network_vlan_ranges": "physnet1:100:200",
