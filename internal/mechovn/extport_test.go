@@ -233,10 +233,7 @@ func TestBindingVNICTypes(t *testing.T) {
 // TestExternalPortDBSync: ovn-db-sync finds an external port whose group was lost and a group of
 // no network, and repairs both.
 func TestExternalPortDBSync(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["ovn.background_tasks"] = "false"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"ovn.background_tasks": "false"})
 	post := poster(t, srv.URL)
 	net := post("network", "networks", map[string]any{"name": "n"})
 	vf := post("port", "ports", map[string]any{"network_id": net["id"], "binding:vnic_type": "direct-physical"})

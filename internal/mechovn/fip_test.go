@@ -33,11 +33,7 @@ func newL3Topology(t *testing.T, url string) l3Topology {
 // port (logical_port) and the MAC (neutron:fip_external_mac) from the start, and the port's LSP
 // carries the floating IP (neutron:port_fip) until the floating IP goes.
 func TestDistributedFloatingIP(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["DEFAULT.service_plugins"] = "router,segments"
-	conf["ovn.enable_distributed_floating_ip"] = "true"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"DEFAULT.service_plugins": "router,segments", "ovn.enable_distributed_floating_ip": "true"})
 	top := newL3Topology(t, srv.URL)
 	portID := top.port["id"].(string)
 	fip := testutil.Do(t, "POST", srv.URL+"/v2.0/floatingips", body("floatingip", map[string]any{

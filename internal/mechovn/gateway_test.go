@@ -192,11 +192,8 @@ func TestGatewayPortBinding(t *testing.T) {
 // which the NB would refuse without networks, is left out. Before, the whole NB transaction
 // failed and the router never reached the NB.
 func TestGatewayWithoutAddress(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
+	srv, nb := memServer(t, map[string]string{"DEFAULT.service_plugins": "router"})
 	ctx := context.Background()
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["DEFAULT.service_plugins"] = "router"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
 	post := poster(t, srv.URL)
 	ext := post("network", "networks", map[string]any{"name": "public", "router:external": true})
 	r := post("router", "routers", map[string]any{"external_gateway_info": map[string]any{"network_id": ext["id"]}})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -40,6 +41,15 @@ func ovnConfig(nb, sb string) map[string]string {
 		"ovn.maintenance_min_age":           "0",
 		"ovn.ovsdb_connection_timeout":      "10",
 	}
+}
+
+// memServer starts neutrino with the reference's OVN configuration and the options extra on an
+// in-memory OVN, and returns it with an NB client.
+func memServer(t *testing.T, extra map[string]string) (*testutil.Server, *ovn.Client) {
+	nbRemote, sbRemote, nb, _ := memOVN(t)
+	conf := ovnConfig(nbRemote, sbRemote)
+	maps.Copy(conf, extra)
+	return testutil.StartServer(t, testutil.Options{Set: conf}), nb
 }
 
 // memOVN serves an NB and an SB (with chassis1, mapping the physical network provider) from memory
@@ -117,10 +127,7 @@ func drop(row map[string]any, fields ...string) map[string]any {
 // (nb/13-vm4-create.json): switches, localnet, metadata and VM ports (SLAAC addresses included),
 // subnet and per-port DHCP options, DNS records, port groups and ACLs (the QoS step is skipped).
 func TestGoldenNB(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["ovn.ovn_metadata_enabled"] = "true"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"ovn.ovn_metadata_enabled": "true"})
 	sc, err := golden.Load("../ovn/testdata/golden/scenario.yaml")
 	if err != nil {
 		t.Fatal(err)

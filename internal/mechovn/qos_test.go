@@ -79,15 +79,6 @@ func qosServer(t *testing.T, extra map[string]string) (*testutil.Server, *ovn.Cl
 	return memServer(t, conf)
 }
 
-// memServer starts neutrino with the reference's OVN configuration and the options extra on an
-// in-memory OVN, and returns it with an NB client.
-func memServer(t *testing.T, extra map[string]string) (*testutil.Server, *ovn.Client) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	maps.Copy(conf, extra)
-	return testutil.StartServer(t, testutil.Options{Set: conf}), nb
-}
-
 // poll waits up to d for cond.
 func poll(d time.Duration, cond func() bool) error {
 	for end := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
@@ -103,11 +94,7 @@ func poll(d time.Duration, cond func() bool) error {
 // (cr-lrp-<gateway port>), as ML2/OVN's; they follow the policy's rules and go with the floating IP.
 // A router gateway with a policy (its own, or its network's) gets rows matching its gateway port.
 func TestFloatingIPQoS(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["DEFAULT.service_plugins"] = "router,segments,qos"
-	conf["ml2.extension_drivers"] = "port_security,qos"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"DEFAULT.service_plugins": "router,segments,qos", "ml2.extension_drivers": "port_security,qos"})
 	url := srv.URL + "/v2.0/"
 	top := newL3Topology(t, srv.URL)
 	pol := testutil.Do(t, "POST", url+"qos/policies", body("policy", map[string]any{"name": "p"})).Expect(t, 201).Obj("policy")
@@ -173,10 +160,7 @@ func TestFloatingIPQoS(t *testing.T) {
 
 // TestDBSyncQoS: ovn-db-sync finds the QoS rows of a port that does not exist and removes them.
 func TestDBSyncQoS(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["ovn.background_tasks"] = "false"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"ovn.background_tasks": "false"})
 	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
 	ctx := context.Background()
 	ls := &nbdb.LogicalSwitch{Name: "neutron-" + net["id"].(string)}

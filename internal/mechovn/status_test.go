@@ -107,10 +107,7 @@ func TestRepairAfterNBOutage(t *testing.T) {
 // TestDBSync: ovn-db-sync finds an LSP deleted behind neutrino's back, a stale switch and a switch
 // of no network, repairs them, and then finds nothing.
 func TestDBSync(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["ovn.background_tasks"] = "false"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"ovn.background_tasks": "false"})
 	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
 	testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": 4})).Expect(t, 201)
 	port := testutil.Do(t, "POST", srv.URL+"/v2.0/ports", body("port", map[string]any{"network_id": net["id"]})).Expect(t, 201).Obj("port")

@@ -132,10 +132,7 @@ func metadataPortOf(t *testing.T, url string, netID any) map[string]any {
 // server of a subnet without a gateway); turning DHCP off takes the address away; the port goes
 // with the network.
 func TestMetadataPort(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["ovn.ovn_metadata_enabled"] = "true"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"ovn.ovn_metadata_enabled": "true"})
 	ctx := context.Background()
 	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
 	meta := metadataPortOf(t, srv.URL, net["id"])
@@ -310,11 +307,7 @@ func TestGoldenNBRouterIPv6(t *testing.T) {
 // [ovn] dns_servers of the subnet's IP version, and none when one is the any address; global
 // options do not override what Neutron sets itself.
 func TestDHCPv6AndDNSServers(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["ovn.dns_servers"] = "192.0.2.53,2001:db8::53"
-	conf["ovn.ovn_dhcp4_global_options"] = "ntp_server:10.0.0.9,mtu:9000"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"ovn.dns_servers": "192.0.2.53,2001:db8::53", "ovn.ovn_dhcp4_global_options": "ntp_server:10.0.0.9,mtu:9000"})
 	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
 	mk := func(attrs map[string]any) string {
 		attrs["network_id"] = net["id"]
@@ -393,10 +386,7 @@ func TestGoldenNBSwitchRows(t *testing.T) {
 // with its network's MTU; the gateway port on an external network's SLAAC subnet does not send
 // periodic RAs (they would leak to the provider network).
 func TestRouterIPv6RA(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["DEFAULT.service_plugins"] = "router,segments"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"DEFAULT.service_plugins": "router,segments"})
 	post := poster(t, srv.URL)
 	ext := post("network", "networks", map[string]any{"name": "ext", "router:external": true,
 		"provider:network_type": "flat", "provider:physical_network": "provider"})
@@ -430,10 +420,7 @@ func TestRouterIPv6RA(t *testing.T) {
 // TestBaremetalDHCP: with [ovn] disable_ovn_dhcp_for_baremetal_ports a baremetal port gets no OVN
 // DHCP, a normal port still does.
 func TestBaremetalDHCP(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["ovn.disable_ovn_dhcp_for_baremetal_ports"] = "true"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"ovn.disable_ovn_dhcp_for_baremetal_ports": "true"})
 	net := testutil.Do(t, "POST", srv.URL+"/v2.0/networks", body("network", map[string]any{"name": "n"})).Expect(t, 201).Obj("network")
 	testutil.Do(t, "POST", srv.URL+"/v2.0/subnets", body("subnet", map[string]any{"network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": 4})).Expect(t, 201)
 	lsps := map[string]*nbdb.LogicalSwitchPort{}

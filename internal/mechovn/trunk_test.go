@@ -36,10 +36,7 @@ func subportLSP(nb *ovn.Client, id string) (parent string, tag int, ok bool) {
 // and repairs a tag changed behind neutrino's back. Before, a bound parent was ParentPortInUse and
 // sub-ports were plain LSPs.
 func TestOVNTrunk(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["DEFAULT.service_plugins"] = "segments,trunk"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"DEFAULT.service_plugins": "segments,trunk"})
 	post := poster(t, srv.URL)
 	ctx := context.Background()
 	port := func(id string) map[string]any {

@@ -33,10 +33,7 @@ func lspGroups(nb *ovn.Client, lsp *nbdb.LogicalSwitchPort) []string {
 // again. ovn-db-sync finds and repairs a VTEP port written as an ordinary one. Before, VTEP ports
 // were ordinary ports.
 func TestVTEPPort(t *testing.T) {
-	nbRemote, sbRemote, nb, _ := memOVN(t)
-	conf := ovnConfig(nbRemote, sbRemote)
-	conf["ovn.background_tasks"] = "false"
-	srv := testutil.StartServer(t, testutil.Options{Set: conf})
+	srv, nb := memServer(t, map[string]string{"ovn.background_tasks": "false"})
 	post := poster(t, srv.URL)
 	ctx := context.Background()
 	net := post("network", "networks", map[string]any{"name": "n"})
